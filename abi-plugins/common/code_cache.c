@@ -1,0 +1,166 @@
+#include "code_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pystring.h"
+#include "remote.h"
+
+#define BUCKETS 2048 /* power of two */
+#define WAYS 4
+#define MAX_LINETABLE (1u << 20)
+#define MAX_CODE_HEAD 512
+
+struct code_cache {
+    const pyflame_host *host;
+    const struct py_layout *layout;
+    struct code_types types;
+    uint64_t epoch;
+    uint64_t next_key;
+    struct code_info *temps; /* overflow entries of the current sample */
+    struct code_info slots[BUCKETS][WAYS];
+};
+
+struct code_cache *code_cache_new(const pyflame_host *host,
+                                  const struct py_layout *layout,
+                                  struct code_types types)
+{
+    if (layout->code.size > MAX_CODE_HEAD)
+        return NULL;
+    struct code_cache *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->host = host;
+    c->layout = layout;
+    c->types = types;
+    c->epoch = 1;
+    return c;
+}
+
+static void clear_entry(struct code_info *e)
+{
+    free(e->file);
+    free(e->name);
+    free(e->lines);
+    memset(e, 0, sizeof *e);
+}
+
+static void free_temps(struct code_cache *c)
+{
+    while (c->temps) {
+        struct code_info *t = c->temps;
+        c->temps = t->next_temp;
+        clear_entry(t);
+        free(t);
+    }
+}
+
+void code_cache_free(struct code_cache *c)
+{
+    if (!c)
+        return;
+    free_temps(c);
+    for (size_t b = 0; b < BUCKETS; b++)
+        for (size_t w = 0; w < WAYS; w++)
+            clear_entry(&c->slots[b][w]);
+    free(c);
+}
+
+void code_cache_begin_sample(struct code_cache *c)
+{
+    free_temps(c);
+    c->epoch++;
+}
+
+static size_t bucket_of(uint64_t addr)
+{
+    return (size_t)(((addr >> 4) * 0x9E3779B97F4A7C15ull) >> 53) & (BUCKETS - 1);
+}
+
+/* Reads names and line table into `e` (already holding the identity). */
+static int fill(struct code_cache *c, struct code_info *e)
+{
+    const pyflame_host *h = c->host;
+    e->file = py_read_string(h, c->layout, c->types.str, e->filename_ptr);
+    e->name = py_read_string(h, c->layout, c->types.str, e->name_ptr);
+    e->lines = py_read_bytes(h, c->layout, c->types.bytes, e->linetable_ptr,
+                             MAX_LINETABLE, &e->nlines);
+    if (!e->file || !e->name || !e->lines)
+        return PYFLAME_ERR_READ;
+    e->key = ++c->next_key;
+    return PYFLAME_OK;
+}
+
+/* The way to refill in a bucket: empty first, then the least recently used
+ * that the current sample does not use; NULL if all are in use. */
+static struct code_info *victim(struct code_cache *c, struct code_info *ways)
+{
+    struct code_info *best = NULL;
+    for (size_t w = 0; w < WAYS; w++) {
+        struct code_info *e = &ways[w];
+        if (e->addr == 0)
+            return e;
+        if (e->epoch != c->epoch && (!best || e->epoch < best->epoch))
+            best = e;
+    }
+    return best;
+}
+
+int code_cache_get(struct code_cache *c, uint64_t addr,
+                   const struct code_info **out)
+{
+    const struct py_layout *l = c->layout;
+    uint8_t head[MAX_CODE_HEAD];
+    if (remote_read(c->host, addr, head, (size_t)l->code.size) != 0)
+        return PYFLAME_ERR_READ;
+    if (c->types.code && field_ptr(head, PY_OB_TYPE) != c->types.code)
+        return CODE_NOT_CODE;
+
+    struct code_info want = {
+        .addr = addr,
+        .filename_ptr = field_ptr(head, l->code.filename),
+        .name_ptr = field_ptr(head, l->code.name),
+        .linetable_ptr = field_ptr(head, l->code.linetable),
+        .firstlineno = field_i32(head, l->code.firstlineno),
+    };
+    int64_t units = field_i64(head, PY_OB_SIZE);
+    if (units < 0 || units > (1 << 26))
+        return PYFLAME_ERR_READ;
+    want.code_bytes = (uint64_t)units * 2; /* _Py_CODEUNIT is 2 bytes */
+
+    struct code_info *ways = c->slots[bucket_of(addr)];
+    for (size_t w = 0; w < WAYS; w++) {
+        struct code_info *e = &ways[w];
+        if (e->addr == addr && e->filename_ptr == want.filename_ptr &&
+            e->name_ptr == want.name_ptr &&
+            e->linetable_ptr == want.linetable_ptr &&
+            e->firstlineno == want.firstlineno &&
+            e->code_bytes == want.code_bytes) {
+            e->epoch = c->epoch;
+            *out = e;
+            return PYFLAME_OK;
+        }
+    }
+
+    struct code_info *e = victim(c, ways);
+    if (e) {
+        clear_entry(e);
+    } else {
+        e = calloc(1, sizeof *e);
+        if (!e)
+            return PYFLAME_ERR_NOMEM;
+        e->next_temp = c->temps;
+        c->temps = e;
+        want.next_temp = e->next_temp;
+    }
+    *e = want;
+    if (fill(c, e) != PYFLAME_OK) {
+        struct code_info *keep_next = e->next_temp;
+        clear_entry(e);
+        e->next_temp = keep_next;
+        return PYFLAME_ERR_READ;
+    }
+    e->epoch = c->epoch;
+    *out = e;
+    return PYFLAME_OK;
+}

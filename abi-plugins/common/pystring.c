@@ -1,0 +1,115 @@
+#include "pystring.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "remote.h"
+
+size_t utf8_encode(uint32_t cp, char *out)
+{
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        cp = 0xFFFD;
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* PyASCIIObject.state bits, the same from 3.3 to 3.13. */
+#define STATE_KIND(s) (((s) >> 2) & 7)
+#define STATE_COMPACT(s) (((s) >> 5) & 1)
+#define STATE_ASCII(s) (((s) >> 6) & 1)
+
+char *py_read_string(const pyflame_host *host, const struct py_layout *layout,
+                     uint64_t str_type, uint64_t addr)
+{
+    const struct py_layout *l = layout;
+    uint8_t head[128];
+    size_t head_len = (size_t)l->unicode.compact_data;
+    if (head_len > sizeof head || remote_read(host, addr, head, head_len) != 0)
+        return NULL;
+    if (str_type && field_ptr(head, PY_OB_TYPE) != str_type)
+        return NULL;
+
+    int64_t length = field_i64(head, l->unicode.length);
+    uint32_t state = (uint32_t)field_i32(head, l->unicode.state);
+    unsigned kind = STATE_KIND(state);
+    if (length < 0 || (kind != 1 && kind != 2 && kind != 4))
+        return NULL;
+    if (length > PY_STRING_MAX_CHARS)
+        length = PY_STRING_MAX_CHARS;
+
+    uint64_t data;
+    if (STATE_COMPACT(state))
+        data = addr + (uint64_t)(STATE_ASCII(state) ? l->unicode.ascii_data
+                                                    : l->unicode.compact_data);
+    else if (remote_read_ptr(host, addr + (uint64_t)l->unicode.data_ptr, &data) != 0)
+        return NULL;
+
+    size_t nbytes = (size_t)length * kind;
+    uint8_t *raw = malloc(nbytes ? nbytes : 1);
+    char *out = malloc((size_t)length * 4 + 1);
+    if (!raw || !out || (nbytes && remote_read(host, data, raw, nbytes) != 0)) {
+        free(raw);
+        free(out);
+        return NULL;
+    }
+    size_t o = 0;
+    for (int64_t i = 0; i < length; i++) {
+        uint32_t cp;
+        if (kind == 1) {
+            cp = raw[i];
+        } else if (kind == 2) {
+            uint16_t u;
+            memcpy(&u, raw + i * 2, 2);
+            cp = u;
+        } else {
+            memcpy(&cp, raw + i * 4, 4);
+        }
+        o += utf8_encode(cp, out + o);
+    }
+    out[o] = '\0';
+    free(raw);
+    return out;
+}
+
+uint8_t *py_read_bytes(const pyflame_host *host, const struct py_layout *layout,
+                       uint64_t bytes_type, uint64_t addr, size_t max_len,
+                       size_t *len)
+{
+    uint8_t head[64];
+    size_t head_len = (size_t)layout->bytes.data;
+    if (head_len > sizeof head || remote_read(host, addr, head, head_len) != 0)
+        return NULL;
+    if (bytes_type && field_ptr(head, PY_OB_TYPE) != bytes_type)
+        return NULL;
+    int64_t size = field_i64(head, layout->bytes.size);
+    if (size < 0 || (uint64_t)size > max_len)
+        return NULL;
+    uint8_t *buf = malloc(size ? (size_t)size : 1);
+    if (!buf)
+        return NULL;
+    if (size && remote_read(host, addr + (uint64_t)layout->bytes.data, buf,
+                            (size_t)size) != 0) {
+        free(buf);
+        return NULL;
+    }
+    *len = (size_t)size;
+    return buf;
+}

@@ -1,0 +1,33 @@
+/* Reading Python strings out of the target as UTF-8. */
+#ifndef PYFLAME_ABI_PYSTRING_H
+#define PYFLAME_ABI_PYSTRING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pyflame/pyflame.h>
+
+#include "layout.h"
+
+/* Longest name kept, in characters; longer ones are cut. */
+#define PY_STRING_MAX_CHARS 4096
+
+/* Reads the str object at `addr` into a new malloc'd, NUL-terminated UTF-8
+ * string.  Characters that cannot be encoded (lone surrogates) become
+ * U+FFFD.  `str_type` is the address of PyUnicode_Type, or 0 to skip the
+ * type check.  Returns NULL if the object cannot be read or is not a str. */
+char *py_read_string(const pyflame_host *host, const struct py_layout *layout,
+                     uint64_t str_type, uint64_t addr);
+
+/* Reads the bytes object at `addr`: its contents go to a new malloc'd
+ * buffer of *len bytes.  Objects over `max_len` bytes are refused.  Returns
+ * NULL on failure. */
+uint8_t *py_read_bytes(const pyflame_host *host, const struct py_layout *layout,
+                       uint64_t bytes_type, uint64_t addr, size_t max_len,
+                       size_t *len);
+
+/* Appends code point `cp` to `out` as UTF-8; returns the bytes written
+ * (1-4).  Invalid code points are written as U+FFFD. */
+size_t utf8_encode(uint32_t cp, char *out);
+
+#endif

@@ -1,0 +1,51 @@
+/* Small helpers for reading the target through the host and picking fields
+ * out of the bytes read.  Field offsets come from the layout table. */
+#ifndef PYFLAME_ABI_REMOTE_H
+#define PYFLAME_ABI_REMOTE_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include <pyflame/pyflame.h>
+
+/* Every object starts with ob_refcnt, ob_type; variable-size ones then have
+ * ob_size.  The same in every CPython 3 release on 64-bit targets. */
+#define PY_OB_TYPE 8
+#define PY_OB_SIZE 16
+
+static inline int remote_read(const pyflame_host *host, uint64_t addr,
+                              void *buf, size_t len)
+{
+    if (addr == 0 || addr + len < addr)
+        return -1;
+    return host->read_memory(host->ctx, addr, buf, len);
+}
+
+static inline int remote_read_ptr(const pyflame_host *host, uint64_t addr,
+                                  uint64_t *out)
+{
+    return remote_read(host, addr, out, sizeof *out);
+}
+
+static inline uint64_t field_ptr(const uint8_t *buf, int32_t off)
+{
+    uint64_t v;
+    memcpy(&v, buf + off, sizeof v);
+    return v;
+}
+
+static inline int32_t field_i32(const uint8_t *buf, int32_t off)
+{
+    int32_t v;
+    memcpy(&v, buf + off, sizeof v);
+    return v;
+}
+
+static inline int64_t field_i64(const uint8_t *buf, int32_t off)
+{
+    int64_t v;
+    memcpy(&v, buf + off, sizeof v);
+    return v;
+}
+
+#endif

@@ -1,0 +1,333 @@
+#include "walker.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pyflame/abi.h>
+
+#include "code_cache.h"
+#include "linetable.h"
+#include "remote.h"
+
+#define MAX_STRUCT_READ 256
+
+struct walker {
+    const struct py_layout *layout;
+    const pyflame_host *host;
+    uint64_t runtime; /* &_PyRuntime */
+    struct code_cache *codes;
+    size_t tstate_read; /* bytes of PyThreadState holding what we use */
+    pyflame_frame *frames; /* WALK_MAX_FRAMES */
+    pyflame_thread *threads; /* WALK_MAX_THREADS */
+};
+
+/* Frame pushed at the root of a stack cut at WALK_MAX_DEPTH. */
+static const char TRUNCATED[] = "(truncated)";
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Checks that the target is the release the layout describes, as far as
+ * the target lets us tell. */
+static int check_version(const struct walker *w, char *err, size_t errlen)
+{
+    const struct py_layout *l = w->layout;
+    const pyflame_host *h = w->host;
+    uint64_t py_version = h->find_symbol(h->ctx, "Py_Version");
+    uint32_t hex;
+    if (py_version && remote_read(h, py_version, &hex, sizeof hex) == 0) {
+        int major = (int)(hex >> 24), minor = (int)((hex >> 16) & 0xff);
+        if (major != l->major || minor != l->minor) {
+            fail(err, errlen, "target is CPython %d.%d, not %d.%d", major,
+                 minor, l->major, l->minor);
+            return PYFLAME_ERR_UNSUPPORTED;
+        }
+    }
+    if (l->runtime.debug_cookie >= 0) {
+        char cookie[8];
+        if (remote_read(h, w->runtime + (uint64_t)l->runtime.debug_cookie,
+                        cookie, sizeof cookie) != 0 ||
+            memcmp(cookie, "xdebugpy", 8) != 0) {
+            fail(err, errlen, "_PyRuntime has no debug cookie: not CPython %d.%d",
+                 l->major, l->minor);
+            return PYFLAME_ERR_UNSUPPORTED;
+        }
+    }
+    return PYFLAME_OK;
+}
+
+static size_t max_offset(size_t n, const int32_t *offs)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (offs[i] >= 0 && (size_t)offs[i] + 8 > m)
+            m = (size_t)offs[i] + 8;
+    return m;
+}
+
+void *walker_open(const struct py_layout *layout, const pyflame_host *host,
+                  int *status, char *err, size_t errlen)
+{
+    struct walker *w = calloc(1, sizeof *w);
+    if (!w) {
+        *status = PYFLAME_ERR_NOMEM;
+        return NULL;
+    }
+    w->layout = layout;
+    w->host = host;
+    w->runtime = host->find_symbol(host->ctx, "_PyRuntime");
+    if (!w->runtime) {
+        *status = PYFLAME_ERR_UNSUPPORTED;
+        fail(err, errlen, "no _PyRuntime symbol");
+        goto fail;
+    }
+    if ((*status = check_version(w, err, errlen)) != PYFLAME_OK)
+        goto fail;
+
+    int32_t initialized = 0;
+    uint64_t interp = 0;
+    if (remote_read(host, w->runtime + (uint64_t)layout->runtime.initialized,
+                    &initialized, sizeof initialized) != 0 ||
+        remote_read_ptr(host, w->runtime + (uint64_t)layout->runtime.interp_head,
+                        &interp) != 0) {
+        *status = PYFLAME_ERR_READ;
+        fail(err, errlen, "cannot read _PyRuntime");
+        goto fail;
+    }
+    if (!initialized || !interp) {
+        *status = PYFLAME_ERR_NOT_READY;
+        fail(err, errlen, "the interpreter is not initialised yet");
+        goto fail;
+    }
+
+    const int32_t toffs[] = {layout->tstate.next, layout->tstate.interp,
+                             layout->tstate.frame, layout->tstate.thread_id,
+                             layout->tstate.native_thread_id};
+    w->tstate_read = max_offset(sizeof toffs / sizeof *toffs, toffs);
+    struct code_types types = {
+        .code = host->find_symbol(host->ctx, "PyCode_Type"),
+        .str = host->find_symbol(host->ctx, "PyUnicode_Type"),
+        .bytes = host->find_symbol(host->ctx, "PyBytes_Type"),
+    };
+    w->codes = code_cache_new(host, layout, types);
+    w->frames = calloc(WALK_MAX_FRAMES, sizeof *w->frames);
+    w->threads = calloc(WALK_MAX_THREADS, sizeof *w->threads);
+    if (!w->codes || !w->frames || !w->threads ||
+        w->tstate_read > MAX_STRUCT_READ ||
+        (size_t)layout->iframe.size > MAX_STRUCT_READ) {
+        *status = PYFLAME_ERR_NOMEM;
+        goto fail;
+    }
+    *status = PYFLAME_OK;
+    return w;
+fail:
+    walker_close(w);
+    return NULL;
+}
+
+void walker_close(void *state)
+{
+    struct walker *w = state;
+    if (!w)
+        return;
+    code_cache_free(w->codes);
+    free(w->frames);
+    free(w->threads);
+    free(w);
+}
+
+/* Brent's cycle detection over a chain of addresses: O(1) memory. */
+struct cycle {
+    uint64_t saved;
+    unsigned power, steps;
+};
+
+static int cycle_seen(struct cycle *c, uint64_t addr)
+{
+    if (addr == c->saved)
+        return 1;
+    if (++c->steps == c->power) {
+        c->saved = addr;
+        c->power *= 2;
+        c->steps = 0;
+    }
+    return 0;
+}
+
+/* Walks the frames of one thread state into w->frames[*used...]. */
+static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
+                       size_t *used)
+{
+    const struct py_layout *l = w->layout;
+    uint64_t fp = field_ptr(ts, l->tstate.frame);
+    if (l->tstate.cframe_frame >= 0 && fp &&
+        remote_read_ptr(w->host, fp + (uint64_t)l->tstate.cframe_frame, &fp) != 0)
+        return PYFLAME_ERR_READ;
+
+    pyflame_frame *frames = w->frames + *used;
+    size_t room = WALK_MAX_FRAMES - *used;
+    if (room > WALK_MAX_DEPTH + 1)
+        room = WALK_MAX_DEPTH + 1;
+    size_t n = 0;
+    struct cycle cyc = {0, 1, 0};
+    uint8_t f[MAX_STRUCT_READ];
+
+    while (fp) {
+        if (n + 1 >= room) {
+            /* Keep the leaf end; mark the cut at the root. */
+            if (n < room)
+                frames[n++] = (pyflame_frame){TRUNCATED, TRUNCATED, 0, 0, 0};
+            break;
+        }
+        if (cycle_seen(&cyc, fp))
+            return PYFLAME_ERR_READ;
+        if (remote_read(w->host, fp, f, (size_t)l->iframe.size) != 0)
+            return PYFLAME_ERR_READ;
+        uint64_t code = field_ptr(f, l->iframe.code);
+        uint64_t instr = field_ptr(f, l->iframe.instr);
+        int owner = (int)(signed char)f[l->iframe.owner];
+        fp = field_ptr(f, l->iframe.previous);
+        if (owner == l->iframe.owner_cstack)
+            continue; /* the C stack's shim frame, not Python code */
+
+        const struct code_info *ci;
+        int rc = code_cache_get(w->codes, code, &ci);
+        if (rc == CODE_NOT_CODE)
+            continue;
+        if (rc != PYFLAME_OK)
+            return PYFLAME_ERR_READ;
+
+        /* The instruction pointer counts from the first code unit. */
+        long offset = (long)(instr - (code + (uint64_t)l->code.code));
+        int line = 0;
+        if (offset < (long)ci->code_bytes)
+            line = py_line_for_offset(l->line_format, ci->lines, ci->nlines,
+                                      ci->firstlineno, offset);
+        frames[n++] = (pyflame_frame){ci->file, ci->name, (uint32_t)line, 0,
+                                      ci->key};
+    }
+    t->frames = frames;
+    t->nframes = (uint32_t)n;
+    *used += n;
+    if (n == 0)
+        t->flags |= PYFLAME_THREAD_IDLE;
+    return PYFLAME_OK;
+}
+
+static int read_thread(struct walker *w, uint64_t tstate, uint64_t gil_holder,
+                       pyflame_thread *t, uint64_t *next, size_t *used)
+{
+    const struct py_layout *l = w->layout;
+    uint8_t ts[MAX_STRUCT_READ];
+    if (remote_read(w->host, tstate, ts, w->tstate_read) != 0)
+        return PYFLAME_ERR_READ;
+    *t = (pyflame_thread){
+        .os_tid = field_ptr(ts, l->tstate.native_thread_id),
+        .ident = field_ptr(ts, l->tstate.thread_id),
+        .flags = tstate == gil_holder ? PYFLAME_THREAD_HOLDS_GIL
+                                      : PYFLAME_THREAD_IDLE,
+    };
+    *next = field_ptr(ts, l->tstate.next);
+    return walk_thread(w, ts, t, used);
+}
+
+/* The thread holding the GIL of interpreter `interp`, 0 if it is free. */
+static int gil_holder(struct walker *w, uint64_t interp, uint64_t *holder)
+{
+    const struct py_layout *l = w->layout;
+    uint64_t gil;
+    if (l->runtime.gil >= 0)
+        gil = w->runtime + (uint64_t)l->runtime.gil;
+    else if (remote_read_ptr(w->host, interp + (uint64_t)l->interp.gil_ptr, &gil) != 0)
+        return PYFLAME_ERR_READ;
+    uint8_t g[32];
+    size_t len = (size_t)(l->gil.locked > l->gil.last_holder ? l->gil.locked + 4
+                                                             : l->gil.last_holder + 8);
+    if (len > sizeof g || remote_read(w->host, gil, g, len) != 0)
+        return PYFLAME_ERR_READ;
+    *holder = field_i32(g, l->gil.locked) ? field_ptr(g, l->gil.last_holder) : 0;
+    return PYFLAME_OK;
+}
+
+static int sample_all(struct walker *w, uint64_t interp, pyflame_sample *out)
+{
+    const struct py_layout *l = w->layout;
+    size_t used = 0, nthreads = 0;
+    struct cycle icyc = {0, 1, 0};
+    for (int i = 0; interp && i < WALK_MAX_INTERPRETERS; i++) {
+        if (cycle_seen(&icyc, interp))
+            return PYFLAME_ERR_READ;
+        uint64_t holder, tstate;
+        if (gil_holder(w, interp, &holder) != PYFLAME_OK ||
+            remote_read_ptr(w->host, interp + (uint64_t)l->interp.threads_head,
+                            &tstate) != 0)
+            return PYFLAME_ERR_READ;
+        struct cycle tcyc = {0, 1, 0};
+        while (tstate && nthreads < WALK_MAX_THREADS) {
+            if (cycle_seen(&tcyc, tstate))
+                return PYFLAME_ERR_READ;
+            if (read_thread(w, tstate, holder, &w->threads[nthreads], &tstate,
+                            &used) != PYFLAME_OK)
+                return PYFLAME_ERR_READ;
+            nthreads++;
+        }
+        if (remote_read_ptr(w->host, interp + (uint64_t)l->interp.next, &interp) != 0)
+            return PYFLAME_ERR_READ;
+    }
+    out->threads = w->threads;
+    out->nthreads = (uint32_t)nthreads;
+    for (size_t i = 0; i < nthreads; i++)
+        if (!(w->threads[i].flags & PYFLAME_THREAD_IDLE))
+            return PYFLAME_OK;
+    return PYFLAME_IDLE;
+}
+
+static int sample_gil_holder(struct walker *w, uint64_t interp,
+                             pyflame_sample *out)
+{
+    uint64_t holder, next;
+    size_t used = 0;
+    if (gil_holder(w, interp, &holder) != PYFLAME_OK)
+        return PYFLAME_ERR_READ;
+    if (!holder)
+        return PYFLAME_IDLE;
+    if (read_thread(w, holder, holder, &w->threads[0], &next, &used) != PYFLAME_OK)
+        return PYFLAME_ERR_READ;
+    out->threads = w->threads;
+    out->nthreads = 1;
+    return w->threads[0].nframes ? PYFLAME_OK : PYFLAME_IDLE;
+}
+
+int walker_sample(void *state, uint32_t flags, pyflame_sample *out)
+{
+    struct walker *w = state;
+    const struct py_layout *l = w->layout;
+    out->threads = NULL;
+    out->nthreads = 0;
+    code_cache_begin_sample(w->codes);
+
+    uint64_t interp;
+    int rc;
+    if (remote_read_ptr(w->host, w->runtime + (uint64_t)l->runtime.interp_head,
+                        &interp) != 0)
+        rc = PYFLAME_ERR_READ;
+    else if (!interp)
+        rc = PYFLAME_IDLE; /* finalizing */
+    else if (flags & PYFLAME_SAMPLE_ALL_THREADS)
+        rc = sample_all(w, interp, out);
+    else
+        rc = sample_gil_holder(w, interp, out);
+    if (rc == PYFLAME_ERR_READ) {
+        out->threads = NULL;
+        out->nthreads = 0;
+    }
+    out->status = rc;
+    return rc;
+}

@@ -1,0 +1,61 @@
+/* CPython 3.13 structure offsets (x86_64), checked against the
+ * release's headers by tests/layout/layout_check.c. */
+#include "layout.h"
+
+const struct py_layout py_layout = {
+    .abi = "313",
+    .major = 3,
+    .minor = 13,
+    .frame_model = PY_FRAMES_INTERPRETER,
+    .line_format = PY_LINES_LOCATIONS,
+    .runtime = {
+        .interp_head = 632,
+        .initialized = 600,
+        .gil = -1,
+        .debug_cookie = 0,
+    },
+    .interp = {
+        .next = 7264,
+        .threads_head = 7344,
+        .gil_ptr = 16,
+    },
+    .tstate = {
+        .next = 8,
+        .interp = 16,
+        .frame = 72,
+        .cframe_frame = -1,
+        .thread_id = 152,
+        .native_thread_id = 160,
+    },
+    .gil = {
+        .locked = 16,
+        .last_holder = 8,
+    },
+    .iframe = {
+        .size = 72,
+        .code = 0,
+        .previous = 8,
+        .instr = 56,
+        .owner = 70,
+        .owner_cstack = 3,
+    },
+    .code = {
+        .size = 200,
+        .filename = 112,
+        .name = 120,
+        .firstlineno = 68,
+        .linetable = 136,
+        .code = 200,
+    },
+    .bytes = {
+        .size = 16,
+        .data = 32,
+    },
+    .unicode = {
+        .state = 32,
+        .length = 16,
+        .ascii_data = 40,
+        .compact_data = 56,
+        .data_ptr = 56,
+    },
+};

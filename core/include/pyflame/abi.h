@@ -1,0 +1,53 @@
+/* pyflame ABI plugins: readers of one CPython version's stacks.
+ *
+ * An ABI plugin is a shared object named pyflame-abi-NAME.so that exports
+ *
+ *     const pyflame_abi_plugin pyflame_abi_entry = { PYFLAME_API_VERSION, ... };
+ *
+ * The core picks the plugin whose py_major/py_minor match the target (or the
+ * one named with --abi), calls open() until it stops answering
+ * PYFLAME_ERR_NOT_READY, then sample() once per tick, and close() at the end.
+ * Every read of the target goes through host->read_memory and must be
+ * treated as hostile: bounded lengths, bounded depth, cycles detected.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+#ifndef PYFLAME_ABI_H
+#define PYFLAME_ABI_H
+
+#include <pyflame/pyflame.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* sample() flags */
+#define PYFLAME_SAMPLE_ALL_THREADS 0x1u /* every thread, not only the GIL holder */
+
+typedef struct pyflame_abi_plugin {
+    uint32_t api_version;    /* PYFLAME_API_VERSION */
+    const char *name;        /* --abi value, e.g. "311" */
+    const char *description; /* e.g. "CPython 3.11" */
+    int py_major, py_minor;  /* the CPython release it reads */
+
+    /* Find the interpreter in the target.  Returns the plugin's state, or
+     * NULL with *status set (PYFLAME_ERR_NOT_READY: try again later) and a
+     * one-line reason in err[errlen]. */
+    void *(*open)(const pyflame_host *host, int *status, char *err,
+                  size_t errlen);
+
+    /* Take one sample into *out.  Returns PYFLAME_OK, PYFLAME_IDLE or
+     * PYFLAME_ERR_READ (also stored in out->status).  Everything *out points
+     * to stays valid until the next sample() or close() on this state. */
+    int (*sample)(void *state, uint32_t flags, pyflame_sample *out);
+
+    void (*close)(void *state);
+} pyflame_abi_plugin;
+
+/* The symbol every ABI plugin exports. */
+#define PYFLAME_ABI_SYMBOL "pyflame_abi_entry"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

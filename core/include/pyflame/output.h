@@ -1,0 +1,74 @@
+/* pyflame output plugins: writers of one profile format.
+ *
+ * An output plugin is a shared object named pyflame-output-NAME.so that
+ * exports
+ *
+ *     const pyflame_output_plugin pyflame_output_entry = { PYFLAME_API_VERSION, ... };
+ *
+ * The core calls open() once, then write_sample() for every sample kept (if
+ * the plugin has it), then write_profile() once with the samples aggregated
+ * by stack (if the plugin has it; the core aggregates only for plugins that
+ * do), then close().  Idle samples are never passed when the user asked to
+ * exclude them; line numbers are already 0 when the user asked for none.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+#ifndef PYFLAME_OUTPUT_H
+#define PYFLAME_OUTPUT_H
+
+#include <stdio.h>
+
+#include <pyflame/pyflame.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* pyflame_output_config.flags */
+#define PYFLAME_OUT_NO_LINE_NUMBERS 0x1u /* -n: print frames without lines */
+
+typedef struct pyflame_output_config {
+    FILE *out;            /* where to write; owned by the core */
+    uint32_t flags;       /* PYFLAME_OUT_* */
+    double interval_s;    /* requested time between samples */
+    int pid;              /* the target */
+} pyflame_output_config;
+
+/* A distinct stack and how many samples had it. */
+typedef struct pyflame_stack_count {
+    uint64_t count;
+    uint32_t nframes;
+    const pyflame_frame *const *frames; /* root first */
+} pyflame_stack_count;
+
+/* Everything collected, aggregated by stack. */
+typedef struct pyflame_profile {
+    uint64_t samples; /* samples taken, idle and failed included */
+    uint64_t idle;    /* samples without Python code running (0 with -x) */
+    uint64_t failed;  /* samples that could not be read */
+    size_t nstacks;
+    const pyflame_stack_count *stacks; /* most frequent first */
+} pyflame_profile;
+
+typedef struct pyflame_output_plugin {
+    uint32_t api_version;    /* PYFLAME_API_VERSION */
+    const char *name;        /* --format value, e.g. "folded" */
+    const char *description; /* one line for --list-plugins */
+
+    /* Returns the plugin's state, or NULL on failure (after host->warn). */
+    void *(*open)(const pyflame_host *host, const pyflame_output_config *cfg);
+    /* Each sample as taken; NULL if the format only needs the aggregate. */
+    int (*write_sample)(void *state, const pyflame_sample *sample);
+    /* The aggregate at the end; NULL if the format does not need it. */
+    int (*write_profile)(void *state, const pyflame_profile *profile);
+    /* Flush and free.  Returns PYFLAME_OK or PYFLAME_ERR_IO. */
+    int (*close)(void *state);
+} pyflame_output_plugin;
+
+/* The symbol every output plugin exports. */
+#define PYFLAME_OUTPUT_SYMBOL "pyflame_output_entry"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,97 @@
+/* pyflame plugin API: the types shared by the core and every plugin.
+ *
+ * A plugin is a shared object that exports one constant struct (see
+ * pyflame/abi.h and pyflame/output.h).  The first field of every such struct
+ * is the API version it was built against; pyflame refuses a plugin whose
+ * version it does not speak, before touching any other field.  Fields are
+ * only ever appended, so a newer host can keep loading older plugins.
+ *
+ * Everything a plugin may do to the outside world goes through the host
+ * services below: a plugin never calls ptrace, opens /proc or prints to the
+ * terminal itself.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+#ifndef PYFLAME_PYFLAME_H
+#define PYFLAME_PYFLAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever a struct in these headers changes incompatibly. */
+#define PYFLAME_API_VERSION 1
+
+/* Results of plugin calls.  Negative values are errors. */
+enum pyflame_status {
+    PYFLAME_OK = 0,
+    /* sample(): no thread was running Python code. */
+    PYFLAME_IDLE = 1,
+    /* Target memory could not be read, or what was read made no sense. */
+    PYFLAME_ERR_READ = -1,
+    /* abi open(): the interpreter exists but is not initialised yet. */
+    PYFLAME_ERR_NOT_READY = -2,
+    /* abi open(): the target is not the CPython version this plugin reads. */
+    PYFLAME_ERR_UNSUPPORTED = -3,
+    PYFLAME_ERR_NOMEM = -4,
+    /* output: writing failed (see errno). */
+    PYFLAME_ERR_IO = -5,
+};
+
+/* One Python frame.  Strings are UTF-8 and never NULL. */
+typedef struct pyflame_frame {
+    const char *file;
+    const char *name; /* function name (co_name) */
+    uint32_t line;    /* line being executed, 0 when unknown or with -n */
+    uint32_t reserved;
+    /* Non-zero value that the ABI plugin gives only to frames with the same
+     * file and name; lets the core skip comparing strings.  0: no promise. */
+    uint64_t key;
+} pyflame_frame;
+
+/* pyflame_thread.flags */
+#define PYFLAME_THREAD_HOLDS_GIL 0x1u
+#define PYFLAME_THREAD_IDLE 0x2u /* not running Python code */
+
+/* One thread in a sample. */
+typedef struct pyflame_thread {
+    uint64_t os_tid; /* kernel thread id, 0 when unknown */
+    uint64_t ident;  /* threading.get_ident(), 0 when unknown */
+    const char *name; /* Python thread name, NULL when unknown */
+    uint32_t flags;   /* PYFLAME_THREAD_* */
+    uint32_t nframes;
+    const pyflame_frame *frames; /* leaf first */
+} pyflame_thread;
+
+/* One sample of the target.  Filled by the ABI plugin, time-stamped by the
+ * core; valid until the plugin's next sample() call. */
+typedef struct pyflame_sample {
+    uint64_t time_ns; /* CLOCK_REALTIME when the sample was taken */
+    int status;       /* PYFLAME_OK, PYFLAME_IDLE or PYFLAME_ERR_READ */
+    uint32_t nthreads;
+    const pyflame_thread *threads;
+} pyflame_sample;
+
+/* Services the core hands to every plugin.  `ctx` is the first argument of
+ * each function.  Functions marked "ABI only" are NULL for output plugins. */
+typedef struct pyflame_host {
+    uint32_t api_version; /* PYFLAME_API_VERSION of the running core */
+    void *ctx;
+    /* ABI only.  Copy `len` bytes at `addr` in the target into `buf`.
+     * Returns 0, or -1 if any byte could not be read. */
+    int (*read_memory)(void *ctx, uint64_t addr, void *buf, size_t len);
+    /* ABI only.  Address of a symbol of the Python runtime in the target
+     * (libpython or the executable), load bias applied; 0 if absent. */
+    uint64_t (*find_symbol)(void *ctx, const char *name);
+    /* Report a problem to the user (printf-style, no trailing newline). */
+    void (*warn)(void *ctx, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+} pyflame_host;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,239 @@
+#include "aggregate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "index_table.h"
+
+#define KEY_CACHE 4096 /* power of two */
+
+struct stack_entry {
+    size_t first; /* in ids[], root first */
+    uint32_t n;
+    uint64_t count;
+    uint32_t order; /* first seen, for a stable sort */
+};
+
+struct aggregate {
+    /* Interned strings. */
+    char **strings;
+    size_t nstrings, capstrings;
+    struct index_table string_index;
+    /* Interned frames, with interned strings. */
+    pyflame_frame *frames;
+    size_t nframes, capframes;
+    struct index_table frame_index;
+    /* key -> interned (file, name), to skip hashing strings. */
+    struct {
+        uint64_t key;
+        const char *file, *name;
+    } key_cache[KEY_CACHE];
+    /* Stacks as runs of frame ids. */
+    uint32_t *ids;
+    size_t nids, capids;
+    struct stack_entry *stacks;
+    size_t nstacks, capstacks;
+    struct index_table stack_index;
+    uint32_t *scratch;
+    size_t capscratch;
+    uint64_t samples, idle, failed;
+    /* Built by aggregate_profile. */
+    pyflame_stack_count *out_stacks;
+    const pyflame_frame **out_frames;
+};
+
+/* Makes room for one more element in a growing array. */
+static int reserve(void **v, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t cap2 = *cap ? *cap : 64;
+    while (cap2 < need)
+        cap2 *= 2;
+    void *p = realloc(*v, cap2 * size);
+    if (!p)
+        return -1;
+    *v = p;
+    *cap = cap2;
+    return 0;
+}
+
+struct aggregate *aggregate_new(void)
+{
+    return calloc(1, sizeof(struct aggregate));
+}
+
+void aggregate_free(struct aggregate *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->nstrings; i++)
+        free(a->strings[i]);
+    free(a->strings);
+    index_table_free(&a->string_index);
+    free(a->frames);
+    index_table_free(&a->frame_index);
+    free(a->ids);
+    free(a->stacks);
+    index_table_free(&a->stack_index);
+    free(a->scratch);
+    free(a->out_stacks);
+    free(a->out_frames);
+    free(a);
+}
+
+static int string_equal(const void *ctx, uint32_t i, const void *key)
+{
+    return strcmp(((const struct aggregate *)ctx)->strings[i], key) == 0;
+}
+
+static const char *intern_string(struct aggregate *a, const char *s)
+{
+    uint64_t h = hash_bytes(s, strlen(s), 0);
+    int64_t i = index_table_find(&a->string_index, h, string_equal, a, s);
+    if (i >= 0)
+        return a->strings[i];
+    if (reserve((void **)&a->strings, &a->capstrings, a->nstrings + 1, sizeof *a->strings))
+        return NULL;
+    char *copy = strdup(s);
+    if (!copy || index_table_insert(&a->string_index, h, (uint32_t)a->nstrings)) {
+        free(copy);
+        return NULL;
+    }
+    a->strings[a->nstrings++] = copy;
+    return copy;
+}
+
+static int frame_equal(const void *ctx, uint32_t i, const void *key)
+{
+    const pyflame_frame *f = &((const struct aggregate *)ctx)->frames[i];
+    const pyflame_frame *k = key;
+    return f->file == k->file && f->name == k->name && f->line == k->line;
+}
+
+/* The id of a frame; its strings are interned first. */
+static int64_t intern_frame(struct aggregate *a, const pyflame_frame *in)
+{
+    pyflame_frame f = {.line = in->line};
+    size_t slot = (size_t)(in->key * 0x9E3779B97F4A7C15ull >> 52) & (KEY_CACHE - 1);
+    if (in->key && a->key_cache[slot].key == in->key) {
+        f.file = a->key_cache[slot].file;
+        f.name = a->key_cache[slot].name;
+    } else {
+        f.file = intern_string(a, in->file);
+        f.name = intern_string(a, in->name);
+        if (!f.file || !f.name)
+            return -1;
+        if (in->key) {
+            a->key_cache[slot].key = in->key;
+            a->key_cache[slot].file = f.file;
+            a->key_cache[slot].name = f.name;
+        }
+    }
+    /* Interned strings compare by address, so hash the addresses. */
+    uintptr_t parts[3] = {(uintptr_t)f.file, (uintptr_t)f.name, f.line};
+    uint64_t h = hash_bytes(parts, sizeof parts, 1);
+    int64_t i = index_table_find(&a->frame_index, h, frame_equal, a, &f);
+    if (i >= 0)
+        return i;
+    if (reserve((void **)&a->frames, &a->capframes, a->nframes + 1, sizeof *a->frames) ||
+        index_table_insert(&a->frame_index, h, (uint32_t)a->nframes))
+        return -1;
+    a->frames[a->nframes] = f;
+    return (int64_t)a->nframes++;
+}
+
+struct stack_key {
+    const uint32_t *ids;
+    uint32_t n;
+};
+
+static int stack_equal(const void *ctx, uint32_t i, const void *key)
+{
+    const struct aggregate *a = ctx;
+    const struct stack_key *k = key;
+    const struct stack_entry *e = &a->stacks[i];
+    return e->n == k->n && memcmp(a->ids + e->first, k->ids, k->n * sizeof *k->ids) == 0;
+}
+
+int aggregate_add(struct aggregate *a, const pyflame_frame *frames, uint32_t n)
+{
+    if (reserve((void **)&a->scratch, &a->capscratch, n + 1, sizeof *a->scratch))
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t id = intern_frame(a, &frames[n - 1 - i]); /* root first */
+        if (id < 0)
+            return -1;
+        a->scratch[i] = (uint32_t)id;
+    }
+    struct stack_key key = {a->scratch, n};
+    uint64_t h = hash_bytes(a->scratch, n * sizeof *a->scratch, 2);
+    int64_t i = index_table_find(&a->stack_index, h, stack_equal, a, &key);
+    a->samples++;
+    if (i >= 0) {
+        a->stacks[i].count++;
+        return 0;
+    }
+    if (reserve((void **)&a->ids, &a->capids, a->nids + n, sizeof *a->ids) ||
+        reserve((void **)&a->stacks, &a->capstacks, a->nstacks + 1, sizeof *a->stacks) ||
+        index_table_insert(&a->stack_index, h, (uint32_t)a->nstacks))
+        return -1;
+    memcpy(a->ids + a->nids, a->scratch, n * sizeof *a->ids);
+    a->stacks[a->nstacks] = (struct stack_entry){a->nids, n, 1, (uint32_t)a->nstacks};
+    a->nids += n;
+    a->nstacks++;
+    return 0;
+}
+
+void aggregate_add_idle(struct aggregate *a)
+{
+    a->samples++;
+    a->idle++;
+}
+
+void aggregate_add_failed(struct aggregate *a)
+{
+    a->samples++;
+    a->failed++;
+}
+
+static int by_count(const void *x, const void *y)
+{
+    const struct stack_entry *a = x, *b = y;
+    if (a->count != b->count)
+        return a->count < b->count ? 1 : -1;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
+int aggregate_profile(struct aggregate *a, pyflame_profile *out)
+{
+    free(a->out_stacks);
+    free(a->out_frames);
+    a->out_stacks = calloc(a->nstacks ? a->nstacks : 1, sizeof *a->out_stacks);
+    a->out_frames = calloc(a->nids ? a->nids : 1, sizeof *a->out_frames);
+    if (!a->out_stacks || !a->out_frames)
+        return -1;
+    /* Sorting a copy keeps the stack index valid for later additions. */
+    struct stack_entry *sorted = malloc((a->nstacks ? a->nstacks : 1) * sizeof *sorted);
+    if (!sorted)
+        return -1;
+    memcpy(sorted, a->stacks, a->nstacks * sizeof *sorted);
+    qsort(sorted, a->nstacks, sizeof *sorted, by_count);
+    size_t o = 0;
+    for (size_t i = 0; i < a->nstacks; i++) {
+        const struct stack_entry *e = &sorted[i];
+        for (uint32_t k = 0; k < e->n; k++)
+            a->out_frames[o + k] = &a->frames[a->ids[e->first + k]];
+        a->out_stacks[i] = (pyflame_stack_count){e->count, e->n, a->out_frames + o};
+        o += e->n;
+    }
+    free(sorted);
+    *out = (pyflame_profile){
+        .samples = a->samples,
+        .idle = a->idle,
+        .failed = a->failed,
+        .nstacks = a->nstacks,
+        .stacks = a->out_stacks,
+    };
+    return 0;
+}

@@ -1,0 +1,26 @@
+/* Samples aggregated by stack, for output plugins that want totals.
+ *
+ * Strings and frames are interned, so a stack is a short array of frame
+ * ids and memory grows with the number of distinct stacks, not samples. */
+#ifndef PYFLAME_AGGREGATE_H
+#define PYFLAME_AGGREGATE_H
+
+#include <stdint.h>
+
+#include <pyflame/output.h>
+
+struct aggregate;
+
+struct aggregate *aggregate_new(void);
+void aggregate_free(struct aggregate *a);
+
+/* Counts one sample of the stack frames[0..n) (leaf first). */
+int aggregate_add(struct aggregate *a, const pyflame_frame *frames, uint32_t n);
+void aggregate_add_idle(struct aggregate *a);
+void aggregate_add_failed(struct aggregate *a);
+
+/* The totals, most frequent stack first; valid until aggregate_free.
+ * Returns 0, or -1 out of memory. */
+int aggregate_profile(struct aggregate *a, pyflame_profile *out);
+
+#endif

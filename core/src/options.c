@@ -1,0 +1,217 @@
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char options_usage[] =
+    "Usage: pyflame [options] -p PID\n"
+    "       pyflame [options] -t COMMAND [ARGS...]\n"
+    "\n"
+    "Sample the Python stacks of a running process (-p) or of a command run\n"
+    "to completion (-t), and write them as flame graph data.\n"
+    "\n"
+    "Target:\n"
+    "  -p, --pid=PID           attach to the CPython process PID\n"
+    "  -t, --trace COMMAND...  run COMMAND and profile it until it exits; must\n"
+    "                          be the last pyflame option, everything after it\n"
+    "                          is the command; pyflame exits with its status\n"
+    "      --abi=VERSION       read the target as this CPython version (e.g.\n"
+    "                          311 for 3.11) instead of detecting it\n"
+    "\n"
+    "Sampling:\n"
+    "  -s, --seconds=SECS      how long to profile an attached process\n"
+    "                          (default 1; ignored with -t)\n"
+    "  -r, --rate=SECS         time between samples in seconds (default 0.001)\n"
+    "      --threads           sample every thread, not only the one holding\n"
+    "                          the GIL\n"
+    "\n"
+    "Output:\n"
+    "  -o, --output=FILE       write the profile to FILE instead of stdout\n"
+    "  -f, --format=NAME       output plugin to use (default folded: one line\n"
+    "                          per stack for flamegraph.pl)\n"
+    "  -n, --no-line-numbers   print frames as file:function, without lines\n"
+    "  -x, --exclude-idle      leave out samples where no Python code ran\n"
+    "\n"
+    "Information:\n"
+    "      --list-plugins      list the ABI and output plugins found, and exit\n"
+    "  -v, --version           print the version and exit\n"
+    "  -h, --help              print this help and exit\n"
+    "\n"
+    "Each output line is a stack, root first, frames as file:function:line\n"
+    "joined by ';', then the number of samples.  (idle) counts samples in\n"
+    "which no thread ran Python code, (failed) samples that could not be read.\n"
+    "\n"
+    "Environment:\n"
+    "  PYFLAME_PLUGIN_PATH     colon-separated directories searched for plugins\n"
+    "                          before the installed ones\n";
+
+enum {
+    OPT_ABI = 256,
+    OPT_THREADS,
+    OPT_LIST_PLUGINS,
+};
+
+static const struct option long_options[] = {
+    {"pid", required_argument, NULL, 'p'},
+    {"trace", no_argument, NULL, 't'},
+    {"abi", required_argument, NULL, OPT_ABI},
+    {"seconds", required_argument, NULL, 's'},
+    {"rate", required_argument, NULL, 'r'},
+    {"threads", no_argument, NULL, OPT_THREADS},
+    {"output", required_argument, NULL, 'o'},
+    {"format", required_argument, NULL, 'f'},
+    {"no-line-numbers", no_argument, NULL, 'n'},
+    {"exclude-idle", no_argument, NULL, 'x'},
+    {"list-plugins", no_argument, NULL, OPT_LIST_PLUGINS},
+    {"version", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static int failf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int failf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int parse_pid(const char *s, int *pid, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || errno || v <= 0 || v > INT_MAX)
+        return failf(err, errlen, "invalid PID '%s': expected a positive process id", s);
+    *pid = (int)v;
+    return 0;
+}
+
+static int parse_seconds(const char *opt, const char *s, double min, double max,
+                         double *out, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || errno || !isfinite(v))
+        return failf(err, errlen, "%s needs a number of seconds, got '%s'", opt, s);
+    if (v < min || v > max)
+        return failf(err, errlen, "%s %s is out of range: give between %g and %g seconds",
+                     opt, s, min, max);
+    *out = v;
+    return 0;
+}
+
+static int parse_abi(const char *s, char *err, size_t errlen)
+{
+    size_t n = strlen(s);
+    if (n < 2 || n > 3 || strspn(s, "0123456789") != n)
+        return failf(err, errlen,
+                     "invalid --abi '%s': give the CPython version as digits, e.g. 311 for 3.11", s);
+    return 0;
+}
+
+int options_parse(int argc, char **argv, struct options *o, char *err,
+                  size_t errlen)
+{
+    *o = (struct options){
+        .action = ACTION_PROFILE,
+        .seconds = DEFAULT_SECONDS,
+        .interval = DEFAULT_INTERVAL,
+        .format = DEFAULT_FORMAT,
+    };
+    bool trace = false;
+    optind = 0; /* full reset of GNU getopt */
+    opterr = 0;
+    int c;
+    while (!trace && (c = getopt_long(argc, argv, ":p:ts:r:o:f:nxvh", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            if (parse_pid(optarg, &o->pid, err, errlen))
+                return -1;
+            break;
+        case 't':
+            trace = true;
+            break;
+        case OPT_ABI:
+            if (parse_abi(optarg, err, errlen))
+                return -1;
+            o->abi = optarg;
+            break;
+        case 's':
+            if (parse_seconds("-s", optarg, MIN_INTERVAL, MAX_SECONDS, &o->seconds, err, errlen))
+                return -1;
+            break;
+        case 'r':
+            if (parse_seconds("-r", optarg, MIN_INTERVAL, MAX_INTERVAL, &o->interval, err, errlen))
+                return -1;
+            break;
+        case OPT_THREADS:
+            o->threads = true;
+            break;
+        case 'o':
+            if (!*optarg)
+                return failf(err, errlen, "-o needs a file name");
+            o->output = optarg;
+            break;
+        case 'f':
+            if (!*optarg || strchr(optarg, '/'))
+                return failf(err, errlen, "invalid format name '%s'", optarg);
+            o->format = optarg;
+            break;
+        case 'n':
+            o->no_line_numbers = true;
+            break;
+        case 'x':
+            o->exclude_idle = true;
+            break;
+        case OPT_LIST_PLUGINS:
+            o->action = ACTION_LIST_PLUGINS;
+            return 0;
+        case 'v':
+            o->action = ACTION_VERSION;
+            return 0;
+        case 'h':
+            o->action = ACTION_HELP;
+            return 0;
+        case ':':
+            return failf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            if (optopt)
+                return failf(err, errlen, "unknown option '-%c'", optopt);
+            return failf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+
+    if (trace) {
+        if (o->pid)
+            return failf(err, errlen, "-t and -p cannot be used together: -t runs a new command, -p attaches to a running one");
+        if (optind >= argc)
+            return failf(err, errlen, "-t needs a command to run");
+        o->command = &argv[optind];
+        return 0;
+    }
+    if (o->pid) {
+        if (optind < argc)
+            return failf(err, errlen, "unexpected argument '%s'", argv[optind]);
+        return 0;
+    }
+    if (optind == argc)
+        return failf(err, errlen, "nothing to profile: give -p PID or -t COMMAND");
+    if (optind != argc - 1)
+        return failf(err, errlen, "unexpected argument '%s'", argv[optind + 1]);
+    if (parse_pid(argv[optind], &o->pid, err, errlen))
+        return -1;
+    o->legacy_pid = true;
+    return 0;
+}

@@ -1,0 +1,46 @@
+/* The command line. */
+#ifndef PYFLAME_OPTIONS_H
+#define PYFLAME_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum action {
+    ACTION_PROFILE,
+    ACTION_HELP,
+    ACTION_VERSION,
+    ACTION_LIST_PLUGINS,
+};
+
+struct options {
+    enum action action;
+    int pid;              /* -p, or the legacy positional PID; 0 if none */
+    bool legacy_pid;      /* given without -p: deprecated */
+    char **command;       /* -t: NULL-terminated argv, or NULL */
+    double seconds;       /* -s */
+    double interval;      /* -r, seconds between samples */
+    const char *output;   /* -o, NULL for stdout */
+    const char *abi;      /* --abi, NULL to detect */
+    const char *format;   /* -f */
+    bool exclude_idle;    /* -x */
+    bool no_line_numbers; /* -n */
+    bool threads;         /* --threads */
+};
+
+#define DEFAULT_SECONDS 1.0
+#define DEFAULT_INTERVAL 0.001
+#define DEFAULT_FORMAT "folded"
+/* Limits that catch typos rather than restrict use. */
+#define MAX_SECONDS (366.0 * 24 * 3600)
+#define MIN_INTERVAL 1e-6
+#define MAX_INTERVAL 3600.0
+
+/* Parses argv into *o.  Returns 0, or -1 with a one-line message in err.
+ * Reentrant: resets getopt's state first. */
+int options_parse(int argc, char **argv, struct options *o, char *err,
+                  size_t errlen);
+
+/* The --help text. */
+extern const char options_usage[];
+
+#endif

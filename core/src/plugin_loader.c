@@ -1,0 +1,281 @@
+#include "plugin_loader.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef PYFLAME_PLUGIN_DIR
+#define PYFLAME_PLUGIN_DIR "/usr/local/lib/pyflame"
+#endif
+/* Where the build tree keeps plugins, relative to the pyflame binary. */
+#define BUILD_TREE_PLUGINS "plugins"
+
+enum kind { KIND_ABI, KIND_OUTPUT };
+
+static const struct {
+    const char *prefix, *symbol, *label;
+} kinds[] = {
+    [KIND_ABI] = {"pyflame-abi-", PYFLAME_ABI_SYMBOL, "ABI"},
+    [KIND_OUTPUT] = {"pyflame-output-", PYFLAME_OUTPUT_SYMBOL, "output"},
+};
+
+static int failf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int failf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int push(struct plugin_dirs *d, const char *dir)
+{
+    char **v = realloc(d->v, (d->n + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    d->v = v;
+    if (!(d->v[d->n] = strdup(dir)))
+        return -1;
+    d->n++;
+    return 0;
+}
+
+int plugin_dirs_init(struct plugin_dirs *d)
+{
+    *d = (struct plugin_dirs){0};
+    const char *env = getenv("PYFLAME_PLUGIN_PATH");
+    if (env) {
+        char *copy = strdup(env), *save = NULL;
+        if (!copy)
+            return -1;
+        for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
+            if (*tok && push(d, tok) != 0) {
+                free(copy);
+                return -1;
+            }
+        free(copy);
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char build[PATH_MAX + sizeof BUILD_TREE_PLUGINS + 1];
+            snprintf(build, sizeof build, "%s/%s", exe, BUILD_TREE_PLUGINS);
+            if (is_dir(build))
+                return push(d, build);
+        }
+    }
+    return push(d, PYFLAME_PLUGIN_DIR);
+}
+
+void plugin_dirs_free(struct plugin_dirs *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        free(d->v[i]);
+    free(d->v);
+    *d = (struct plugin_dirs){0};
+}
+
+/* Checks what the plugin struct holds beyond its version. */
+static const char *incomplete(enum kind kind, const void *sym)
+{
+    if (kind == KIND_ABI) {
+        const pyflame_abi_plugin *p = sym;
+        if (!p->name || !p->open || !p->sample || !p->close)
+            return "it lacks name, open, sample or close";
+    } else {
+        const pyflame_output_plugin *p = sym;
+        if (!p->name || !p->open || !p->close || (!p->write_sample && !p->write_profile))
+            return "it lacks name, open, close, or both write functions";
+    }
+    return NULL;
+}
+
+static int load_file(enum kind kind, const char *path, struct loaded_plugin *out,
+                     char *err, size_t errlen)
+{
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        return failf(err, errlen, "cannot load plugin %s: %s", path, dlerror());
+    const uint32_t *sym = dlsym(h, kinds[kind].symbol);
+    if (!sym) {
+        dlclose(h);
+        return failf(err, errlen, "%s is not a pyflame %s plugin: it has no '%s' symbol",
+                     path, kinds[kind].label, kinds[kind].symbol);
+    }
+    if (*sym != PYFLAME_API_VERSION) {
+        uint32_t v = *sym;
+        dlclose(h);
+        return failf(err, errlen,
+                     "plugin %s was built for plugin API %u, this pyflame speaks API %d: "
+                     "rebuild the plugin against this pyflame's headers",
+                     path, v, PYFLAME_API_VERSION);
+    }
+    const char *why = incomplete(kind, sym);
+    if (why) {
+        dlclose(h);
+        return failf(err, errlen, "plugin %s is broken: %s", path, why);
+    }
+    *out = (struct loaded_plugin){.handle = h, .path = strdup(path)};
+    if (kind == KIND_ABI)
+        out->u.abi = (const pyflame_abi_plugin *)sym;
+    else
+        out->u.output = (const pyflame_output_plugin *)sym;
+    return 0;
+}
+
+static int load(const struct plugin_dirs *d, enum kind kind, const char *name,
+                struct loaded_plugin *out, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s%s.so", d->v[i], kinds[kind].prefix, name);
+        if (access(path, F_OK) == 0)
+            return load_file(kind, path, out, err, errlen);
+    }
+    return failf(err, errlen, "no %s plugin '%s' found (see pyflame --list-plugins)",
+                 kinds[kind].label, name);
+}
+
+int plugin_load_abi(const struct plugin_dirs *d, const char *name,
+                    struct loaded_plugin *out, char *err, size_t errlen)
+{
+    return load(d, KIND_ABI, name, out, err, errlen);
+}
+
+int plugin_load_output(const struct plugin_dirs *d, const char *name,
+                       struct loaded_plugin *out, char *err, size_t errlen)
+{
+    return load(d, KIND_OUTPUT, name, out, err, errlen);
+}
+
+void plugin_unload(struct loaded_plugin *p)
+{
+    if (p->handle)
+        dlclose(p->handle);
+    free(p->path);
+    *p = (struct loaded_plugin){0};
+}
+
+/* Calls fn(name, path) for each plugin file of `kind`, directory order. */
+static void each_file(const struct plugin_dirs *d, enum kind kind,
+                      void (*fn)(void *arg, const char *name, const char *path),
+                      void *arg)
+{
+    const char *prefix = kinds[kind].prefix;
+    size_t plen = strlen(prefix);
+    for (size_t i = 0; i < d->n; i++) {
+        struct dirent **list;
+        int n = scandir(d->v[i], &list, NULL, alphasort);
+        for (int k = 0; k < n; k++) {
+            const char *f = list[k]->d_name;
+            size_t len = strlen(f);
+            if (len > plen + 3 && strncmp(f, prefix, plen) == 0 &&
+                strcmp(f + len - 3, ".so") == 0) {
+                char name[NAME_MAX + 1], path[PATH_MAX];
+                snprintf(name, sizeof name, "%.*s", (int)(len - plen - 3), f + plen);
+                snprintf(path, sizeof path, "%s/%s", d->v[i], f);
+                fn(arg, name, path);
+            }
+            free(list[k]);
+        }
+        if (n >= 0)
+            free(list);
+    }
+}
+
+struct version_list {
+    char names[64][16];
+    size_t n;
+};
+
+static void collect_version(void *arg, const char *name, const char *path)
+{
+    (void)path;
+    struct version_list *vl = arg;
+    size_t len = strlen(name);
+    if (len < 2 || len > 3 || strspn(name, "0123456789") != len || vl->n == 64)
+        return;
+    char v[16];
+    snprintf(v, sizeof v, "%c.%s", name[0], name + 1);
+    for (size_t i = 0; i < vl->n; i++)
+        if (strcmp(vl->names[i], v) == 0)
+            return;
+    memcpy(vl->names[vl->n++], v, sizeof v);
+}
+
+static int by_version(const void *a, const void *b)
+{
+    int ma, na, mb, nb;
+    sscanf(a, "%d.%d", &ma, &na);
+    sscanf(b, "%d.%d", &mb, &nb);
+    return ma != mb ? ma - mb : na - nb;
+}
+
+void plugin_supported_versions(const struct plugin_dirs *d, char *buf, size_t len)
+{
+    struct version_list vl = {.n = 0};
+    each_file(d, KIND_ABI, collect_version, &vl);
+    qsort(vl.names, vl.n, sizeof vl.names[0], by_version);
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < vl.n && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", vl.names[i]);
+    if (vl.n == 0)
+        snprintf(buf, len, "none (no ABI plugin found)");
+}
+
+struct list_state {
+    FILE *out;
+    enum kind kind;
+    int failures;
+};
+
+static void list_one(void *arg, const char *name, const char *path)
+{
+    struct list_state *ls = arg;
+    struct loaded_plugin p;
+    char err[512];
+    (void)name;
+    if (load_file(ls->kind, path, &p, err, sizeof err) != 0) {
+        fprintf(ls->out, "%-7s %-10s %-32s %s\n", kinds[ls->kind].label, name,
+                "(cannot be loaded)", err);
+        ls->failures++;
+        return;
+    }
+    const char *desc = ls->kind == KIND_ABI ? p.u.abi->description : p.u.output->description;
+    const char *pname = ls->kind == KIND_ABI ? p.u.abi->name : p.u.output->name;
+    fprintf(ls->out, "%-7s %-10s %-32s API %d  %s\n", kinds[ls->kind].label, pname,
+            desc ? desc : "", PYFLAME_API_VERSION, path);
+    plugin_unload(&p);
+}
+
+int plugin_list(const struct plugin_dirs *d, FILE *out)
+{
+    fprintf(out, "Plugin directories, searched in this order:\n");
+    for (size_t i = 0; i < d->n; i++)
+        fprintf(out, "  %s\n", d->v[i]);
+    fprintf(out, "\n%-7s %-10s %-32s %s\n", "KIND", "NAME", "DESCRIPTION", "API  PATH");
+    struct list_state ls = {out, KIND_ABI, 0};
+    each_file(d, KIND_ABI, list_one, &ls);
+    ls.kind = KIND_OUTPUT;
+    each_file(d, KIND_OUTPUT, list_one, &ls);
+    return ls.failures;
+}

@@ -1,0 +1,49 @@
+/* Finding and loading plugins.
+ *
+ * Plugins are files named pyflame-abi-NAME.so and pyflame-output-NAME.so,
+ * looked up in each directory of $PYFLAME_PLUGIN_PATH, then next to the
+ * pyflame binary when it runs from its build tree, else in the installed
+ * plugin directory.  The first file found for a name wins. */
+#ifndef PYFLAME_PLUGIN_LOADER_H
+#define PYFLAME_PLUGIN_LOADER_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <pyflame/abi.h>
+#include <pyflame/output.h>
+
+struct plugin_dirs {
+    char **v;
+    size_t n;
+};
+
+int plugin_dirs_init(struct plugin_dirs *dirs);
+void plugin_dirs_free(struct plugin_dirs *dirs);
+
+struct loaded_plugin {
+    void *handle;
+    char *path;
+    union {
+        const pyflame_abi_plugin *abi;
+        const pyflame_output_plugin *output;
+    } u;
+};
+
+/* Loads the ABI plugin called `name` (e.g. "311").  Returns 0, or -1 with
+ * a one-line reason in err. */
+int plugin_load_abi(const struct plugin_dirs *dirs, const char *name,
+                    struct loaded_plugin *out, char *err, size_t errlen);
+int plugin_load_output(const struct plugin_dirs *dirs, const char *name,
+                       struct loaded_plugin *out, char *err, size_t errlen);
+void plugin_unload(struct loaded_plugin *p);
+
+/* The CPython versions the ABI plugins found can read, e.g. "3.11, 3.12". */
+void plugin_supported_versions(const struct plugin_dirs *dirs, char *buf,
+                               size_t len);
+
+/* Prints every plugin found, one per line.  Returns the number of plugins
+ * that failed to load. */
+int plugin_list(const struct plugin_dirs *dirs, FILE *out);
+
+#endif

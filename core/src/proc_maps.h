@@ -1,0 +1,31 @@
+/* The memory map of a process, from /proc/PID/maps. */
+#ifndef PYFLAME_PROC_MAPS_H
+#define PYFLAME_PROC_MAPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct mapping {
+    uint64_t start, end, offset;
+    char perms[5];
+    char *path; /* "" for anonymous mappings */
+};
+
+struct maps {
+    struct mapping *v;
+    size_t n;
+};
+
+/* Parses one line of a maps file.  Returns 0, or -1 if it is malformed.
+ * On success m->path is malloc'd. */
+int maps_parse_line(const char *line, struct mapping *m);
+
+/* Reads /proc/PID/maps.  Returns 0, or -1 with errno set. */
+int maps_read(pid_t pid, struct maps *maps);
+void maps_free(struct maps *maps);
+
+/* The lowest mapping of `path`, or NULL. */
+const struct mapping *maps_first_of(const struct maps *maps, const char *path);
+
+#endif

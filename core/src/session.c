@@ -1,0 +1,499 @@
+#include "session.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aggregate.h"
+#include "diag.h"
+#include "memory.h"
+#include "plugin_loader.h"
+#include "python_runtime.h"
+#include "tracee.h"
+
+volatile int session_stop_signal;
+
+struct session {
+    const struct options *opt;
+    struct plugin_dirs dirs;
+    struct loaded_plugin abi, output;
+    void *abi_state, *out_state;
+    struct tracee tracee;
+    struct target_memory mem;
+    struct python_runtime rt;
+    bool runtime_found;
+    bool opened; /* the ABI plugin found the interpreter at least once */
+    pyflame_host abi_host, out_host;
+    struct aggregate *agg;
+    FILE *out;
+    pyflame_frame *scratch; /* frames with lines cleared, for -n */
+    size_t capscratch;
+    pyflame_thread *scratch_threads;
+    size_t capscratch_threads;
+    uint64_t taken, failed;
+    char last_error[512];
+};
+
+/* Host services. */
+static int host_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    return memory_read(&((struct session *)ctx)->mem, addr, buf, len);
+}
+
+static uint64_t host_symbol(void *ctx, const char *name)
+{
+    return python_runtime_symbol(&((struct session *)ctx)->rt, name);
+}
+
+__attribute__((format(printf, 2, 3)))
+static void host_warn(void *ctx, const char *fmt, ...)
+{
+    (void)ctx;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("pyflame: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static uint64_t now_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Picks and loads the ABI plugin for the runtime found. */
+static int load_abi(struct session *s)
+{
+    char name[16], err[512];
+    pid_t pid = s->tracee.pid;
+    if (s->opt->abi) {
+        snprintf(name, sizeof name, "%s", s->opt->abi);
+    } else if (s->rt.major) {
+        snprintf(name, sizeof name, "%d%d", s->rt.major, s->rt.minor);
+    } else {
+        char supported[256];
+        plugin_supported_versions(&s->dirs, supported, sizeof supported);
+        pf_error("cannot tell which CPython version process %d (%s) runs; "
+                 "name it with --abi (supported: %s)", (int)pid, s->rt.path, supported);
+        return -1;
+    }
+    if (plugin_load_abi(&s->dirs, name, &s->abi, err, sizeof err) == 0)
+        return 0;
+    if (!s->opt->abi && strstr(err, "no ABI plugin")) {
+        char supported[256];
+        plugin_supported_versions(&s->dirs, supported, sizeof supported);
+        pf_error("process %d runs CPython %d.%d, which this pyflame cannot read; "
+                 "supported versions: %s", (int)pid, s->rt.major, s->rt.minor, supported);
+    } else {
+        pf_error("%s", err);
+    }
+    return -1;
+}
+
+/* Finds the runtime and its plugin.  Returns 1 when found, 0 when the
+ * target has no Python runtime (yet), -1 on a fatal error. */
+static int find_runtime(struct session *s, bool quiet_if_absent)
+{
+    char err[512];
+    enum runtime_status st = python_runtime_find(s->tracee.pid, &s->mem, &s->rt,
+                                                 err, sizeof err);
+    if (st == RUNTIME_NOT_PYTHON && quiet_if_absent)
+        return 0;
+    if (st != RUNTIME_FOUND) {
+        pf_error("%s", err);
+        return -1;
+    }
+    s->runtime_found = true;
+    if (!s->abi.handle && load_abi(s) != 0)
+        return -1;
+    return 1;
+}
+
+/* Forgets the runtime: the target called exec. */
+static void forget_runtime(struct session *s)
+{
+    if (s->abi_state)
+        s->abi.u.abi->close(s->abi_state);
+    s->abi_state = NULL;
+    if (!s->opt->abi)
+        plugin_unload(&s->abi);
+    python_runtime_close(&s->rt);
+    s->runtime_found = false;
+}
+
+/* Opens the ABI plugin on the target.  1: ready, 0: not yet, -1: fatal. */
+static int open_abi(struct session *s)
+{
+    int status;
+    s->abi_state = s->abi.u.abi->open(&s->abi_host, &status, s->last_error,
+                                      sizeof s->last_error);
+    if (s->abi_state) {
+        s->opened = true;
+        return 1;
+    }
+    if (status == PYFLAME_ERR_NOT_READY || status == PYFLAME_ERR_READ)
+        return 0;
+    pf_error("cannot read process %d with the CPython %s plugin: %s",
+             (int)s->tracee.pid, s->abi.u.abi->name, s->last_error);
+    return -1;
+}
+
+/* A copy of the thread's frames with line numbers cleared (-n). */
+static const pyflame_frame *without_lines(struct session *s, const pyflame_thread *t,
+                                          size_t at)
+{
+    for (uint32_t i = 0; i < t->nframes; i++) {
+        s->scratch[at + i] = t->frames[i];
+        s->scratch[at + i].line = 0;
+    }
+    return s->scratch + at;
+}
+
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    void *p = realloc(*v, need * size);
+    if (!p)
+        return -1;
+    *v = p;
+    *cap = need;
+    return 0;
+}
+
+/* Applies -n and -x to a sample.  Returns false if nothing is left. */
+static bool prepare(struct session *s, pyflame_sample *smp)
+{
+    const struct options *o = s->opt;
+    if (smp->status == PYFLAME_IDLE)
+        return !o->exclude_idle;
+    if (smp->status != PYFLAME_OK)
+        return true;
+    size_t total = 0;
+    for (uint32_t i = 0; i < smp->nthreads; i++)
+        total += smp->threads[i].nframes;
+    if (grow((void **)&s->scratch_threads, &s->capscratch_threads, smp->nthreads + 1,
+             sizeof *s->scratch_threads) ||
+        (o->no_line_numbers &&
+         grow((void **)&s->scratch, &s->capscratch, total + 1, sizeof *s->scratch)))
+        return false;
+    uint32_t kept = 0;
+    size_t at = 0;
+    for (uint32_t i = 0; i < smp->nthreads; i++) {
+        pyflame_thread t = smp->threads[i];
+        if ((t.flags & PYFLAME_THREAD_IDLE) && o->exclude_idle)
+            continue;
+        if (o->no_line_numbers) {
+            t.frames = without_lines(s, &t, at);
+            at += t.nframes;
+        }
+        s->scratch_threads[kept++] = t;
+    }
+    smp->threads = s->scratch_threads;
+    smp->nthreads = kept;
+    return kept > 0 || !o->exclude_idle;
+}
+
+static int record(struct session *s, const pyflame_sample *smp)
+{
+    if (s->agg) {
+        if (smp->status == PYFLAME_ERR_READ) {
+            aggregate_add_failed(s->agg);
+        } else if (smp->status == PYFLAME_IDLE) {
+            aggregate_add_idle(s->agg);
+        } else {
+            for (uint32_t i = 0; i < smp->nthreads; i++) {
+                const pyflame_thread *t = &smp->threads[i];
+                if ((t->flags & PYFLAME_THREAD_IDLE) || t->nframes == 0)
+                    aggregate_add_idle(s->agg);
+                else if (aggregate_add(s->agg, t->frames, t->nframes) != 0)
+                    return -1;
+            }
+        }
+    }
+    const pyflame_output_plugin *op = s->output.u.output;
+    if (op->write_sample && op->write_sample(s->out_state, smp) != PYFLAME_OK)
+        return -1;
+    return 0;
+}
+
+/* One tick: stop the target, read it, let it go.  Returns -1 when the
+ * session must end (target gone, fatal error). */
+static int tick(struct session *s, bool trace)
+{
+    if (tracee_stop(&s->tracee) != 0)
+        return -1;
+    int rc = 0;
+    if (s->tracee.execed) {
+        s->tracee.execed = false;
+        if (!trace) {
+            pf_warn("process %d called exec; stopping", (int)s->tracee.pid);
+            rc = -1;
+            goto out;
+        }
+        forget_runtime(s);
+    }
+    if (!s->runtime_found && (rc = find_runtime(s, trace)) <= 0)
+        goto out;
+    rc = 0;
+    if (!s->abi_state && (rc = open_abi(s)) <= 0)
+        goto out;
+    rc = 0;
+
+    pyflame_sample smp = {0};
+    s->abi.u.abi->sample(s->abi_state, s->opt->threads ? PYFLAME_SAMPLE_ALL_THREADS : 0, &smp);
+    smp.time_ns = now_ns(CLOCK_REALTIME);
+    tracee_resume(&s->tracee);
+    s->taken++;
+    if (smp.status == PYFLAME_ERR_READ)
+        s->failed++;
+    if (prepare(s, &smp) && record(s, &smp) != 0) {
+        pf_error("cannot write the profile: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+out:
+    tracee_resume(&s->tracee);
+    return rc;
+}
+
+static void add_ns(struct timespec *ts, uint64_t ns)
+{
+    uint64_t t = (uint64_t)ts->tv_nsec + ns;
+    ts->tv_sec += (time_t)(t / 1000000000ull);
+    ts->tv_nsec = (long)(t % 1000000000ull);
+}
+
+static uint64_t ts_ns(const struct timespec *ts)
+{
+    return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
+}
+
+/* Samples on absolute deadlines: start + k * interval.  Deadlines already
+ * past are skipped, never made up in a burst, so the rate holds over long
+ * runs without drift. */
+static int sampling_loop(struct session *s, bool trace)
+{
+    uint64_t interval = (uint64_t)(s->opt->interval * 1e9);
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    uint64_t end = ts_ns(&next) + (uint64_t)(s->opt->seconds * 1e9);
+    while (!session_stop_signal) {
+        if (tick(s, trace) != 0)
+            return s->tracee.exited ? 0 : -1;
+        add_ns(&next, interval);
+        uint64_t now = now_ns(CLOCK_MONOTONIC);
+        if (ts_ns(&next) <= now)
+            add_ns(&next, ((now - ts_ns(&next)) / interval + 1) * interval);
+        if (!trace && ts_ns(&next) >= end)
+            break;
+        while (!session_stop_signal &&
+               clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+            ;
+    }
+    return 0;
+}
+
+static int write_output(struct session *s)
+{
+    const pyflame_output_plugin *op = s->output.u.output;
+    int rc = 0;
+    if (s->agg && op->write_profile) {
+        pyflame_profile prof;
+        if (aggregate_profile(s->agg, &prof) != 0 ||
+            op->write_profile(s->out_state, &prof) != PYFLAME_OK)
+            rc = -1;
+    }
+    if (op->close(s->out_state) != PYFLAME_OK)
+        rc = -1;
+    s->out_state = NULL;
+    if (s->out != stdout && fclose(s->out) != 0)
+        rc = -1;
+    else if (s->out == stdout && fflush(stdout) != 0)
+        rc = -1;
+    s->out = NULL;
+    if (rc)
+        pf_error("cannot write the profile to %s: %s",
+                 s->opt->output ? s->opt->output : "standard output", strerror(errno));
+    return rc;
+}
+
+static int open_output(struct session *s)
+{
+    char err[512];
+    if (plugin_load_output(&s->dirs, s->opt->format, &s->output, err, sizeof err) != 0) {
+        pf_error("%s", err);
+        return -1;
+    }
+    s->out = stdout;
+    if (s->opt->output && !(s->out = fopen(s->opt->output, "we"))) {
+        pf_error("cannot write to %s: %s", s->opt->output, strerror(errno));
+        return -1;
+    }
+    const pyflame_output_plugin *op = s->output.u.output;
+    if (op->write_profile && !(s->agg = aggregate_new()))
+        return -1;
+    pyflame_output_config cfg = {
+        .out = s->out,
+        .flags = s->opt->no_line_numbers ? PYFLAME_OUT_NO_LINE_NUMBERS : 0,
+        .interval_s = s->opt->interval,
+        .pid = (int)s->tracee.pid,
+    };
+    if (!(s->out_state = op->open(&s->out_host, &cfg))) {
+        pf_error("the %s output plugin failed to start", op->name);
+        return -1;
+    }
+    return 0;
+}
+
+static pid_t tracer_of(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    int tracer = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+            break;
+    fclose(f);
+    return tracer;
+}
+
+static int attach(struct session *s, pid_t pid)
+{
+    if (tracee_seize(&s->tracee, pid) == 0)
+        return 0;
+    int e = errno;
+    pid_t tracer = tracer_of(pid);
+    if (e == ESRCH)
+        pf_error("no process with PID %d", (int)pid);
+    else if (e == EPERM && tracer)
+        pf_error("process %d is already traced by process %d (a debugger or "
+                 "another profiler); detach that first", (int)pid, (int)tracer);
+    else if (e == EPERM)
+        pf_error("not permitted to trace process %d: run pyflame as root or with "
+                 "CAP_SYS_PTRACE (containers: --cap-add SYS_PTRACE), or as the "
+                 "target's user with kernel.yama.ptrace_scope=0 "
+                 "(sysctl -w kernel.yama.ptrace_scope=0)", (int)pid);
+    else
+        pf_error("cannot trace process %d: %s", (int)pid, strerror(e));
+    return -1;
+}
+
+static void report_failures(const struct session *s)
+{
+    if (s->failed && s->failed == s->taken)
+        pf_error("none of the %" PRIu64 " samples could be read%s%s", s->taken,
+                 s->last_error[0] ? ": " : "", s->last_error);
+    else if (s->failed)
+        pf_warn("%" PRIu64 " of %" PRIu64 " samples could not be read", s->failed, s->taken);
+}
+
+static int exit_status_of(int wait_status)
+{
+    if (WIFEXITED(wait_status))
+        return WEXITSTATUS(wait_status);
+    if (WIFSIGNALED(wait_status))
+        return 128 + WTERMSIG(wait_status);
+    return 1;
+}
+
+int session_run(const struct options *opt)
+{
+    struct session s = {.opt = opt};
+    int status = 1;
+    s.abi_host = (pyflame_host){PYFLAME_API_VERSION, &s, host_read, host_symbol, host_warn};
+    s.out_host = (pyflame_host){PYFLAME_API_VERSION, &s, NULL, NULL, host_warn};
+    bool trace = opt->command != NULL;
+    bool traced = false;
+
+    if (plugin_dirs_init(&s.dirs) != 0 || open_output(&s) != 0)
+        goto done;
+
+    if (trace) {
+        char err[512];
+        if (tracee_spawn(&s.tracee, opt->command, err, sizeof err) != 0) {
+            pf_error("%s", err);
+            status = 127;
+            goto done;
+        }
+        memory_init(&s.mem, s.tracee.pid);
+    } else {
+        s.tracee.pid = opt->pid;
+        memory_init(&s.mem, opt->pid);
+        if (kill(opt->pid, 0) != 0 && errno == ESRCH) {
+            pf_error("no process with PID %d", opt->pid);
+            goto done;
+        }
+        if (find_runtime(&s, false) != 1 || attach(&s, opt->pid) != 0)
+            goto done;
+    }
+    traced = true;
+
+    int loop = sampling_loop(&s, trace);
+    bool ever_python = s.runtime_found;
+    tracee_detach(&s.tracee);
+    traced = false;
+    if (write_output(&s) != 0)
+        loop = -1;
+    report_failures(&s);
+
+    if (trace) {
+        if (loop != 0 && !s.tracee.exited && !session_stop_signal) {
+            /* A fatal error: do not leave the command running unwatched. */
+            kill(s.tracee.pid, SIGKILL);
+            waitpid(s.tracee.pid, NULL, 0);
+        }
+        if (!ever_python && s.tracee.exited)
+            pf_warn("'%s' ran no Python interpreter that pyflame could find",
+                    opt->command[0]);
+        if (s.tracee.exited)
+            status = exit_status_of(s.tracee.wait_status);
+        else if (session_stop_signal)
+            status = 128 + session_stop_signal;
+        if (loop != 0 && status == 0)
+            status = 1;
+    } else if (session_stop_signal) {
+        status = 128 + session_stop_signal;
+    } else if (!s.opened && loop == 0) {
+        pf_error("found no Python interpreter state in process %d%s%s",
+                 opt->pid, s.last_error[0] ? ": " : "", s.last_error);
+    } else {
+        status = loop == 0 && !(s.failed && s.failed == s.taken) ? 0 : 1;
+    }
+done:
+    if (traced) {
+        tracee_detach(&s.tracee);
+        if (trace && !s.tracee.exited) {
+            kill(s.tracee.pid, SIGKILL);
+            waitpid(s.tracee.pid, NULL, 0);
+        }
+    }
+    if (s.abi_state)
+        s.abi.u.abi->close(s.abi_state);
+    if (s.out_state)
+        s.output.u.output->close(s.out_state);
+    if (s.out && s.out != stdout)
+        fclose(s.out);
+    aggregate_free(s.agg);
+    free(s.scratch);
+    free(s.scratch_threads);
+    python_runtime_close(&s.rt);
+    memory_close(&s.mem);
+    plugin_unload(&s.abi);
+    plugin_unload(&s.output);
+    plugin_dirs_free(&s.dirs);
+    return status;
+}

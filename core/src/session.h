@@ -1,0 +1,13 @@
+/* A profiling session: the target, the plugins, and the sampling loop. */
+#ifndef PYFLAME_SESSION_H
+#define PYFLAME_SESSION_H
+
+#include "options.h"
+
+/* Runs the session described by `opt` and returns pyflame's exit status. */
+int session_run(const struct options *opt);
+
+/* Set from signal handlers: stop sampling, detach, write what we have. */
+extern volatile int session_stop_signal;
+
+#endif

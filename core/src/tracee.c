@@ -1,0 +1,311 @@
+#include "tracee.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long a thread may take to stop before the sample gives up on it. */
+#define STOP_TIMEOUT_NS 500000000L
+#define SEIZE_OPTIONS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)
+/* Threads are listed again until no new one shows up, this many times. */
+#define MAX_SEIZE_ROUNDS 100
+
+enum thread_state { RUNNING, STOPPED };
+
+struct thread_slot {
+    pid_t tid;
+    enum thread_state state;
+    int pending_signal; /* to deliver on the next resume */
+};
+
+static struct thread_slot *find(struct tracee *t, pid_t tid)
+{
+    for (size_t i = 0; i < t->nthreads; i++)
+        if (t->threads[i].tid == tid)
+            return &t->threads[i];
+    return NULL;
+}
+
+static struct thread_slot *add(struct tracee *t, pid_t tid)
+{
+    struct thread_slot *s = find(t, tid);
+    if (s)
+        return s;
+    if (t->nthreads == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        struct thread_slot *v = realloc(t->threads, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        t->threads = v;
+        t->cap = cap;
+    }
+    s = &t->threads[t->nthreads++];
+    *s = (struct thread_slot){tid, RUNNING, 0};
+    return s;
+}
+
+static void drop(struct tracee *t, pid_t tid)
+{
+    struct thread_slot *s = find(t, tid);
+    if (s)
+        *s = t->threads[--t->nthreads];
+}
+
+/* Updates the state after waitpid reported `status` for `tid`.  Returns
+ * the slot if the thread is now stopped, NULL otherwise. */
+static struct thread_slot *handle(struct tracee *t, pid_t tid, int status)
+{
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+        drop(t, tid);
+        if (tid == t->pid) {
+            t->exited = true;
+            t->wait_status = status;
+            t->nthreads = 0;
+        }
+        return NULL;
+    }
+    if (!WIFSTOPPED(status))
+        return NULL;
+    struct thread_slot *s = add(t, tid);
+    if (!s)
+        return NULL;
+    s->state = STOPPED;
+    int event = status >> 16;
+    if (event == PTRACE_EVENT_CLONE) {
+        unsigned long child;
+        if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 && add(t, (pid_t)child))
+            s = find(t, tid); /* add() may have moved the array */
+    } else if (event == PTRACE_EVENT_EXEC) {
+        /* exec leaves a single thread behind, under the process id. */
+        t->execed = true;
+        t->nthreads = 0;
+        s = add(t, t->pid);
+        if (s)
+            s->state = STOPPED;
+    } else if (event == 0) {
+        /* A signal on its way to the target: hand it on when resumed. */
+        s->pending_signal = WSTOPSIG(status);
+    }
+    return s;
+}
+
+static void resume_one(struct thread_slot *s)
+{
+    if (s->state != STOPPED)
+        return;
+    ptrace(PTRACE_CONT, s->tid, 0, (void *)(long)s->pending_signal);
+    s->pending_signal = 0;
+    s->state = RUNNING;
+}
+
+void tracee_poll(struct tracee *t)
+{
+    int status;
+    pid_t tid;
+    while ((tid = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
+        struct thread_slot *s = handle(t, tid, status);
+        if (s)
+            resume_one(s);
+    }
+}
+
+static int seize_all(struct tracee *t)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)t->pid);
+    for (int round = 0; round < MAX_SEIZE_ROUNDS; round++) {
+        DIR *d = opendir(path);
+        if (!d)
+            return -1;
+        int added = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            pid_t tid = (pid_t)atoi(e->d_name);
+            if (tid <= 0 || find(t, tid))
+                continue;
+            if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)SEIZE_OPTIONS) != 0) {
+                if (errno == ESRCH && tid != t->pid)
+                    continue; /* the thread just exited */
+                int saved = errno;
+                closedir(d);
+                errno = saved;
+                return -1;
+            }
+            if (!add(t, tid)) {
+                closedir(d);
+                errno = ENOMEM;
+                return -1;
+            }
+            added++;
+        }
+        closedir(d);
+        if (!added)
+            return 0;
+    }
+    return 0;
+}
+
+int tracee_seize(struct tracee *t, pid_t pid)
+{
+    *t = (struct tracee){.pid = pid};
+    if (seize_all(t) == 0)
+        return 0;
+    int saved = errno;
+    tracee_detach(t);
+    errno = saved;
+    return -1;
+}
+
+int tracee_spawn(struct tracee *t, char *const argv[], char *err, size_t errlen)
+{
+    *t = (struct tracee){0};
+    int go[2], exec_err[2];
+    if (pipe2(go, O_CLOEXEC) != 0)
+        goto fail_errno;
+    if (pipe2(exec_err, O_CLOEXEC) != 0) {
+        close(go[0]);
+        close(go[1]);
+        goto fail_errno;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(go[0]);
+        close(go[1]);
+        close(exec_err[0]);
+        close(exec_err[1]);
+        goto fail_errno;
+    }
+    if (pid == 0) {
+        /* Child: wait until seized, then become the command. */
+        char c;
+        close(go[1]);
+        close(exec_err[0]);
+        if (read(go[0], &c, 1) != 1)
+            _exit(127);
+        execvp(argv[0], argv);
+        int e = errno;
+        if (write(exec_err[1], &e, sizeof e) < 0)
+            _exit(127);
+        _exit(127);
+    }
+    close(go[0]);
+    close(exec_err[1]);
+    t->pid = pid;
+    int seized = ptrace(PTRACE_SEIZE, pid, 0, (void *)(long)SEIZE_OPTIONS) == 0 &&
+                 add(t, pid) != NULL;
+    int seize_errno = errno;
+    /* Release the child either way: it execs, or fails and exits. */
+    if (write(go[1], "g", 1) != 1)
+        seized = 0;
+    close(go[1]);
+    int child_errno = 0;
+    ssize_t n;
+    do {
+        n = read(exec_err[0], &child_errno, sizeof child_errno);
+    } while (n < 0 && errno == EINTR);
+    close(exec_err[0]);
+    if (n == (ssize_t)sizeof child_errno) {
+        snprintf(err, errlen, "cannot run '%s': %s", argv[0], strerror(child_errno));
+        tracee_detach(t);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    if (!seized) {
+        snprintf(err, errlen, "cannot trace '%s': %s", argv[0], strerror(seize_errno));
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    return 0;
+fail_errno:
+    snprintf(err, errlen, "cannot start '%s': %s", argv[0], strerror(errno));
+    return -1;
+}
+
+static long elapsed_ns(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
+}
+
+/* Waits until `tid` is stopped, exited, or the timeout passes. */
+static int wait_stopped(struct tracee *t, pid_t tid)
+{
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    unsigned spins = 0;
+    for (;;) {
+        struct thread_slot *s = find(t, tid);
+        if (!s || s->state == STOPPED)
+            return 0;
+        int status;
+        pid_t got = waitpid(tid, &status, WNOHANG | __WALL);
+        if (got == tid) {
+            s = handle(t, tid, status);
+            if (s && s->pending_signal) {
+                /* Stopped for a signal before our interrupt: deliver it;
+                 * the interrupt then stops the thread again. */
+                resume_one(s);
+            }
+            continue;
+        }
+        if (got < 0 && errno == ECHILD) {
+            drop(t, tid); /* gone without a word */
+            return 0;
+        }
+        if (elapsed_ns(&start) > STOP_TIMEOUT_NS)
+            return -1;
+        if (++spins > 64) {
+            struct timespec nap = {0, 20000};
+            nanosleep(&nap, NULL);
+        }
+    }
+}
+
+int tracee_stop(struct tracee *t)
+{
+    tracee_poll(t);
+    for (size_t i = 0; i < t->nthreads; i++)
+        if (t->threads[i].state == RUNNING)
+            ptrace(PTRACE_INTERRUPT, t->threads[i].tid, 0, 0);
+    /* New threads may appear while we wait: they stop by themselves.  A
+     * thread that exits is dropped, and the last one takes its place. */
+    size_t i = 0;
+    while (i < t->nthreads && !t->exited) {
+        pid_t tid = t->threads[i].tid;
+        wait_stopped(t, tid);
+        if (i < t->nthreads && t->threads[i].tid == tid)
+            i++;
+    }
+    return t->exited ? -1 : 0;
+}
+
+void tracee_resume(struct tracee *t)
+{
+    for (size_t i = 0; i < t->nthreads; i++)
+        resume_one(&t->threads[i]);
+}
+
+void tracee_detach(struct tracee *t)
+{
+    if (!t->exited && t->nthreads) {
+        tracee_stop(t);
+        for (size_t i = 0; i < t->nthreads; i++) {
+            struct thread_slot *s = &t->threads[i];
+            if (s->state == STOPPED)
+                ptrace(PTRACE_DETACH, s->tid, 0, (void *)(long)s->pending_signal);
+        }
+    }
+    free(t->threads);
+    t->threads = NULL;
+    t->nthreads = t->cap = 0;
+}

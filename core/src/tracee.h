@@ -1,0 +1,48 @@
+/* Control of the target's threads with ptrace.
+ *
+ * Every thread is seized (PTRACE_SEIZE: nothing happens to the target until
+ * we ask), new threads are seized as they are created, and each sample
+ * stops them all (PTRACE_INTERRUPT) so that the stacks read are consistent.
+ * Signals that arrive while we trace are handed on untouched.  Whatever
+ * happens, tracee_detach leaves every thread running and untraced. */
+#ifndef PYFLAME_TRACEE_H
+#define PYFLAME_TRACEE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct thread_slot;
+
+struct tracee {
+    pid_t pid;
+    struct thread_slot *threads;
+    size_t nthreads, cap;
+    bool exited;     /* the process is gone; wait_status tells how */
+    int wait_status; /* as from waitpid, valid when exited and own child */
+    bool execed;     /* it called exec since the flag was last cleared */
+};
+
+/* Seizes every thread of `pid`.  Returns 0, or -1 with errno set (EPERM:
+ * not allowed; ESRCH: no such process; EBUSY: already traced). */
+int tracee_seize(struct tracee *t, pid_t pid);
+
+/* Starts argv[0] (searched in PATH) as a child, seized before it runs a
+ * single instruction of the new program.  Returns 0, or -1 with a message
+ * in err. */
+int tracee_spawn(struct tracee *t, char *const argv[], char *err,
+                 size_t errlen);
+
+/* Stops every thread.  Returns 0, or -1 if the process exited. */
+int tracee_stop(struct tracee *t);
+
+/* Lets every stopped thread run again. */
+void tracee_resume(struct tracee *t);
+
+/* Handles pending events (new threads, signals, exit) without blocking. */
+void tracee_poll(struct tracee *t);
+
+/* Stops, detaches and frees; the target runs on untraced. */
+void tracee_detach(struct tracee *t);
+
+#endif
