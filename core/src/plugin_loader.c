@@ -13,6 +13,9 @@
 #ifndef PYFLAME_PLUGIN_DIR
 #define PYFLAME_PLUGIN_DIR "/usr/local/lib/pyflame"
 #endif
+#ifndef PYFLAME_PLUGIN_DIR_FROM_BIN
+#define PYFLAME_PLUGIN_DIR_FROM_BIN "../lib/pyflame"
+#endif
 /* Where the build tree keeps plugins, relative to the pyflame binary. */
 #define BUILD_TREE_PLUGINS "plugins"
 
@@ -76,10 +79,14 @@ int plugin_dirs_init(struct plugin_dirs *d)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
-            char build[PATH_MAX + sizeof BUILD_TREE_PLUGINS + 1];
-            snprintf(build, sizeof build, "%s/%s", exe, BUILD_TREE_PLUGINS);
-            if (is_dir(build))
-                return push(d, build);
+            char dir[PATH_MAX + sizeof PYFLAME_PLUGIN_DIR_FROM_BIN + 1];
+            snprintf(dir, sizeof dir, "%s/%s", exe, BUILD_TREE_PLUGINS);
+            if (is_dir(dir))
+                return push(d, dir);
+            snprintf(dir, sizeof dir, "%s/%s", exe, PYFLAME_PLUGIN_DIR_FROM_BIN);
+            char real[PATH_MAX];
+            if (is_dir(dir) && realpath(dir, real))
+                return push(d, real);
         }
     }
     return push(d, PYFLAME_PLUGIN_DIR);

@@ -1,9 +1,10 @@
 /* Finding and loading plugins.
  *
  * Plugins are files named pyflame-abi-NAME.so and pyflame-output-NAME.so,
- * looked up in each directory of $PYFLAME_PLUGIN_PATH, then next to the
- * pyflame binary when it runs from its build tree, else in the installed
- * plugin directory.  The first file found for a name wins. */
+ * looked up in each directory of $PYFLAME_PLUGIN_PATH, then in plugins/
+ * next to the pyflame binary when it runs from its build tree, else in the
+ * installed plugin directory (found relative to the binary, then at the
+ * configured path).  The first file found for a name wins. */
 #ifndef PYFLAME_PLUGIN_LOADER_H
 #define PYFLAME_PLUGIN_LOADER_H
 

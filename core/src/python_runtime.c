@@ -101,6 +101,10 @@ enum runtime_status python_runtime_find(pid_t pid, struct target_memory *mem,
             failf(err, errlen, "no process with PID %d", (int)pid);
             return RUNTIME_NO_PROCESS;
         }
+        if (errno == EACCES || errno == EPERM) {
+            failf(err, errlen, "not permitted to read %s", exe_link);
+            return RUNTIME_NO_PERMISSION;
+        }
         failf(err, errlen, "cannot read %s: %s", exe_link, strerror(errno));
         return RUNTIME_ERROR;
     }

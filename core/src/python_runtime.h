@@ -21,6 +21,7 @@ enum runtime_status {
     RUNTIME_NO_PROCESS = -1, /* the process is gone */
     RUNTIME_NOT_PYTHON = -2, /* no Python runtime in it (yet) */
     RUNTIME_ERROR = -3,      /* something else; see the message */
+    RUNTIME_NO_PERMISSION = -4, /* we may not look into the process */
 };
 
 /* Looks for the runtime in process `pid`.  On failure writes a one-line

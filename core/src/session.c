@@ -71,6 +71,14 @@ static uint64_t now_ns(clockid_t clock)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static void permission_error(pid_t pid)
+{
+    pf_error("not permitted to trace process %d: run pyflame as root or with "
+             "CAP_SYS_PTRACE (containers: --cap-add SYS_PTRACE), or as the "
+             "target's user with kernel.yama.ptrace_scope=0 "
+             "(sysctl -w kernel.yama.ptrace_scope=0)", (int)pid);
+}
+
 /* Picks and loads the ABI plugin for the runtime found. */
 static int load_abi(struct session *s)
 {
@@ -109,6 +117,10 @@ static int find_runtime(struct session *s, bool quiet_if_absent)
                                                  err, sizeof err);
     if (st == RUNTIME_NOT_PYTHON && quiet_if_absent)
         return 0;
+    if (st == RUNTIME_NO_PERMISSION) {
+        permission_error(s->tracee.pid);
+        return -1;
+    }
     if (st != RUNTIME_FOUND) {
         pf_error("%s", err);
         return -1;
@@ -383,10 +395,7 @@ static int attach(struct session *s, pid_t pid)
         pf_error("process %d is already traced by process %d (a debugger or "
                  "another profiler); detach that first", (int)pid, (int)tracer);
     else if (e == EPERM)
-        pf_error("not permitted to trace process %d: run pyflame as root or with "
-                 "CAP_SYS_PTRACE (containers: --cap-add SYS_PTRACE), or as the "
-                 "target's user with kernel.yama.ptrace_scope=0 "
-                 "(sysctl -w kernel.yama.ptrace_scope=0)", (int)pid);
+        permission_error(pid);
     else
         pf_error("cannot trace process %d: %s", (int)pid, strerror(e));
     return -1;

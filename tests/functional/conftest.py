@@ -1,0 +1,120 @@
+"""Helpers for running pyflame against real interpreters.
+
+Environment (set by tests/functional/CMakeLists.txt):
+  PYFLAME              the pyflame binary under test
+  PYFLAME_TEST_PYTHON  the interpreter that runs the targets
+"""
+import collections
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+TARGETS = Path(__file__).parent / "targets"
+PYFLAME = os.environ.get("PYFLAME", "")
+MODES = ["attach", "trace"]
+
+
+def marker_line(path, marker):
+    """Line number of the line carrying comment `# MARKER` in a target."""
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.rstrip().endswith("# " + marker):
+            return number
+    raise AssertionError(f"no '# {marker}' line in {path}")
+
+
+Frame = collections.namedtuple("Frame", "file func line")
+
+
+class Profile:
+    """Folded output, parsed: stacks (tuples of Frames, root first)."""
+
+    def __init__(self, text):
+        self.text = text
+        self.stacks = collections.Counter()
+        self.idle = self.failed = 0
+        for line in text.splitlines():
+            stack, _, count = line.rpartition(" ")
+            assert stack and count.isdigit(), f"malformed line {line!r}"
+            if stack == "(idle)":
+                self.idle += int(count)
+            elif stack == "(failed)":
+                self.failed += int(count)
+            else:
+                frames = tuple(parse_frame(f) for f in stack.split(";"))
+                self.stacks[frames] += int(count)
+
+    @property
+    def total(self):
+        return sum(self.stacks.values())
+
+    def with_function(self, func):
+        """Stacks (and counts) whose leaf is `func`."""
+        return {s: n for s, n in self.stacks.items() if s[-1].func == func}
+
+
+def parse_frame(text):
+    m = re.fullmatch(r"(.*):([^:]*):(\d+)", text)
+    if m:
+        return Frame(m.group(1), m.group(2), int(m.group(3)))
+    file, _, func = text.rpartition(":")
+    return Frame(file, func, None)
+
+
+def run_pyflame(args, timeout=60, **kwargs):
+    return subprocess.run([PYFLAME, *args], capture_output=True, timeout=timeout, **kwargs)
+
+
+def start_target(python, script, *args):
+    """Starts a target and waits until it says it is ready."""
+    proc = subprocess.Popen([python, str(script), *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = proc.stdout.readline()
+    if line.strip() != b"ready":
+        proc.kill()
+        raise AssertionError(f"target did not start: {line!r} {proc.stderr.read()!r}")
+    return proc
+
+
+def stop_target(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+
+
+def profile(python, mode, script, seconds=2.0, extra=(), tmp_path=None):
+    """Profiles `script` for about `seconds` in attach or trace mode and
+    returns (Profile, completed pyflame process)."""
+    if mode == "attach":
+        proc = start_target(python, script, seconds + 30)
+        try:
+            time.sleep(0.2)
+            res = run_pyflame([*extra, "-s", str(seconds), "-p", str(proc.pid)])
+        finally:
+            stop_target(proc)
+        out = res.stdout.decode("utf-8")
+    else:
+        out_file = Path(tmp_path) / "profile.txt"
+        res = run_pyflame([*extra, "-o", str(out_file), "-t", python, str(script), str(seconds)])
+        out = out_file.read_text(encoding="utf-8") if out_file.exists() else ""
+    assert res.returncode == 0, res.stderr.decode()
+    return Profile(out), res
+
+
+@pytest.fixture(scope="session")
+def python():
+    path = os.environ.get("PYFLAME_TEST_PYTHON")
+    if not path:
+        pytest.skip("PYFLAME_TEST_PYTHON is not set")
+    if not os.access(path, os.X_OK):
+        pytest.skip(f"interpreter {path} is not installed")
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pyflame_binary():
+    assert PYFLAME and os.access(PYFLAME, os.X_OK), "PYFLAME must name the built binary"

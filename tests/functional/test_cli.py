@@ -1,0 +1,196 @@
+"""Command-line behaviour: every bad input gets a clear message and a
+non-zero exit; trace mode keeps the command's own output and status."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conftest import PYFLAME, TARGETS, run_pyflame, start_target, stop_target
+
+SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
+UNSUPPORTED_PYTHON = os.environ.get(
+    "PYFLAME_UNSUPPORTED_PYTHON", "/root/.pyenv/versions/3.10.13/bin/python3.10")
+
+
+def error_of(res):
+    """The single error line pyflame printed."""
+    lines = [l for l in res.stderr.decode().splitlines() if l.startswith("pyflame: error:")]
+    assert len(lines) == 1, res.stderr.decode()
+    return lines[0]
+
+
+@pytest.fixture
+def sleeper(python):
+    proc = start_target(python, TARGETS / "sleeper.py", 60)
+    yield proc
+    stop_target(proc)
+
+
+def test_no_such_pid():
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    res = run_pyflame(["-p", str(proc.pid)])
+    assert res.returncode == 1
+    assert f"no process with PID {proc.pid}" in error_of(res)
+
+
+def test_not_a_python_process():
+    proc = subprocess.Popen(["sleep", "30"])
+    try:
+        res = run_pyflame(["-p", str(proc.pid)])
+    finally:
+        proc.kill()
+        proc.wait()
+    assert res.returncode == 1
+    assert "is not a Python process" in error_of(res)
+
+
+def test_ptrace_not_permitted(sleeper):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run pyflame as another user")
+    # A copy that the unprivileged user can execute, with its plugins.
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        tmp.chmod(0o755)
+        shutil.copy(PYFLAME, tmp / "pyflame")
+        shutil.copytree(Path(PYFLAME).parent / "plugins", tmp / "plugins")
+        res = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             str(tmp / "pyflame"), "-p", str(sleeper.pid)],
+            capture_output=True, timeout=30)
+    finally:
+        shutil.rmtree(tmp)
+    assert res.returncode == 1
+    line = error_of(res)
+    assert "not permitted" in line
+    assert "kernel.yama.ptrace_scope" in line and "CAP_SYS_PTRACE" in line
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-t", "true", "-p", "1"], None),  # -p after -t belongs to the command
+    (["-p", "1", "-t", "true"], "-t and -p cannot be used together"),
+    (["-t"], "-t needs a command"),
+    ([], "nothing to profile"),
+    (["-s"], "option '-s' needs a value"),
+    (["-r"], "option '-r' needs a value"),
+    (["-p"], "option '-p' needs a value"),
+    (["--abi"], "option '--abi' needs a value"),
+    (["-s", "abc", "-p", "1"], "-s needs a number of seconds, got 'abc'"),
+    (["-r", "1x", "-p", "1"], "-r needs a number of seconds, got '1x'"),
+    (["-s", "-1", "-p", "1"], "-s -1 is out of range"),
+    (["-s", "0", "-p", "1"], "-s 0 is out of range"),
+    (["-r", "0", "-p", "1"], "-r 0 is out of range"),
+    (["-s", "nan", "-p", "1"], "-s needs a number of seconds"),
+    (["-s", "1e400", "-p", "1"], "-s needs a number of seconds"),
+    (["-p", "abc"], "invalid PID 'abc'"),
+    (["-p", "0"], "invalid PID '0'"),
+    (["-p", "-1"], "invalid PID '-1'"),
+    (["-p", str(2 ** 40)], f"invalid PID '{2 ** 40}'"),
+    (["12", "34"], "unexpected argument '34'"),
+    (["-p", "12", "34"], "unexpected argument '34'"),
+    (["--abi=3.11", "-p", "1"], "invalid --abi '3.11'"),
+    (["--bogus"], "unknown option '--bogus'"),
+    (["-q"], "unknown option '-q'"),
+])
+def test_usage_errors(args, message):
+    res = run_pyflame(args)
+    if message is None:
+        # "-p 1" went to the command (true), which ignores it: success.
+        assert res.returncode == 0, res.stderr.decode()
+        return
+    assert res.returncode == 2
+    assert message in error_of(res)
+    assert "Try 'pyflame --help'" in res.stderr.decode()
+
+
+def test_unsupported_version():
+    if not os.access(UNSUPPORTED_PYTHON, os.X_OK):
+        pytest.skip(f"{UNSUPPORTED_PYTHON} is not installed")
+    proc = start_target(UNSUPPORTED_PYTHON, TARGETS / "sleeper.py", 60)
+    try:
+        res = run_pyflame(["-p", str(proc.pid)])
+    finally:
+        stop_target(proc)
+    assert res.returncode == 1
+    line = error_of(res)
+    assert "runs CPython 3.10, which this pyflame cannot read" in line
+    assert "supported versions: 3.11, 3.12, 3.13" in line
+
+
+def test_forced_abi_that_does_not_match(python, sleeper):
+    version = subprocess.run([python, "-c", "import sys; print('%d%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    other = "312" if version != "312" else "311"
+    res = run_pyflame([f"--abi={other}", "-p", str(sleeper.pid)])
+    assert res.returncode == 1
+    assert f"not {other[0]}.{other[1:]}" in error_of(res)
+
+
+def test_forced_abi_that_does_not_exist(sleeper):
+    res = run_pyflame(["--abi=399", "-p", str(sleeper.pid)])
+    assert res.returncode == 1
+    assert "no ABI plugin '399' found" in error_of(res)
+
+
+def test_output_file_that_cannot_be_written(sleeper):
+    res = run_pyflame(["-o", "/nonexistent/dir/out.txt", "-p", str(sleeper.pid)])
+    assert res.returncode == 1
+    assert "cannot write to /nonexistent/dir/out.txt" in error_of(res)
+
+
+def test_legacy_positional_pid_warns_once(python, sleeper):
+    res = run_pyflame([str(sleeper.pid), "-s", "0.2"])
+    assert res.returncode == 0, res.stderr.decode()
+    warnings = res.stderr.decode().splitlines()
+    assert len(warnings) == 1 and "deprecated" in warnings[0]
+    assert "(idle)" in res.stdout.decode()
+
+
+def test_trace_keeps_command_output_and_status(python, tmp_path):
+    out = tmp_path / "profile.txt"
+    res = run_pyflame(["-o", str(out), "-t", python, "-c",
+                       "import sys; print('to stdout'); print('to stderr', file=sys.stderr);"
+                       " sys.exit(3)"])
+    assert res.returncode == 3
+    assert res.stdout == b"to stdout\n"
+    assert res.stderr == b"to stderr\n"
+    assert out.exists()
+
+
+def test_trace_of_missing_program():
+    res = run_pyflame(["-t", "/nonexistent/program"])
+    assert res.returncode == 127
+    assert "cannot run '/nonexistent/program'" in error_of(res)
+
+
+def long_options(text):
+    return set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", text))
+
+
+def test_help_documents_every_option_and_matches_man_page():
+    res = run_pyflame(["--help"])
+    assert res.returncode == 0
+    help_text = res.stdout.decode()
+    assert run_pyflame(["-h"]).stdout.decode() == help_text
+    # Every option the parser accepts appears in --help...
+    source = (SOURCE / "core/src/options.c").read_text()
+    accepted = set("--" + o for o in re.findall(r'\{"([a-z-]+)", (?:no|required)_argument', source))
+    assert accepted and accepted <= long_options(help_text)
+    # ... and in the man page, which names no option that does not exist.
+    man = (SOURCE / "docs/pyflame.1").read_text()
+    man = re.sub(r"\\f[BIRP]", "", man).replace("\\-", "-")
+    man_options = man.split(".SH OPTIONS", 1)[1].split(".SH ", 1)[0]
+    assert accepted == long_options(man_options), accepted ^ long_options(man_options)
+    shorts = set(re.findall(r'case \'([a-z])\':', source))
+    for short in shorts:
+        assert f"-{short}," in help_text, short
+
+
+def test_version():
+    res = run_pyflame(["--version"])
+    assert res.returncode == 0
+    assert re.fullmatch(r"pyflame \d+\.\d+\.\d+ \(plugin API \d+\)\n", res.stdout.decode())

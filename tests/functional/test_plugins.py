@@ -1,0 +1,100 @@
+"""Plugins: listing, and an output plugin built out of tree against the
+installed header, loaded through PYFLAME_PLUGIN_PATH."""
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import PYFLAME, TARGETS, run_pyflame
+
+BUILD = Path(os.environ.get("PYFLAME_BUILD_DIR", Path(PYFLAME).parent))
+SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
+EXAMPLE = SOURCE / "tests/out-of-tree-plugin/stackcount.c"
+
+
+def test_list_plugins():
+    res = run_pyflame(["--list-plugins"])
+    assert res.returncode == 0, res.stderr.decode()
+    text = res.stdout.decode()
+    for name in ["311", "312", "313"]:
+        assert f"pyflame-abi-{name}.so" in text
+        assert f"CPython {name[0]}.{name[1:]}" in text
+    assert "pyflame-output-folded.so" in text
+    assert "API 1" in text
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """pyflame installed into a fresh prefix."""
+    prefix = tmp_path_factory.mktemp("prefix")
+    subprocess.run(["cmake", "--install", str(BUILD), "--prefix", str(prefix)],
+                   check=True, capture_output=True)
+    return prefix
+
+
+def build_plugin(installed, out_dir, *defines):
+    env = dict(os.environ, PKG_CONFIG_PATH=str(installed / "lib/pkgconfig"))
+    cflags = subprocess.run(["pkg-config", "--cflags", "pyflame"], env=env, check=True,
+                            capture_output=True, text=True).stdout.split()
+    assert any(str(installed) in f for f in cflags), cflags
+    out_dir.mkdir(exist_ok=True)
+    target = out_dir / "pyflame-output-stackcount.so"
+    subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
+                    *cflags, *defines, str(EXAMPLE), "-o", str(target)], check=True)
+    return out_dir
+
+
+def test_installed_tree_has_header_pc_and_plugins(installed):
+    assert (installed / "include/pyflame/pyflame.h").exists()
+    assert (installed / "include/pyflame/output.h").exists()
+    res = subprocess.run([str(installed / "bin/pyflame"), "--list-plugins"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0
+    assert str(installed / "lib/pyflame/pyflame-abi-311.so") in res.stdout
+
+
+def test_out_of_tree_output_plugin(python, installed, tmp_path):
+    plugins = build_plugin(installed, tmp_path / "plugins")
+    env = dict(os.environ, PYFLAME_PLUGIN_PATH=f"/nonexistent:{plugins}")
+    listing = run_pyflame(["--list-plugins"], env=env).stdout.decode()
+    assert str(plugins / "pyflame-output-stackcount.so") in listing
+    res = run_pyflame(["-f", "stackcount", "-t", python, str(TARGETS / "exact_line.py"), "1"],
+                      env=env)
+    assert res.returncode == 0, res.stderr.decode()
+    lines = res.stdout.decode().splitlines()
+    assert lines[0] == "ready"  # the target's own output comes first
+    samples = [l for l in lines[1:] if not l.startswith("summary")]
+    summary = lines[-1].split()
+    assert summary[0] == "summary"
+    counts = dict(kv.split("=") for kv in summary[1:])
+    assert int(counts["samples"]) == len(samples)
+    leaves = [l for l in samples if l.startswith("leaf ")]
+    assert int(counts["ok"]) == len(leaves)
+    assert leaves.count("leaf hot_leaf") > 0.5 * len(samples)
+
+
+def test_plugin_with_wrong_api_version(python, installed, tmp_path):
+    plugins = build_plugin(installed, tmp_path / "plugins", "-DSTACKCOUNT_API_VERSION=99")
+    env = dict(os.environ, PYFLAME_PLUGIN_PATH=str(plugins))
+    res = run_pyflame(["-f", "stackcount", "-t", python, "-c", "pass"], env=env)
+    assert res.returncode != 0
+    err = res.stderr.decode()
+    assert "built for plugin API 99" in err and "rebuild the plugin" in err
+
+
+def test_file_that_is_not_a_plugin(python, tmp_path):
+    (tmp_path / "pyflame-output-junk.so").write_bytes(b"not an ELF file")
+    env = dict(os.environ, PYFLAME_PLUGIN_PATH=str(tmp_path))
+    res = run_pyflame(["-f", "junk", "-t", python, "-c", "pass"], env=env)
+    assert res.returncode != 0
+    assert "cannot load plugin" in res.stderr.decode()
+    listing = run_pyflame(["--list-plugins"], env=env)
+    assert listing.returncode == 1
+    assert "(cannot be loaded)" in listing.stdout.decode()
+
+
+def test_unknown_format():
+    res = run_pyflame(["-f", "nosuchformat", "-p", "1"])
+    assert res.returncode == 1
+    assert "no output plugin 'nosuchformat' found" in res.stderr.decode()

@@ -1,0 +1,98 @@
+"""What pyflame reports for real interpreters, in attach and trace mode."""
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import MODES, TARGETS, marker_line, profile
+
+FLAMEGRAPH = "/usr/share/perl5/Devel/NYTProf/flamegraph.pl"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_exact_leaf_and_line(python, mode, tmp_path):
+    script = TARGETS / "exact_line.py"
+    prof, _ = profile(python, mode, script, tmp_path=tmp_path)
+    hot = prof.with_function("hot_leaf")
+    assert sum(hot.values()) >= 0.5 * prof.total, prof.text
+    hot_line, call_line = marker_line(script, "HOT"), marker_line(script, "CALL")
+    at_hot = sum(n for s, n in hot.items() if s[-1].line == hot_line)
+    assert at_hot >= 0.95 * sum(hot.values()), prof.text
+    for stack in hot:
+        assert stack[-1].file == str(script)
+        assert [f.func for f in stack[-3:]] == ["<module>", "main", "hot_leaf"]
+        assert stack[-2].line == call_line
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_time_split_three_to_one(python, mode, tmp_path):
+    prof, _ = profile(python, mode, TARGETS / "split.py", seconds=3, tmp_path=tmp_path)
+    three = sum(n for s, n in prof.stacks.items() if any(f.func == "three" for f in s))
+    one = sum(n for s, n in prof.stacks.items() if any(f.func == "one" for f in s))
+    assert three + one > 500, prof.text
+    share = three / (three + one)
+    assert abs(share - 0.75) <= 0.05, f"three() has {share:.3f} of the samples"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_deep_recursion_is_whole_and_in_order(python, mode, tmp_path):
+    script = TARGETS / "deep.py"
+    prof, _ = profile(python, mode, script, tmp_path=tmp_path)
+    deep = prof.with_function("bottom")
+    assert deep, prof.text
+    stack, _ = max(deep.items(), key=lambda kv: kv[1])
+    funcs = [f.func for f in stack]
+    assert funcs == ["<module>", "main"] + ["recurse"] * 300 + ["bottom"]
+    lines = [f.line for f in stack]
+    assert lines[1] == marker_line(script, "CALL")
+    assert lines[2:301] == [marker_line(script, "RECURSE CALL")] * 299
+    assert lines[301] == marker_line(script, "BOTTOM CALL")
+    assert lines[302] == marker_line(script, "HOT")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_non_ascii_names(python, mode, tmp_path):
+    # The file name mixes 1-, 2- and 4-byte characters, like the functions.
+    script = tmp_path / "données_日本_𠀀.py"
+    shutil.copy(TARGETS / "unicode_template.py", script)
+    prof, _ = profile(python, mode, script, tmp_path=tmp_path)
+    hot = prof.with_function("café")
+    assert hot, prof.text
+    stack = max(hot, key=hot.get)
+    assert [f.func for f in stack[-3:]] == ["𠀀𠀁", "日本語", "café"]
+    assert all(f.file == str(script) for f in stack)
+    assert stack[-1].line == marker_line(script, "HOT")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_idle_is_counted_and_excluded_with_x(python, mode, tmp_path):
+    prof, _ = profile(python, mode, TARGETS / "sleeper.py", seconds=1, tmp_path=tmp_path)
+    assert prof.idle > 0.8 * (prof.idle + prof.total), prof.text
+    prof_x, _ = profile(python, mode, TARGETS / "sleeper.py", seconds=1, extra=["-x"],
+                        tmp_path=tmp_path)
+    assert prof_x.idle == 0 and "(idle)" not in prof_x.text
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_no_line_numbers(python, mode, tmp_path):
+    prof, _ = profile(python, mode, TARGETS / "exact_line.py", seconds=1, extra=["-n"],
+                      tmp_path=tmp_path)
+    assert prof.with_function("hot_leaf"), prof.text
+    for stack in prof.stacks:
+        assert all(f.line is None for f in stack), stack
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_renders_with_flamegraph_pl(python, mode, tmp_path):
+    if not Path(FLAMEGRAPH).exists():
+        pytest.skip(f"{FLAMEGRAPH} is missing (package libdevel-nytprof-perl)")
+    prof, _ = profile(python, mode, TARGETS / "split.py", seconds=1, tmp_path=tmp_path)
+    folded = tmp_path / "in.folded"
+    folded.write_text(prof.text, encoding="utf-8")
+    svg = subprocess.run(["perl", FLAMEGRAPH, str(folded)], capture_output=True, check=True)
+    text = svg.stdout.decode("utf-8")
+    assert text.lstrip().startswith("<?xml") and "</svg>" in text
+    assert "three" in text and "one" in text
+    total = prof.total + prof.idle + prof.failed
+    assert f"all ({total:,} samples, 100%)" in text
