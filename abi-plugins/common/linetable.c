@@ -93,6 +93,8 @@ int py_line_for_offset(enum py_line_format format, const uint8_t *table,
 {
     if (offset < 0)
         return firstlineno > 0 ? firstlineno : 0;
+    if (!table)
+        return 0;
     switch (format) {
     case PY_LINES_LOCATIONS:
         return locations_line(table, len, firstlineno, offset);

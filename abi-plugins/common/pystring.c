@@ -36,15 +36,23 @@ size_t utf8_encode(uint32_t cp, char *out)
 #define STATE_COMPACT(s) (((s) >> 5) & 1)
 #define STATE_ASCII(s) (((s) >> 6) & 1)
 
+/* Reads the first `len` bytes of the object at `addr` into `head`, and
+ * checks its type when `type` is known. */
+static int read_head(const pyflame_host *host, uint64_t addr, uint64_t type,
+                     uint8_t *head, size_t len, size_t room)
+{
+    if (len > room || remote_read(host, addr, head, len) != 0)
+        return -1;
+    return type && field_ptr(head, PY_OB_TYPE) != type ? -1 : 0;
+}
+
 char *py_read_string(const pyflame_host *host, const struct py_layout *layout,
                      uint64_t str_type, uint64_t addr)
 {
     const struct py_layout *l = layout;
     uint8_t head[128];
-    size_t head_len = (size_t)l->unicode.compact_data;
-    if (head_len > sizeof head || remote_read(host, addr, head, head_len) != 0)
-        return NULL;
-    if (str_type && field_ptr(head, PY_OB_TYPE) != str_type)
+    if (read_head(host, addr, str_type, head, (size_t)l->unicode.compact_data,
+                  sizeof head) != 0)
         return NULL;
 
     int64_t length = field_i64(head, l->unicode.length);
@@ -94,10 +102,8 @@ uint8_t *py_read_bytes(const pyflame_host *host, const struct py_layout *layout,
                        size_t *len)
 {
     uint8_t head[64];
-    size_t head_len = (size_t)layout->bytes.data;
-    if (head_len > sizeof head || remote_read(host, addr, head, head_len) != 0)
-        return NULL;
-    if (bytes_type && field_ptr(head, PY_OB_TYPE) != bytes_type)
+    if (read_head(host, addr, bytes_type, head, (size_t)layout->bytes.data,
+                  sizeof head) != 0)
         return NULL;
     int64_t size = field_i64(head, layout->bytes.size);
     if (size < 0 || (uint64_t)size > max_len)

@@ -178,7 +178,8 @@ int aggregate_add(struct aggregate *a, const pyflame_frame *frames, uint32_t n)
         reserve((void **)&a->stacks, &a->capstacks, a->nstacks + 1, sizeof *a->stacks) ||
         index_table_insert(&a->stack_index, h, (uint32_t)a->nstacks))
         return -1;
-    memcpy(a->ids + a->nids, a->scratch, n * sizeof *a->ids);
+    if (n)
+        memcpy(a->ids + a->nids, a->scratch, n * sizeof *a->ids);
     a->stacks[a->nstacks] = (struct stack_entry){a->nids, n, 1, (uint32_t)a->nstacks};
     a->nids += n;
     a->nstacks++;
@@ -217,7 +218,8 @@ int aggregate_profile(struct aggregate *a, pyflame_profile *out)
     struct stack_entry *sorted = malloc((a->nstacks ? a->nstacks : 1) * sizeof *sorted);
     if (!sorted)
         return -1;
-    memcpy(sorted, a->stacks, a->nstacks * sizeof *sorted);
+    if (a->nstacks)
+        memcpy(sorted, a->stacks, a->nstacks * sizeof *sorted);
     qsort(sorted, a->nstacks, sizeof *sorted, by_count);
     size_t o = 0;
     for (size_t i = 0; i < a->nstacks; i++) {

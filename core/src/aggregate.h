@@ -19,7 +19,8 @@ int aggregate_add(struct aggregate *a, const pyflame_frame *frames, uint32_t n);
 void aggregate_add_idle(struct aggregate *a);
 void aggregate_add_failed(struct aggregate *a);
 
-/* The totals, most frequent stack first; valid until aggregate_free.
+/* The totals, most frequent stack first.  They point into the aggregate:
+ * valid until the next aggregate_add, aggregate_profile or aggregate_free.
  * Returns 0, or -1 out of memory. */
 int aggregate_profile(struct aggregate *a, pyflame_profile *out);
 

@@ -1,10 +1,11 @@
 #include "options.h"
 
+#include "diag.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,25 +75,15 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int parse_pid(const char *s, int *pid, char *err, size_t errlen)
 {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || errno || v <= 0 || v > INT_MAX)
-        return failf(err, errlen, "invalid PID '%s': expected a positive process id", s);
+    if (strspn(s, "0123456789") != strlen(s) || *s == '\0' || *end != '\0' ||
+        errno || v <= 0 || v > INT_MAX)
+        return reason(err, errlen, "invalid PID '%s': expected a positive process id", s);
     *pid = (int)v;
     return 0;
 }
@@ -103,10 +94,12 @@ static int parse_seconds(const char *opt, const char *s, double min, double max,
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || errno || !isfinite(v))
-        return failf(err, errlen, "%s needs a number of seconds, got '%s'", opt, s);
+    /* Plain decimal only: no blanks, no hexadecimal, no "inf". */
+    if (*s == '\0' || strspn(s, "0123456789.eE+-") != strlen(s) || *end != '\0' ||
+        errno || !isfinite(v))
+        return reason(err, errlen, "%s needs a number of seconds, got '%s'", opt, s);
     if (v < min || v > max)
-        return failf(err, errlen, "%s %s is out of range: give between %g and %g seconds",
+        return reason(err, errlen, "%s %s is out of range: give between %g and %g seconds",
                      opt, s, min, max);
     *out = v;
     return 0;
@@ -116,7 +109,7 @@ static int parse_abi(const char *s, char *err, size_t errlen)
 {
     size_t n = strlen(s);
     if (n < 2 || n > 3 || strspn(s, "0123456789") != n)
-        return failf(err, errlen,
+        return reason(err, errlen,
                      "invalid --abi '%s': give the CPython version as digits, e.g. 311 for 3.11", s);
     return 0;
 }
@@ -133,14 +126,46 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
     bool trace = false;
     optind = 0; /* full reset of GNU getopt */
     opterr = 0;
-    int c;
-    while (!trace && (c = getopt_long(argc, argv, ":p:ts:r:o:f:nxvh", long_options, NULL)) != -1) {
+    int c, at = 1;
+    /* Arguments that are not options, in order.  getopt is told to stop at
+     * each ('+') so that we see them: options may follow a legacy PID, but
+     * nothing before -t may be dropped silently. */
+    const char *positional = NULL;
+    int npositional = 0;
+    for (;;) {
+        if (trace)
+            break;
+        c = getopt_long(argc, argv, "+:p:ts:r:o:f:nxvh", long_options, NULL);
+        if (c == -1) {
+            bool after_dashes = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
+            if (optind >= argc)
+                break;
+            if (!npositional++)
+                positional = argv[optind];
+            else
+                return reason(err, errlen, "unexpected argument '%s'", argv[optind]);
+            optind++;
+            at = optind;
+            if (after_dashes) {
+                if (optind < argc)
+                    return reason(err, errlen, "unexpected argument '%s'", argv[optind]);
+                break;
+            }
+            continue;
+        }
         switch (c) {
         case 'p':
+            if (o->pid)
+                return reason(err, errlen, "more than one PID given: pyflame profiles one process");
             if (parse_pid(optarg, &o->pid, err, errlen))
                 return -1;
             break;
         case 't':
+            /* getopt stays on a cluster until its last letter: "-tx". */
+            if (optind == at && optind < argc)
+                return reason(err, errlen,
+                              "in '%s', -t must be the last letter: everything after -t is the command",
+                              argv[optind]);
             trace = true;
             break;
         case OPT_ABI:
@@ -161,12 +186,12 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
             break;
         case 'o':
             if (!*optarg)
-                return failf(err, errlen, "-o needs a file name");
+                return reason(err, errlen, "-o needs a file name");
             o->output = optarg;
             break;
         case 'f':
             if (!*optarg || strchr(optarg, '/'))
-                return failf(err, errlen, "invalid format name '%s'", optarg);
+                return reason(err, errlen, "invalid format name '%s'", optarg);
             o->format = optarg;
             break;
         case 'n':
@@ -185,32 +210,38 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
             o->action = ACTION_HELP;
             return 0;
         case ':':
-            return failf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            if (optopt)
-                return failf(err, errlen, "unknown option '-%c'", optopt);
-            return failf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+            return reason(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+        default: {
+            const char *arg = argv[optind - 1];
+            if (strncmp(arg, "--", 2) == 0 && strchr(arg, '='))
+                return reason(err, errlen, "option '%.*s' takes no value",
+                              (int)strcspn(arg, "="), arg);
+            if (optopt > 0 && optopt < 128 && strncmp(arg, "--", 2) != 0)
+                return reason(err, errlen, "unknown option '-%c'", optopt);
+            return reason(err, errlen, "unknown option '%s'", arg);
         }
+        }
+        at = optind > 0 ? optind : 1;
     }
 
+    if (trace && npositional)
+        return reason(err, errlen, "unexpected argument '%s' before -t", positional);
     if (trace) {
         if (o->pid)
-            return failf(err, errlen, "-t and -p cannot be used together: -t runs a new command, -p attaches to a running one");
+            return reason(err, errlen, "-t and -p cannot be used together: -t runs a new command, -p attaches to a running one");
         if (optind >= argc)
-            return failf(err, errlen, "-t needs a command to run");
+            return reason(err, errlen, "-t needs a command to run");
         o->command = &argv[optind];
         return 0;
     }
     if (o->pid) {
-        if (optind < argc)
-            return failf(err, errlen, "unexpected argument '%s'", argv[optind]);
+        if (npositional)
+            return reason(err, errlen, "unexpected argument '%s'", positional);
         return 0;
     }
-    if (optind == argc)
-        return failf(err, errlen, "nothing to profile: give -p PID or -t COMMAND");
-    if (optind != argc - 1)
-        return failf(err, errlen, "unexpected argument '%s'", argv[optind + 1]);
-    if (parse_pid(argv[optind], &o->pid, err, errlen))
+    if (!npositional)
+        return reason(err, errlen, "nothing to profile: give -p PID or -t COMMAND");
+    if (parse_pid(positional, &o->pid, err, errlen))
         return -1;
     o->legacy_pid = true;
     return 0;

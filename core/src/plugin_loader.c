@@ -1,9 +1,10 @@
 #include "plugin_loader.h"
 
+#include "diag.h"
+
 #include <dirent.h>
 #include <dlfcn.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,16 +29,6 @@ static const struct {
     [KIND_OUTPUT] = {"pyflame-output-", PYFLAME_OUTPUT_SYMBOL, "output"},
 };
 
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int failf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int is_dir(const char *path)
 {
@@ -120,17 +111,17 @@ static int load_file(enum kind kind, const char *path, struct loaded_plugin *out
 {
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h)
-        return failf(err, errlen, "cannot load plugin %s: %s", path, dlerror());
+        return reason(err, errlen, "cannot load plugin %s: %s", path, dlerror());
     const uint32_t *sym = dlsym(h, kinds[kind].symbol);
     if (!sym) {
         dlclose(h);
-        return failf(err, errlen, "%s is not a pyflame %s plugin: it has no '%s' symbol",
+        return reason(err, errlen, "%s is not a pyflame %s plugin: it has no '%s' symbol",
                      path, kinds[kind].label, kinds[kind].symbol);
     }
     if (*sym != PYFLAME_API_VERSION) {
         uint32_t v = *sym;
         dlclose(h);
-        return failf(err, errlen,
+        return reason(err, errlen,
                      "plugin %s was built for plugin API %u, this pyflame speaks API %d: "
                      "rebuild the plugin against this pyflame's headers",
                      path, v, PYFLAME_API_VERSION);
@@ -138,7 +129,7 @@ static int load_file(enum kind kind, const char *path, struct loaded_plugin *out
     const char *why = incomplete(kind, sym);
     if (why) {
         dlclose(h);
-        return failf(err, errlen, "plugin %s is broken: %s", path, why);
+        return reason(err, errlen, "plugin %s is broken: %s", path, why);
     }
     *out = (struct loaded_plugin){.handle = h, .path = strdup(path)};
     if (kind == KIND_ABI)
@@ -157,7 +148,7 @@ static int load(const struct plugin_dirs *d, enum kind kind, const char *name,
         if (access(path, F_OK) == 0)
             return load_file(kind, path, out, err, errlen);
     }
-    return failf(err, errlen, "no %s plugin '%s' found (see pyflame --list-plugins)",
+    return reason(err, errlen, "no %s plugin '%s' found (see pyflame --list-plugins)",
                  kinds[kind].label, name);
 }
 

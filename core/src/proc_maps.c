@@ -33,11 +33,11 @@ int maps_parse_line(const char *line, struct mapping *m)
 int maps_read(pid_t pid, struct maps *maps)
 {
     char name[64];
+    *maps = (struct maps){0};
     snprintf(name, sizeof name, "/proc/%d/maps", (int)pid);
     FILE *f = fopen(name, "re");
     if (!f)
         return -1;
-    *maps = (struct maps){0};
     size_t cap = 0;
     char *line = NULL;
     size_t linecap = 0;

@@ -2,12 +2,12 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "elf_symbols.h"
 #include "proc_maps.h"
 
@@ -16,13 +16,6 @@ static const char *const runtime_symbols[] = {
     "_PyRuntime", "_PyThreadState_Current", "interp_head", "Py_Version",
 };
 
-static void failf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static const char *base_name(const char *path)
 {
@@ -98,21 +91,21 @@ enum runtime_status python_runtime_find(pid_t pid, struct target_memory *mem,
     ssize_t n = readlink(exe_link, exe, sizeof exe - 1);
     if (n < 0) {
         if (errno == ENOENT || errno == ESRCH) {
-            failf(err, errlen, "no process with PID %d", (int)pid);
+            reason(err, errlen, "no process with PID %d", (int)pid);
             return RUNTIME_NO_PROCESS;
         }
         if (errno == EACCES || errno == EPERM) {
-            failf(err, errlen, "not permitted to read %s", exe_link);
+            reason(err, errlen, "not permitted to read %s", exe_link);
             return RUNTIME_NO_PERMISSION;
         }
-        failf(err, errlen, "cannot read %s: %s", exe_link, strerror(errno));
+        reason(err, errlen, "cannot read %s: %s", exe_link, strerror(errno));
         return RUNTIME_ERROR;
     }
     exe[n] = '\0';
 
     struct maps maps;
     if (maps_read(pid, &maps) != 0) {
-        failf(err, errlen, "no process with PID %d", (int)pid);
+        reason(err, errlen, "no process with PID %d", (int)pid);
         return RUNTIME_NO_PROCESS;
     }
 
@@ -148,12 +141,12 @@ enum runtime_status python_runtime_find(pid_t pid, struct target_memory *mem,
     }
     python_runtime_close(rt);
     if (st == RUNTIME_NOT_PYTHON)
-        failf(err, errlen,
+        reason(err, errlen,
               "process %d (%s) is not a Python process: no libpython is "
               "loaded and the executable has no CPython runtime symbols",
               (int)pid, exe);
     else
-        failf(err, errlen, "cannot read the executable of process %d (%s): %s",
+        reason(err, errlen, "cannot read the executable of process %d (%s): %s",
               (int)pid, exe, strerror(errno));
     return st;
 }

@@ -93,6 +93,12 @@ def test_ptrace_not_permitted(sleeper):
     (["12", "34"], "unexpected argument '34'"),
     (["-p", "12", "34"], "unexpected argument '34'"),
     (["--abi=3.11", "-p", "1"], "invalid --abi '3.11'"),
+    (["-p", "1", "-p", "2"], "more than one PID given"),
+    (["1234", "-t", "true"], "unexpected argument '1234' before -t"),
+    (["-tx", "true"], "in '-tx', -t must be the last letter"),
+    (["--threads=1", "-p", "1"], "option '--threads' takes no value"),
+    (["-p", " 5"], "invalid PID ' 5'"),
+    (["-s", "0x10", "-p", "1"], "-s needs a number of seconds, got '0x10'"),
     (["--bogus"], "unknown option '--bogus'"),
     (["-q"], "unknown option '-q'"),
 ])
