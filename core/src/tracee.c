@@ -184,8 +184,11 @@ int tracee_spawn(struct tracee *t, char *const argv[], char *err, size_t errlen)
         goto fail_errno;
     }
     if (pid == 0) {
-        /* Child: wait until seized, then become the command. */
+        /* Child: wait until seized, then become the command, with the
+         * signal dispositions pyflame changed back to their defaults
+         * (an ignored signal would survive exec). */
         char c;
+        signal(SIGPIPE, SIG_DFL);
         close(go[1]);
         close(exec_err[0]);
         if (read(go[0], &c, 1) != 1)

@@ -105,6 +105,11 @@ def profile(python, mode, script, seconds=2.0, extra=(), tmp_path=None):
     return Profile(out), res
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "timing: measures time shares; must not share the CPU with other tests")
+
+
 @pytest.fixture(scope="session")
 def python():
     path = os.environ.get("PYFLAME_TEST_PYTHON")

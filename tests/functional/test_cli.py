@@ -167,6 +167,16 @@ def test_trace_keeps_command_output_and_status(python, tmp_path):
     assert out.exists()
 
 
+def test_trace_leaves_signal_dispositions_alone(python):
+    # SigIgn in /proc/self/status: the command ignores what it would
+    # ignore when run without pyflame.
+    script = "grep SigIgn /proc/self/status"
+    plain = subprocess.run(["sh", "-c", script], capture_output=True)
+    traced = run_pyflame(["-t", "sh", "-c", script])
+    assert traced.returncode == 0
+    assert traced.stdout == plain.stdout
+
+
 def test_trace_of_missing_program():
     res = run_pyflame(["-t", "/nonexistent/program"])
     assert res.returncode == 127
