@@ -186,6 +186,11 @@ int aggregate_add(struct aggregate *a, const pyflame_frame *frames, uint32_t n)
     return 0;
 }
 
+void aggregate_forget_keys(struct aggregate *a)
+{
+    memset(a->key_cache, 0, sizeof a->key_cache);
+}
+
 void aggregate_add_idle(struct aggregate *a)
 {
     a->samples++;

@@ -17,6 +17,8 @@ void aggregate_free(struct aggregate *a);
 /* Counts one sample of the stack frames[0..n) (leaf first). */
 int aggregate_add(struct aggregate *a, const pyflame_frame *frames, uint32_t n);
 void aggregate_add_idle(struct aggregate *a);
+/* Frame keys seen so far mean nothing any more (a new ABI state). */
+void aggregate_forget_keys(struct aggregate *a);
 void aggregate_add_failed(struct aggregate *a);
 
 /* The totals, most frequent stack first.  They point into the aggregate:

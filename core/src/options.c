@@ -30,7 +30,7 @@ const char options_usage[] =
     "                          (default 1; ignored with -t)\n"
     "  -r, --rate=SECS         time between samples in seconds (default 0.001)\n"
     "      --threads           sample every thread, not only the one holding\n"
-    "                          the GIL\n"
+    "                          the GIL; a thread without the GIL counts as idle\n"
     "\n"
     "Output:\n"
     "  -o, --output=FILE       write the profile to FILE instead of stdout\n"

@@ -1,12 +1,16 @@
 #include "session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +37,8 @@ struct session {
     pyflame_host abi_host, out_host;
     struct aggregate *agg;
     FILE *out;
+    bool out_created; /* -o FILE did not exist before we opened it */
+    int sigchld_fd;   /* signalfd: the target has news (see wait_until) */
     pyflame_frame *scratch; /* frames with lines cleared, for -n */
     size_t capscratch;
     pyflame_thread *scratch_threads;
@@ -141,6 +147,11 @@ static void forget_runtime(struct session *s)
         plugin_unload(&s->abi);
     python_runtime_close(&s->rt);
     s->runtime_found = false;
+    /* Frame keys are only unique within one open ABI state, and an open
+     * /proc/PID/mem still shows the memory from before the exec. */
+    if (s->agg)
+        aggregate_forget_keys(s->agg);
+    memory_close(&s->mem);
 }
 
 /* Opens the ABI plugin on the target.  1: ready, 0: not yet, -1: fatal. */
@@ -291,6 +302,27 @@ static uint64_t ts_ns(const struct timespec *ts)
     return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
 }
 
+/* Sleeps until `deadline` (CLOCK_MONOTONIC), handling the target's events
+ * as they come: a thread that received a signal stays stopped until we
+ * let it go, so waiting for the next tick would delay its signals. */
+static void wait_until(struct session *s, const struct timespec *deadline)
+{
+    struct pollfd p = {.fd = s->sigchld_fd, .events = POLLIN};
+    while (!session_stop_signal && !s->tracee.exited) {
+        uint64_t now = now_ns(CLOCK_MONOTONIC), end = ts_ns(deadline);
+        if (now >= end)
+            return;
+        struct timespec rel = {(time_t)((end - now) / 1000000000ull),
+                               (long)((end - now) % 1000000000ull)};
+        if (ppoll(&p, 1, &rel, NULL) > 0) {
+            struct signalfd_siginfo info;
+            while (read(s->sigchld_fd, &info, sizeof info) > 0)
+                ;
+            tracee_poll(&s->tracee);
+        }
+    }
+}
+
 /* Samples on absolute deadlines: start + k * interval.  Deadlines already
  * past are skipped, never made up in a burst, so the rate holds over long
  * runs without drift. */
@@ -307,11 +339,14 @@ static int sampling_loop(struct session *s, bool trace)
         uint64_t now = now_ns(CLOCK_MONOTONIC);
         if (ts_ns(&next) <= now)
             add_ns(&next, ((now - ts_ns(&next)) / interval + 1) * interval);
-        if (!trace && ts_ns(&next) >= end)
+        if (!trace && ts_ns(&next) >= end) {
+            /* Stay attached for all of -s, as asked. */
+            struct timespec stop = {(time_t)(end / 1000000000ull),
+                                    (long)(end % 1000000000ull)};
+            wait_until(s, &stop);
             break;
-        while (!session_stop_signal &&
-               clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
-            ;
+        }
+        wait_until(s, &next);
     }
     return 0;
 }
@@ -340,6 +375,8 @@ static int write_output(struct session *s)
     return rc;
 }
 
+/* Loads the output plugin and opens -o FILE, without emptying it yet: a
+ * run that fails before it starts leaves an existing file alone. */
 static int open_output(struct session *s)
 {
     char err[512];
@@ -348,10 +385,29 @@ static int open_output(struct session *s)
         return -1;
     }
     s->out = stdout;
-    if (s->opt->output && !(s->out = fopen(s->opt->output, "we"))) {
+    if (s->opt->output) {
+        struct stat st;
+        s->out_created = stat(s->opt->output, &st) != 0;
+        int fd = open(s->opt->output, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+        if (fd < 0 || !(s->out = fdopen(fd, "w"))) {
+            pf_error("cannot write to %s: %s", s->opt->output, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            s->out = NULL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Empties -o FILE and starts the output plugin: the target is ours. */
+static int start_output(struct session *s)
+{
+    if (s->out != stdout && ftruncate(fileno(s->out), 0) != 0 && errno != EINVAL) {
         pf_error("cannot write to %s: %s", s->opt->output, strerror(errno));
         return -1;
     }
+    s->out_created = false;
     const pyflame_output_plugin *op = s->output.u.output;
     if (op->write_profile && !(s->agg = aggregate_new()))
         return -1;
@@ -368,27 +424,12 @@ static int open_output(struct session *s)
     return 0;
 }
 
-static pid_t tracer_of(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "re");
-    int tracer = 0;
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "TracerPid: %d", &tracer) == 1)
-            break;
-    fclose(f);
-    return tracer;
-}
-
 static int attach(struct session *s, pid_t pid)
 {
     if (tracee_seize(&s->tracee, pid) == 0)
         return 0;
     int e = errno;
-    pid_t tracer = tracer_of(pid);
+    pid_t tracer = tracee_tracer_of(pid);
     if (e == ESRCH)
         pf_error("no process with PID %d", (int)pid);
     else if (e == EPERM && tracer)
@@ -428,8 +469,18 @@ int session_run(const struct options *opt)
     bool trace = opt->command != NULL;
     bool traced = false;
 
+    s.sigchld_fd = -1;
     if (plugin_dirs_init(&s.dirs) != 0 || open_output(&s) != 0)
         goto done;
+    /* SIGCHLD is read from a signalfd, while waiting between samples. */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    if ((s.sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+        pf_error("signalfd: %s", strerror(errno));
+        goto done;
+    }
 
     if (trace) {
         char err[512];
@@ -450,6 +501,8 @@ int session_run(const struct options *opt)
             goto done;
     }
     traced = true;
+    if (start_output(&s) != 0)
+        goto done;
 
     int loop = sampling_loop(&s, trace);
     bool ever_python = s.runtime_found;
@@ -460,11 +513,8 @@ int session_run(const struct options *opt)
     report_failures(&s);
 
     if (trace) {
-        if (loop != 0 && !s.tracee.exited && !session_stop_signal) {
-            /* A fatal error: do not leave the command running unwatched. */
-            kill(s.tracee.pid, SIGKILL);
-            waitpid(s.tracee.pid, NULL, 0);
-        }
+        if (loop != 0 && !s.tracee.exited && !session_stop_signal)
+            tracee_kill(&s.tracee); /* a fatal error: do not leave it unwatched */
         if (!ever_python && s.tracee.exited)
             pf_warn("'%s' ran no Python interpreter that pyflame could find",
                     opt->command[0]);
@@ -485,11 +535,13 @@ int session_run(const struct options *opt)
 done:
     if (traced) {
         tracee_detach(&s.tracee);
-        if (trace && !s.tracee.exited) {
-            kill(s.tracee.pid, SIGKILL);
-            waitpid(s.tracee.pid, NULL, 0);
-        }
+        if (trace && !s.tracee.exited)
+            tracee_kill(&s.tracee);
     }
+    if (s.out_created)
+        unlink(opt->output); /* we made it, and wrote nothing */
+    if (s.sigchld_fd >= 0)
+        close(s.sigchld_fd);
     if (s.abi_state)
         s.abi.u.abi->close(s.abi_state);
     if (s.out_state)

@@ -59,6 +59,11 @@ static void drop(struct tracee *t, pid_t tid)
         *s = t->threads[--t->nthreads];
 }
 
+static bool is_stop_signal(int sig)
+{
+    return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
 /* Updates the state after waitpid reported `status` for `tid`.  Returns
  * the slot if the thread is now stopped, NULL otherwise. */
 static struct thread_slot *handle(struct tracee *t, pid_t tid, int status)
@@ -90,18 +95,27 @@ static struct thread_slot *handle(struct tracee *t, pid_t tid, int status)
         s = add(t, t->pid);
         if (s)
             s->state = STOPPED;
+    } else if (event == PTRACE_EVENT_STOP && is_stop_signal(WSTOPSIG(status))) {
+        /* A group-stop: the process was stopped by a stop signal and must
+         * stay so until SIGCONT, though we keep reading it. */
+        t->job_stopped = true;
     } else if (event == 0) {
         /* A signal on its way to the target: hand it on when resumed. */
         s->pending_signal = WSTOPSIG(status);
+        if (s->pending_signal == SIGCONT)
+            t->job_stopped = false;
     }
     return s;
 }
 
-static void resume_one(struct thread_slot *s)
+static void resume_one(struct tracee *t, struct thread_slot *s)
 {
     if (s->state != STOPPED)
         return;
-    ptrace(PTRACE_CONT, s->tid, 0, (void *)(long)s->pending_signal);
+    if (t->job_stopped && !s->pending_signal)
+        ptrace(PTRACE_LISTEN, s->tid, 0, 0); /* stay stopped, hear SIGCONT */
+    else
+        ptrace(PTRACE_CONT, s->tid, 0, (void *)(long)s->pending_signal);
     s->pending_signal = 0;
     s->state = RUNNING;
 }
@@ -113,8 +127,23 @@ void tracee_poll(struct tracee *t)
     while ((tid = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
         struct thread_slot *s = handle(t, tid, status);
         if (s)
-            resume_one(s);
+            resume_one(t, s);
     }
+}
+
+pid_t tracee_tracer_of(pid_t tid)
+{
+    char path[64], line[128];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+    FILE *f = fopen(path, "re");
+    int tracer = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+            break;
+    fclose(f);
+    return tracer;
 }
 
 static int seize_all(struct tracee *t)
@@ -134,6 +163,14 @@ static int seize_all(struct tracee *t)
             if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)SEIZE_OPTIONS) != 0) {
                 if (errno == ESRCH && tid != t->pid)
                     continue; /* the thread just exited */
+                /* Threads created by a thread we seized are attached by
+                 * the kernel before we list them. */
+                if (errno == EPERM && tid != t->pid && tracee_tracer_of(tid) == getpid()) {
+                    if (!add(t, tid))
+                        break;
+                    added++;
+                    continue;
+                }
                 int saved = errno;
                 closedir(d);
                 errno = saved;
@@ -189,6 +226,9 @@ int tracee_spawn(struct tracee *t, char *const argv[], char *err, size_t errlen)
          * (an ignored signal would survive exec). */
         char c;
         signal(SIGPIPE, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         close(go[1]);
         close(exec_err[0]);
         if (read(go[0], &c, 1) != 1)
@@ -205,8 +245,9 @@ int tracee_spawn(struct tracee *t, char *const argv[], char *err, size_t errlen)
     int seized = ptrace(PTRACE_SEIZE, pid, 0, (void *)(long)SEIZE_OPTIONS) == 0 &&
                  add(t, pid) != NULL;
     int seize_errno = errno;
-    /* Release the child either way: it execs, or fails and exits. */
-    if (write(go[1], "g", 1) != 1)
+    /* Only a seized child may run the command; otherwise closing the pipe
+     * unwritten makes it exit without running anything. */
+    if (seized && write(go[1], "g", 1) != 1)
         seized = 0;
     close(go[1]);
     int child_errno = 0;
@@ -217,14 +258,12 @@ int tracee_spawn(struct tracee *t, char *const argv[], char *err, size_t errlen)
     close(exec_err[0]);
     if (n == (ssize_t)sizeof child_errno) {
         snprintf(err, errlen, "cannot run '%s': %s", argv[0], strerror(child_errno));
-        tracee_detach(t);
-        waitpid(pid, NULL, 0);
+        tracee_kill(t);
         return -1;
     }
     if (!seized) {
         snprintf(err, errlen, "cannot trace '%s': %s", argv[0], strerror(seize_errno));
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
+        tracee_kill(t);
         return -1;
     }
     return 0;
@@ -257,7 +296,7 @@ static int wait_stopped(struct tracee *t, pid_t tid)
             if (s && s->pending_signal) {
                 /* Stopped for a signal before our interrupt: deliver it;
                  * the interrupt then stops the thread again. */
-                resume_one(s);
+                resume_one(t, s);
             }
             continue;
         }
@@ -295,7 +334,28 @@ int tracee_stop(struct tracee *t)
 void tracee_resume(struct tracee *t)
 {
     for (size_t i = 0; i < t->nthreads; i++)
-        resume_one(&t->threads[i]);
+        resume_one(t, &t->threads[i]);
+}
+
+void tracee_kill(struct tracee *t)
+{
+    if (t->pid <= 0)
+        return;
+    kill(t->pid, SIGKILL);
+    /* Traced threads turn into zombies that only we can reap; the process
+     * is gone once its leader is reported. */
+    int status;
+    pid_t got;
+    while ((got = waitpid(-1, &status, __WALL)) != 0) {
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 || (got == t->pid && (WIFEXITED(status) || WIFSIGNALED(status))))
+            break;
+    }
+    t->exited = true;
+    free(t->threads);
+    t->threads = NULL;
+    t->nthreads = t->cap = 0;
 }
 
 void tracee_detach(struct tracee *t)

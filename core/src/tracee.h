@@ -21,6 +21,7 @@ struct tracee {
     bool exited;     /* the process is gone; wait_status tells how */
     int wait_status; /* as from waitpid, valid when exited and own child */
     bool execed;     /* it called exec since the flag was last cleared */
+    bool job_stopped; /* stopped by SIGSTOP & co.: it stays stopped */
 };
 
 /* Seizes every thread of `pid`.  Returns 0, or -1 with errno set (EPERM:
@@ -39,10 +40,19 @@ int tracee_stop(struct tracee *t);
 /* Lets every stopped thread run again. */
 void tracee_resume(struct tracee *t);
 
-/* Handles pending events (new threads, signals, exit) without blocking. */
+/* Handles pending events (new threads, signals, exit) without blocking.
+ * Call it whenever SIGCHLD arrives: a thread that received a signal waits
+ * in a stop until then. */
 void tracee_poll(struct tracee *t);
 
-/* Stops, detaches and frees; the target runs on untraced. */
+/* Stops, detaches and frees; the target runs on untraced (or stays
+ * stopped, if SIGSTOP or the like stopped it). */
 void tracee_detach(struct tracee *t);
+
+/* The process tracing `tid` (TracerPid in /proc), 0 if none. */
+pid_t tracee_tracer_of(pid_t tid);
+
+/* Kills a process we started and reaps it and every thread of it. */
+void tracee_kill(struct tracee *t);
 
 #endif

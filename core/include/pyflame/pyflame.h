@@ -47,7 +47,8 @@ typedef struct pyflame_frame {
     uint32_t line;    /* line being executed, 0 when unknown or with -n */
     uint32_t reserved;
     /* Non-zero value that the ABI plugin gives only to frames with the same
-     * file and name; lets the core skip comparing strings.  0: no promise. */
+     * file and name, for as long as its state stays open; lets the core
+     * skip comparing strings.  0: no promise. */
     uint64_t key;
 } pyflame_frame;
 

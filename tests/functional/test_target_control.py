@@ -1,0 +1,126 @@
+"""What pyflame does to its target: nothing it would notice.  Signals reach
+it while it is sampled, job control keeps working, new threads do not
+break the attach, and exec in trace mode is followed."""
+import os
+import signal
+import subprocess
+import time
+
+from conftest import TARGETS, marker_line, profile, run_pyflame, start_target, stop_target, Profile, PYFLAME
+
+
+def proc_state(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return fields[0], int(fields[11]) + int(fields[12])  # state, utime+stime
+
+
+def tracer_of(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("TracerPid:"):
+                return int(line.split()[1])
+
+
+def test_signal_reaches_target_between_samples(python, tmp_path):
+    log = tmp_path / "usr1.log"
+    target = subprocess.Popen([python, str(TARGETS / "signals.py"), "30", str(log)],
+                              stdout=subprocess.PIPE)
+    try:
+        assert target.stdout.readline().strip() == b"ready"
+        # One sample an hour: a signal that waited for the next sample
+        # would only arrive when pyflame detaches.
+        pyflame = subprocess.Popen([PYFLAME, "-r", "3600", "-s", "3", "-p", str(target.pid)],
+                                   stdout=subprocess.DEVNULL)
+        time.sleep(0.5)
+        os.kill(target.pid, signal.SIGUSR1)
+        pyflame.wait(timeout=30)
+        pyflame_done = time.time()
+        handled = [float(x) for x in log.read_text().split()]
+        assert handled, "the handler never ran"
+        assert handled[0] < pyflame_done - 1.0, "SIGUSR1 waited for pyflame to detach"
+    finally:
+        stop_target(target)
+
+
+def test_sigstop_keeps_the_target_stopped(python):
+    target = start_target(python, TARGETS / "exact_line.py", 60)
+    try:
+        pyflame = subprocess.Popen([PYFLAME, "-s", "3", "-p", str(target.pid)],
+                                   stdout=subprocess.DEVNULL)
+        time.sleep(0.5)
+        os.kill(target.pid, signal.SIGSTOP)
+        time.sleep(0.5)
+        _, cpu_before = proc_state(target.pid)
+        time.sleep(1.0)
+        state, cpu_after = proc_state(target.pid)
+        assert state in ("t", "T"), state
+        assert cpu_after - cpu_before <= 5, "a stopped target kept running"
+        assert pyflame.wait(timeout=30) == 0
+        assert proc_state(target.pid)[0] == "T"  # still stopped, untraced
+        assert tracer_of(target.pid) == 0
+        os.kill(target.pid, signal.SIGCONT)
+        time.sleep(0.3)
+        assert proc_state(target.pid)[0] in ("R", "S")
+    finally:
+        stop_target(target)
+
+
+def test_attaching_to_a_stopped_target_leaves_it_stopped(python):
+    target = start_target(python, TARGETS / "exact_line.py", 60)
+    try:
+        os.kill(target.pid, signal.SIGSTOP)
+        time.sleep(0.2)
+        _, cpu_before = proc_state(target.pid)
+        res = run_pyflame(["-s", "1", "-p", str(target.pid)])
+        assert res.returncode == 0, res.stderr.decode()
+        state, cpu_after = proc_state(target.pid)
+        assert state == "T" and cpu_after - cpu_before <= 5
+        assert "hot_leaf" in res.stdout.decode()  # a stopped target can be read
+    finally:
+        stop_target(target)
+
+
+def test_attach_while_threads_start_threads(python):
+    target = start_target(python, TARGETS / "spawner.py", 60)
+    try:
+        for _ in range(25):
+            res = run_pyflame(["-s", "0.1", "-p", str(target.pid)])
+            assert res.returncode == 0, res.stderr.decode()
+            assert tracer_of(target.pid) == 0
+    finally:
+        stop_target(target)
+
+
+def test_trace_follows_exec_with_the_right_names(python, tmp_path):
+    prof, _ = profile(python, "trace", TARGETS / "exec_first.py", seconds=1.5,
+                      tmp_path=tmp_path)
+    beta = prof.with_function("beta")
+    assert sum(beta.values()) > 300, prof.text
+    second = str(TARGETS / "exec_second.py")
+    for stack in beta:
+        assert stack[-1].file == second
+        assert stack[-1].line == marker_line(second, "HOT")
+    # Frames of the first program are only ever its own two, at their lines:
+    # nothing of the second is labelled with the first's names.
+    first = str(TARGETS / "exec_first.py")
+    expected = {("<module>", marker_line(first, "CALL")), ("alpha", marker_line(first, "HOT"))}
+    seen = {(f.func, f.line) for s in prof.stacks for f in s if f.file == first}
+    seen |= {(f.func, f.line) for s in prof.stacks for f in s if f.func == "alpha"}
+    assert seen == expected, seen
+
+
+def test_failed_run_leaves_output_file_alone(tmp_path):
+    existing = tmp_path / "existing.txt"
+    existing.write_text("keep me\n")
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        res = run_pyflame(["-o", str(existing), "-p", str(sleeper.pid)])
+        assert res.returncode == 1
+        assert existing.read_text() == "keep me\n"
+        fresh = tmp_path / "fresh.txt"
+        res = run_pyflame(["-o", str(fresh), "-p", str(sleeper.pid)])
+        assert res.returncode == 1 and not fresh.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
