@@ -81,8 +81,8 @@ static size_t bucket_of(uint64_t addr)
 static int fill(struct code_cache *c, struct code_info *e)
 {
     const pyflame_host *h = c->host;
-    e->file = py_read_string(h, c->layout, c->types.str, e->filename_ptr);
-    e->name = py_read_string(h, c->layout, c->types.str, e->name_ptr);
+    e->file = py_read_text(h, c->layout, c->types.str, e->filename_ptr);
+    e->name = py_read_text(h, c->layout, c->types.str, e->name_ptr);
     e->lines = py_read_bytes(h, c->layout, c->types.bytes, e->linetable_ptr,
                              MAX_LINETABLE, &e->nlines);
     if (!e->file || !e->name || !e->lines)
@@ -123,10 +123,14 @@ int code_cache_get(struct code_cache *c, uint64_t addr,
         .linetable_ptr = field_ptr(head, l->code.linetable),
         .firstlineno = field_i32(head, l->code.firstlineno),
     };
-    int64_t units = field_i64(head, PY_OB_SIZE);
-    if (units < 0 || units > (1 << 26))
-        return PYFLAME_ERR_READ;
-    want.code_bytes = (uint64_t)units * 2; /* _Py_CODEUNIT is 2 bytes */
+    want.code_bytes = UINT64_MAX; /* unknown: the bytecode is a separate object */
+    if (l->code.code >= 0) {
+        /* 3.11+: the code object holds its bytecode and counts it. */
+        int64_t units = field_i64(head, PY_OB_SIZE);
+        if (units < 0 || units > (1 << 26))
+            return PYFLAME_ERR_READ;
+        want.code_bytes = (uint64_t)units * 2; /* _Py_CODEUNIT is 2 bytes */
+    }
 
     struct code_info *ways = c->slots[bucket_of(addr)];
     for (size_t w = 0; w < WAYS; w++) {

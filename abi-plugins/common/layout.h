@@ -8,18 +8,34 @@
 #ifndef PYFLAME_ABI_LAYOUT_H
 #define PYFLAME_ABI_LAYOUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* How frames are chained. */
 enum py_frame_model {
-    /* 3.11+: _PyInterpreterFrame, linked by ->previous. */
-    PY_FRAMES_INTERPRETER = 1,
+    /* 2.7-3.10: PyFrameObject, linked by f_back; position in f_lasti. */
+    PY_FRAMES_OBJECTS = 1,
+    /* 3.11+: _PyInterpreterFrame, linked by ->previous; position given by
+     * a pointer into the code object's own bytecode. */
+    PY_FRAMES_INTERPRETER = 2,
 };
 
 /* How a code object maps instruction offsets to line numbers. */
 enum py_line_format {
+    /* 2.7: co_lnotab, (address, line) increments, both unsigned. */
+    PY_LINES_LNOTAB_UNSIGNED = 1,
+    /* 3.6-3.9: co_lnotab with signed line increments. */
+    PY_LINES_LNOTAB = 2,
+    /* 3.10: co_linetable, (length, signed line delta) pairs. */
+    PY_LINES_310 = 3,
     /* 3.11+: PEP 657 location table (co_linetable). */
-    PY_LINES_LOCATIONS = 1,
+    PY_LINES_LOCATIONS = 4,
+};
+
+/* What co_filename and co_name are. */
+enum py_string_model {
+    PY_STRINGS_UNICODE = 1, /* 3.x str: PEP 393 compact or legacy */
+    PY_STRINGS_BYTES = 2,   /* 2.7 str: bytes, shown as UTF-8 */
 };
 
 struct py_layout {
@@ -27,6 +43,17 @@ struct py_layout {
     int major, minor; /* the CPython release this table describes */
     enum py_frame_model frame_model;
     enum py_line_format line_format;
+    enum py_string_model string_model;
+
+    /* Symbols of the runtime; NULL where the release has none. */
+    struct {
+        const char *runtime;        /* _PyRuntime (3.7+) */
+        const char *interp_head;    /* interp_head, static (2.7, 3.6) */
+        const char *tstate_current; /* _PyThreadState_Current: the thread
+                                       holding the GIL, NULL when free
+                                       (2.7, 3.6) */
+        const char *code_type, *str_type, *bytes_type; /* type objects */
+    } symbols;
 
     struct {
         int32_t interp_head; /* interpreters.head */
@@ -67,18 +94,29 @@ struct py_layout {
         int32_t owner_cstack; /* owner value of C-stack shim frames, -1 if none */
     } iframe;
 
+    /* PyFrameObject (PY_FRAMES_OBJECTS). */
+    struct {
+        int32_t size;  /* bytes read per frame: up to and including f_lasti */
+        int32_t back;  /* f_back */
+        int32_t code;  /* f_code */
+        int32_t lasti; /* int: last instruction, -1 before the first */
+        int32_t lasti_unit; /* bytes per f_lasti step: 1, or 2 in 3.10 */
+    } frame;
+
     struct {
         int32_t size;      /* bytes read per code object: its fixed header */
         int32_t filename;
         int32_t name;
         int32_t firstlineno; /* int */
-        int32_t linetable;   /* bytes object */
-        int32_t code;        /* first instruction (co_code_adaptive) */
+        int32_t linetable;   /* bytes object: co_lnotab or co_linetable */
+        int32_t code;        /* first instruction (co_code_adaptive, 3.11+:
+                                the object then counts its code units in
+                                ob_size); -1 when the bytecode is apart */
     } code;
 
     struct {
         int32_t size; /* ob_size */
-        int32_t data; /* ob_sval */
+        int32_t data; /* ob_sval (PyBytesObject, or 2.7's PyStringObject) */
     } bytes;
 
     struct {

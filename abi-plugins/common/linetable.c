@@ -88,6 +88,40 @@ static int locations_line(const uint8_t *table, size_t len, int firstlineno,
     return 0;
 }
 
+/* 2.7-3.9 co_lnotab: (address increment, line increment) byte pairs; the
+ * line increment is signed from 3.6 on (Objects/lnotab_notes.txt). */
+static int lnotab_line(const uint8_t *table, size_t len, int firstlineno,
+                       long offset, int signed_lines)
+{
+    long line = firstlineno, addr = 0;
+    for (size_t i = 0; i + 1 < len; i += 2) {
+        addr += table[i];
+        if (addr > offset)
+            break;
+        line += signed_lines ? (int8_t)table[i + 1] : table[i + 1];
+    }
+    return line > 0 && line <= INT32_MAX ? (int)line : 0;
+}
+
+/* 3.10 co_linetable: (length in bytes, signed line delta) byte pairs; a
+ * delta of -128 means the range has no line. */
+static int linetable_310_line(const uint8_t *table, size_t len, int firstlineno,
+                              long offset)
+{
+    long line = firstlineno, start = 0;
+    for (size_t i = 0; i + 1 < len; i += 2) {
+        long end = start + table[i];
+        int8_t delta = (int8_t)table[i + 1];
+        int has_line = delta != -128;
+        if (has_line)
+            line += delta;
+        if (offset >= start && offset < end)
+            return has_line && line > 0 && line <= INT32_MAX ? (int)line : 0;
+        start = end;
+    }
+    return 0;
+}
+
 int py_line_for_offset(enum py_line_format format, const uint8_t *table,
                        size_t len, int firstlineno, long offset)
 {
@@ -96,6 +130,12 @@ int py_line_for_offset(enum py_line_format format, const uint8_t *table,
     if (!table)
         return 0;
     switch (format) {
+    case PY_LINES_LNOTAB_UNSIGNED:
+        return lnotab_line(table, len, firstlineno, offset, 0);
+    case PY_LINES_LNOTAB:
+        return lnotab_line(table, len, firstlineno, offset, 1);
+    case PY_LINES_310:
+        return linetable_310_line(table, len, firstlineno, offset);
     case PY_LINES_LOCATIONS:
         return locations_line(table, len, firstlineno, offset);
     }

@@ -119,3 +119,67 @@ uint8_t *py_read_bytes(const pyflame_host *host, const struct py_layout *layout,
     *len = (size_t)size;
     return buf;
 }
+
+/* Length of the valid UTF-8 sequence at p[0..n), 0 if there is none. */
+static size_t utf8_sequence(const uint8_t *p, size_t n)
+{
+    uint8_t b = p[0];
+    size_t len;
+    uint32_t cp, min;
+    if (b >= 0x01 && b < 0x80)
+        return 1;
+    if ((b & 0xE0) == 0xC0) {
+        len = 2, cp = b & 0x1F, min = 0x80;
+    } else if ((b & 0xF0) == 0xE0) {
+        len = 3, cp = b & 0x0F, min = 0x800;
+    } else if ((b & 0xF8) == 0xF0) {
+        len = 4, cp = b & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+char *utf8_sanitize(const uint8_t *bytes, size_t len)
+{
+    char *out = malloc(len * 3 + 1); /* each bad byte becomes 3 */
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_sequence(bytes + i, len - i);
+        if (n) {
+            memcpy(out + o, bytes + i, n);
+            o += n;
+            i += n;
+        } else {
+            o += utf8_encode(0xFFFD, out + o);
+            i++;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+char *py_read_text(const pyflame_host *host, const struct py_layout *layout,
+                   uint64_t str_type, uint64_t addr)
+{
+    if (layout->string_model == PY_STRINGS_UNICODE)
+        return py_read_string(host, layout, str_type, addr);
+    size_t len;
+    uint8_t *raw = py_read_bytes(host, layout, str_type, addr, 1u << 20, &len);
+    if (!raw)
+        return NULL;
+    char *text = utf8_sanitize(raw, len < PY_STRING_MAX_CHARS ? len : PY_STRING_MAX_CHARS);
+    free(raw);
+    return text;
+}

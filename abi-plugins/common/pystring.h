@@ -19,6 +19,17 @@
 char *py_read_string(const pyflame_host *host, const struct py_layout *layout,
                      uint64_t str_type, uint64_t addr);
 
+/* Reads the text of a str object of the target's Python (a 3.x str, or
+ * 2.7 bytes taken as UTF-8) into a new malloc'd, valid UTF-8 string, cut
+ * at PY_STRING_MAX_CHARS.  NULL if it cannot be read. */
+char *py_read_text(const pyflame_host *host, const struct py_layout *layout,
+                   uint64_t str_type, uint64_t addr);
+
+/* Copies `len` bytes of supposed UTF-8 into a new NUL-terminated string,
+ * each byte that is not part of a valid sequence (or is NUL) replaced by
+ * U+FFFD. */
+char *utf8_sanitize(const uint8_t *bytes, size_t len);
+
 /* Reads the bytes object at `addr`: its contents go to a new malloc'd
  * buffer of *len bytes.  Objects over `max_len` bytes are refused.  Returns
  * NULL on failure. */

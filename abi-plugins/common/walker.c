@@ -1,6 +1,7 @@
 #include "walker.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,9 @@
 struct walker {
     const struct py_layout *layout;
     const pyflame_host *host;
-    uint64_t runtime; /* &_PyRuntime */
+    uint64_t runtime; /* &_PyRuntime, 0 before 3.7 */
+    uint64_t interp_head;    /* &interp_head (2.7, 3.6), 0 if absent */
+    uint64_t tstate_current; /* &_PyThreadState_Current (2.7, 3.6) */
     struct code_cache *codes;
     size_t tstate_read; /* bytes of PyThreadState holding what we use */
     pyflame_frame *frames; /* WALK_MAX_FRAMES */
@@ -50,7 +53,7 @@ static int check_version(const struct walker *w, char *err, size_t errlen)
             return PYFLAME_ERR_UNSUPPORTED;
         }
     }
-    if (l->runtime.debug_cookie >= 0) {
+    if (w->runtime && l->runtime.debug_cookie >= 0) {
         char cookie[8];
         if (remote_read(h, w->runtime + (uint64_t)l->runtime.debug_cookie,
                         cookie, sizeof cookie) != 0 ||
@@ -59,6 +62,56 @@ static int check_version(const struct walker *w, char *err, size_t errlen)
                  l->major, l->minor);
             return PYFLAME_ERR_UNSUPPORTED;
         }
+    }
+    return PYFLAME_OK;
+}
+
+/* Finds the runtime's anchors: _PyRuntime (3.7+), or the current thread
+ * state and interpreter list (2.7, 3.6). */
+static int find_runtime(struct walker *w, char *err, size_t errlen)
+{
+    const struct py_layout *l = w->layout;
+    const pyflame_host *h = w->host;
+    if (l->symbols.runtime) {
+        w->runtime = h->find_symbol(h->ctx, l->symbols.runtime);
+        if (!w->runtime) {
+            fail(err, errlen, "no %s symbol", l->symbols.runtime);
+            return PYFLAME_ERR_UNSUPPORTED;
+        }
+        return PYFLAME_OK;
+    }
+    w->tstate_current = h->find_symbol(h->ctx, l->symbols.tstate_current);
+    if (!w->tstate_current || h->find_symbol(h->ctx, "_PyRuntime")) {
+        fail(err, errlen, "no %s symbol, or a newer runtime", l->symbols.tstate_current);
+        return PYFLAME_ERR_UNSUPPORTED;
+    }
+    /* A static symbol: only where .symtab survived.  Without it, the
+     * interpreter is found through the thread holding the GIL. */
+    w->interp_head = h->find_symbol(h->ctx, l->symbols.interp_head);
+    return PYFLAME_OK;
+}
+
+/* Is the interpreter initialised?  Before, its stacks are not worth
+ * reading (trace mode waits for this). */
+static int check_ready(struct walker *w, char *err, size_t errlen)
+{
+    const struct py_layout *l = w->layout;
+    int32_t initialized = 1;
+    uint64_t interp = 1;
+    int rc = 0;
+    if (w->runtime)
+        rc = remote_read(w->host, w->runtime + (uint64_t)l->runtime.initialized,
+                         &initialized, sizeof initialized) |
+             remote_read_ptr(w->host, w->runtime + (uint64_t)l->runtime.interp_head, &interp);
+    else if (w->interp_head)
+        rc = remote_read_ptr(w->host, w->interp_head, &interp);
+    if (rc != 0) {
+        fail(err, errlen, "cannot read the interpreter's state");
+        return PYFLAME_ERR_READ;
+    }
+    if (!initialized || !interp) {
+        fail(err, errlen, "the interpreter is not initialised yet");
+        return PYFLAME_ERR_NOT_READY;
     }
     return PYFLAME_OK;
 }
@@ -82,47 +135,33 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
     }
     w->layout = layout;
     w->host = host;
-    w->runtime = host->find_symbol(host->ctx, "_PyRuntime");
-    if (!w->runtime) {
-        *status = PYFLAME_ERR_UNSUPPORTED;
-        fail(err, errlen, "no _PyRuntime symbol");
+    if ((*status = find_runtime(w, err, errlen)) != PYFLAME_OK ||
+        (*status = check_version(w, err, errlen)) != PYFLAME_OK ||
+        (*status = check_ready(w, err, errlen)) != PYFLAME_OK)
         goto fail;
-    }
-    if ((*status = check_version(w, err, errlen)) != PYFLAME_OK)
-        goto fail;
-
-    int32_t initialized = 0;
-    uint64_t interp = 0;
-    if (remote_read(host, w->runtime + (uint64_t)layout->runtime.initialized,
-                    &initialized, sizeof initialized) != 0 ||
-        remote_read_ptr(host, w->runtime + (uint64_t)layout->runtime.interp_head,
-                        &interp) != 0) {
-        *status = PYFLAME_ERR_READ;
-        fail(err, errlen, "cannot read _PyRuntime");
-        goto fail;
-    }
-    if (!initialized || !interp) {
-        *status = PYFLAME_ERR_NOT_READY;
-        fail(err, errlen, "the interpreter is not initialised yet");
-        goto fail;
-    }
 
     const int32_t toffs[] = {layout->tstate.next, layout->tstate.interp,
                              layout->tstate.frame, layout->tstate.thread_id,
                              layout->tstate.native_thread_id};
     w->tstate_read = max_offset(sizeof toffs / sizeof *toffs, toffs);
     struct code_types types = {
-        .code = host->find_symbol(host->ctx, "PyCode_Type"),
-        .str = host->find_symbol(host->ctx, "PyUnicode_Type"),
-        .bytes = host->find_symbol(host->ctx, "PyBytes_Type"),
+        .code = host->find_symbol(host->ctx, layout->symbols.code_type),
+        .str = host->find_symbol(host->ctx, layout->symbols.str_type),
+        .bytes = host->find_symbol(host->ctx, layout->symbols.bytes_type),
     };
     w->codes = code_cache_new(host, layout, types);
     w->frames = calloc(WALK_MAX_FRAMES, sizeof *w->frames);
     w->threads = calloc(WALK_MAX_THREADS, sizeof *w->threads);
-    if (!w->codes || !w->frames || !w->threads ||
-        w->tstate_read > MAX_STRUCT_READ ||
-        (size_t)layout->iframe.size > MAX_STRUCT_READ) {
+    int32_t frame_size = layout->frame_model == PY_FRAMES_OBJECTS ? layout->frame.size
+                                                                 : layout->iframe.size;
+    if (w->tstate_read > MAX_STRUCT_READ || frame_size <= 0 || frame_size > MAX_STRUCT_READ) {
+        *status = PYFLAME_ERR_UNSUPPORTED;
+        fail(err, errlen, "the layout table of this plugin is out of bounds");
+        goto fail;
+    }
+    if (!w->codes || !w->frames || !w->threads) {
         *status = PYFLAME_ERR_NOMEM;
+        fail(err, errlen, "out of memory");
         goto fail;
     }
     *status = PYFLAME_OK;
@@ -161,6 +200,39 @@ static int cycle_seen(struct cycle *c, uint64_t addr)
     return 0;
 }
 
+/* One frame, as both frame models describe it. */
+struct frame_view {
+    uint64_t code;   /* code object (or something else: skipped) */
+    long offset;     /* byte offset of the instruction, -1 before the first */
+    uint64_t next;   /* the calling frame, 0 at the root */
+    bool skip;       /* not a Python frame (C-stack shim) */
+};
+
+static int read_frame(struct walker *w, uint64_t fp, struct frame_view *v)
+{
+    const struct py_layout *l = w->layout;
+    uint8_t f[MAX_STRUCT_READ];
+    if (l->frame_model == PY_FRAMES_OBJECTS) {
+        if (remote_read(w->host, fp, f, (size_t)l->frame.size) != 0)
+            return PYFLAME_ERR_READ;
+        int32_t lasti = field_i32(f, l->frame.lasti);
+        v->code = field_ptr(f, l->frame.code);
+        v->offset = lasti < 0 ? -1 : (long)lasti * l->frame.lasti_unit;
+        v->next = field_ptr(f, l->frame.back);
+        v->skip = false;
+        return PYFLAME_OK;
+    }
+    if (remote_read(w->host, fp, f, (size_t)l->iframe.size) != 0)
+        return PYFLAME_ERR_READ;
+    v->code = field_ptr(f, l->iframe.code);
+    /* The instruction pointer counts from the first code unit. */
+    uint64_t instr = field_ptr(f, l->iframe.instr);
+    v->offset = (long)(instr - (v->code + (uint64_t)l->code.code));
+    v->next = field_ptr(f, l->iframe.previous);
+    v->skip = (int)(signed char)f[l->iframe.owner] == l->iframe.owner_cstack;
+    return PYFLAME_OK;
+}
+
 /* Walks the frames of one thread state into w->frames[*used...]. */
 static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
                        size_t *used)
@@ -177,7 +249,6 @@ static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
         room = WALK_MAX_DEPTH + 1;
     size_t n = 0;
     struct cycle cyc = {0, 1, 0};
-    uint8_t f[MAX_STRUCT_READ];
 
     while (fp) {
         if (n + 1 >= room) {
@@ -188,28 +259,23 @@ static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
         }
         if (cycle_seen(&cyc, fp))
             return PYFLAME_ERR_READ;
-        if (remote_read(w->host, fp, f, (size_t)l->iframe.size) != 0)
+        struct frame_view v;
+        if (read_frame(w, fp, &v) != PYFLAME_OK)
             return PYFLAME_ERR_READ;
-        uint64_t code = field_ptr(f, l->iframe.code);
-        uint64_t instr = field_ptr(f, l->iframe.instr);
-        int owner = (int)(signed char)f[l->iframe.owner];
-        fp = field_ptr(f, l->iframe.previous);
-        if (owner == l->iframe.owner_cstack)
-            continue; /* the C stack's shim frame, not Python code */
+        fp = v.next;
+        if (v.skip)
+            continue;
 
         const struct code_info *ci;
-        int rc = code_cache_get(w->codes, code, &ci);
+        int rc = code_cache_get(w->codes, v.code, &ci);
         if (rc == CODE_NOT_CODE)
             continue;
         if (rc != PYFLAME_OK)
             return PYFLAME_ERR_READ;
-
-        /* The instruction pointer counts from the first code unit. */
-        long offset = (long)(instr - (code + (uint64_t)l->code.code));
         int line = 0;
-        if (offset < (long)ci->code_bytes)
+        if (v.offset < 0 || (uint64_t)v.offset < ci->code_bytes)
             line = py_line_for_offset(l->line_format, ci->lines, ci->nlines,
-                                      ci->firstlineno, offset);
+                                      ci->firstlineno, v.offset);
         frames[n++] = (pyflame_frame){ci->file, ci->name, (uint32_t)line, 0,
                                       ci->key};
     }
@@ -242,6 +308,9 @@ static int read_thread(struct walker *w, uint64_t tstate, uint64_t gil_holder,
 static int gil_holder(struct walker *w, uint64_t interp, uint64_t *holder)
 {
     const struct py_layout *l = w->layout;
+    if (w->tstate_current)
+        return remote_read_ptr(w->host, w->tstate_current, holder) == 0
+                   ? PYFLAME_OK : PYFLAME_ERR_READ;
     uint64_t gil;
     if (l->runtime.gil >= 0)
         gil = w->runtime + (uint64_t)l->runtime.gil;
@@ -305,18 +374,33 @@ static int sample_gil_holder(struct walker *w, uint64_t interp,
     return w->threads[0].nframes ? PYFLAME_OK : PYFLAME_IDLE;
 }
 
+/* The first interpreter: from _PyRuntime, from interp_head, or else from
+ * the thread holding the GIL (0 when none does). */
+static int first_interpreter(struct walker *w, uint64_t *interp)
+{
+    const struct py_layout *l = w->layout;
+    if (w->runtime)
+        return remote_read_ptr(w->host, w->runtime + (uint64_t)l->runtime.interp_head,
+                               interp);
+    if (w->interp_head)
+        return remote_read_ptr(w->host, w->interp_head, interp);
+    uint64_t tstate;
+    if (remote_read_ptr(w->host, w->tstate_current, &tstate) != 0)
+        return -1;
+    *interp = 0;
+    return tstate ? remote_read_ptr(w->host, tstate + (uint64_t)l->tstate.interp, interp) : 0;
+}
+
 int walker_sample(void *state, uint32_t flags, pyflame_sample *out)
 {
     struct walker *w = state;
-    const struct py_layout *l = w->layout;
     out->threads = NULL;
     out->nthreads = 0;
     code_cache_begin_sample(w->codes);
 
     uint64_t interp;
     int rc;
-    if (remote_read_ptr(w->host, w->runtime + (uint64_t)l->runtime.interp_head,
-                        &interp) != 0)
+    if (first_interpreter(w, &interp) != 0)
         rc = PYFLAME_ERR_READ;
     else if (!interp)
         rc = PYFLAME_IDLE; /* finalizing */

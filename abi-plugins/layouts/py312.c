@@ -8,6 +8,15 @@ const struct py_layout py_layout = {
     .minor = 12,
     .frame_model = PY_FRAMES_INTERPRETER,
     .line_format = PY_LINES_LOCATIONS,
+    .string_model = PY_STRINGS_UNICODE,
+    .symbols = {
+        .runtime = "_PyRuntime",
+        .interp_head = NULL,
+        .tstate_current = NULL,
+        .code_type = "PyCode_Type",
+        .str_type = "PyUnicode_Type",
+        .bytes_type = "PyBytes_Type",
+    },
     .runtime = {
         .interp_head = 40,
         .initialized = 16,
@@ -38,6 +47,13 @@ const struct py_layout py_layout = {
         .instr = 56,
         .owner = 70,
         .owner_cstack = 3,
+    },
+    .frame = {
+        .size = -1,
+        .back = -1,
+        .code = -1,
+        .lasti = -1,
+        .lasti_unit = -1,
     },
     .code = {
         .size = 192,

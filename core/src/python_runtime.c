@@ -11,6 +11,25 @@
 #include "elf_symbols.h"
 #include "proc_maps.h"
 
+/* Symbols that first appeared in a CPython release, newest first: the
+ * first entry whose symbols are all present tells the version.  3.11+ say
+ * their version in Py_Version.  Checked against the real libraries by
+ * tests/functional/test_versions.py. */
+static const struct fingerprint {
+    const char *symbols[2];
+    int major, minor;
+} fingerprints[] = {
+    {{"Py_NewRef", NULL}, 3, 10},
+    {{"PyObject_CallNoArgs", NULL}, 3, 9},
+    {{"PyConfig_InitPythonConfig", NULL}, 3, 8},
+    {{"_PyRuntime", NULL}, 3, 7},
+    {{"PyOS_FSPath", NULL}, 3, 6},
+    {{"PyString_Type", "PyCapsule_New"}, 2, 7},
+};
+
+/* Bound on the other mapped files searched for a runtime. */
+#define MAX_OTHER_FILES 256
+
 /* Symbols only a CPython runtime defines. */
 static const char *const runtime_symbols[] = {
     "_PyRuntime", "_PyThreadState_Current", "interp_head", "Py_Version",
@@ -53,16 +72,41 @@ static int is_libpython(const char *path, int *major, int *minor)
     return sscanf(base_name(path), "libpython%d.%d", major, minor) == 2;
 }
 
-/* The version as the runtime states it (3.11+: Py_Version). */
-static void version_from_memory(struct python_runtime *rt,
-                                struct target_memory *mem)
+static void set_version(struct python_runtime *rt, int major, int minor,
+                        const char *source, bool certain)
 {
+    rt->major = major;
+    rt->minor = minor;
+    rt->version_source = source;
+    rt->version_certain = certain;
+}
+
+/* Tells the version from the best source the target offers. */
+static void tell_version(struct python_runtime *rt, struct target_memory *mem,
+                         const char *exe)
+{
+    int major, minor;
+    /* 3.11+ state it: Py_Version. */
     uint64_t addr = python_runtime_symbol(rt, "Py_Version");
     uint32_t hex;
     if (addr && memory_read(mem, addr, &hex, sizeof hex) == 0 && (hex >> 24) >= 2) {
-        rt->major = (int)(hex >> 24);
-        rt->minor = (int)((hex >> 16) & 0xff);
+        set_version(rt, (int)(hex >> 24), (int)((hex >> 16) & 0xff), "Py_Version", true);
+        return;
     }
+    if (is_libpython(rt->path, &major, &minor)) {
+        set_version(rt, major, minor, "the name of its libpython", true);
+        return;
+    }
+    for (size_t i = 0; i < sizeof fingerprints / sizeof *fingerprints; i++) {
+        const struct fingerprint *f = &fingerprints[i];
+        if (python_runtime_symbol(rt, f->symbols[0]) &&
+            (!f->symbols[1] || python_runtime_symbol(rt, f->symbols[1]))) {
+            set_version(rt, f->major, f->minor, "the symbols it defines", false);
+            return;
+        }
+    }
+    if (sscanf(base_name(exe), "python%d.%d", &major, &minor) == 2)
+        set_version(rt, major, minor, "the name of its executable", false);
 }
 
 static enum runtime_status use_mapping(pid_t pid, const struct mapping *m,
@@ -110,40 +154,42 @@ enum runtime_status python_runtime_find(pid_t pid, struct target_memory *mem,
     }
 
     enum runtime_status st = RUNTIME_NOT_PYTHON;
-    int major = 0, minor = 0;
+    int major, minor;
     /* A libpython, if loaded, holds the runtime (also when embedded). */
     for (size_t i = 0; i < maps.n && st != RUNTIME_FOUND; i++) {
         const struct mapping *m = &maps.v[i];
-        if (is_libpython(m->path, &major, &minor) &&
-            m == maps_first_of(&maps, m->path)) {
+        if (is_libpython(m->path, &major, &minor) && m == maps_first_of(&maps, m->path))
             st = use_mapping(pid, m, rt);
-            if (st == RUNTIME_FOUND) {
-                rt->major = major;
-                rt->minor = minor;
-            }
-        }
     }
     if (st != RUNTIME_FOUND) {
         const struct mapping *m = maps_first_of(&maps, exe);
         if (m)
             st = use_mapping(pid, m, rt);
-        if (st == RUNTIME_FOUND &&
-            sscanf(base_name(exe), "python%d.%d", &major, &minor) == 2) {
-            rt->major = major;
-            rt->minor = minor;
+    }
+    /* Last, any other file mapped as code (once each: a file has one code
+     * mapping): an embedder may load the runtime under another name. */
+    size_t tried = 0;
+    for (size_t i = 0; i < maps.n && st != RUNTIME_FOUND && tried < MAX_OTHER_FILES; i++) {
+        const struct mapping *m = &maps.v[i];
+        if (m->perms[2] == 'x' && m->path[0] == '/' && strcmp(m->path, exe) != 0 &&
+            !is_libpython(m->path, &major, &minor)) {
+            tried++;
+            if (use_mapping(pid, maps_first_of(&maps, m->path), rt) == RUNTIME_FOUND)
+                st = RUNTIME_FOUND;
         }
     }
     maps_free(&maps);
 
     if (st == RUNTIME_FOUND) {
-        version_from_memory(rt, mem);
+        tell_version(rt, mem, exe);
         return RUNTIME_FOUND;
     }
     python_runtime_close(rt);
     if (st == RUNTIME_NOT_PYTHON)
         reason(err, errlen,
-              "process %d (%s) is not a Python process: no libpython is "
-              "loaded and the executable has no CPython runtime symbols",
+              "process %d (%s) is not a Python process: it has loaded no "
+              "libpython, and neither its executable nor its libraries "
+              "define CPython's runtime symbols",
               (int)pid, exe);
     else
         reason(err, errlen, "cannot read the executable of process %d (%s): %s",

@@ -3,6 +3,7 @@
 #ifndef PYFLAME_PYTHON_RUNTIME_H
 #define PYFLAME_PYTHON_RUNTIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -14,6 +15,8 @@ struct python_runtime {
     struct elf_file *elf;
     uint64_t bias;       /* load bias of that file */
     int major, minor;    /* 0, 0 if the version could not be told */
+    const char *version_source; /* how the version was told, for messages */
+    bool version_certain;       /* told by the runtime itself or libpython */
 };
 
 enum runtime_status {

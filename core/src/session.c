@@ -86,25 +86,43 @@ static void permission_error(pid_t pid)
 }
 
 /* Picks and loads the ABI plugin for the runtime found. */
+/* A forced --abi that contradicts the target: an error when the target
+ * told its version itself, a warning when it was inferred. */
+static int check_forced_abi(const struct session *s, const char *name)
+{
+    char found[16];
+    snprintf(found, sizeof found, "%d%d", s->rt.major, s->rt.minor);
+    if (!s->rt.major || strcmp(found, name) == 0)
+        return 0;
+    if (s->rt.version_certain) {
+        pf_error("--abi=%s does not match process %d, which runs CPython %d.%d "
+                 "(told by %s); leave --abi out", s->opt->abi, (int)s->tracee.pid,
+                 s->rt.major, s->rt.minor, s->rt.version_source);
+        return -1;
+    }
+    pf_warn("process %d looks like CPython %d.%d (from %s), not --abi=%s",
+            (int)s->tracee.pid, s->rt.major, s->rt.minor, s->rt.version_source, s->opt->abi);
+    return 0;
+}
+
 static int load_abi(struct session *s)
 {
-    char name[16], err[512];
+    char name[16], err[512], supported[256];
     pid_t pid = s->tracee.pid;
     if (s->opt->abi) {
-        snprintf(name, sizeof name, "%s", s->opt->abi);
+        /* 26 was Pyflame's name for the 2.6/2.7 ABI. */
+        snprintf(name, sizeof name, "%s", strcmp(s->opt->abi, "26") ? s->opt->abi : "27");
     } else if (s->rt.major) {
         snprintf(name, sizeof name, "%d%d", s->rt.major, s->rt.minor);
     } else {
-        char supported[256];
         plugin_supported_versions(&s->dirs, supported, sizeof supported);
         pf_error("cannot tell which CPython version process %d (%s) runs; "
                  "name it with --abi (supported: %s)", (int)pid, s->rt.path, supported);
         return -1;
     }
     if (plugin_load_abi(&s->dirs, name, &s->abi, err, sizeof err) == 0)
-        return 0;
+        return s->opt->abi ? check_forced_abi(s, name) : 0;
     if (!s->opt->abi && strstr(err, "no ABI plugin")) {
-        char supported[256];
         plugin_supported_versions(&s->dirs, supported, sizeof supported);
         pf_error("process %d runs CPython %d.%d, which this pyflame cannot read; "
                  "supported versions: %s", (int)pid, s->rt.major, s->rt.minor, supported);

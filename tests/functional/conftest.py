@@ -120,6 +120,14 @@ def python():
     return path
 
 
+@pytest.fixture(scope="session")
+def python_version(python):
+    """(major, minor) of the interpreter under test."""
+    out = subprocess.run([python, "-c", "import sys; print('%d %d' % sys.version_info[:2])"],
+                         capture_output=True, text=True, check=True).stdout
+    return tuple(int(x) for x in out.split())
+
+
 @pytest.fixture(scope="session", autouse=True)
 def pyflame_binary():
     assert PYFLAME and os.access(PYFLAME, os.X_OK), "PYFLAME must name the built binary"

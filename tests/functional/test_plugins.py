@@ -17,7 +17,7 @@ def test_list_plugins():
     res = run_pyflame(["--list-plugins"])
     assert res.returncode == 0, res.stderr.decode()
     text = res.stdout.decode()
-    for name in ["311", "312", "313"]:
+    for name in ["27", "36", "37", "38", "39", "310", "311", "312", "313"]:
         assert f"pyflame-abi-{name}.so" in text
         assert f"CPython {name[0]}.{name[1:]}" in text
     assert "pyflame-output-folded.so" in text

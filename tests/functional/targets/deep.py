@@ -2,12 +2,14 @@
 import sys
 import time
 
+clock = getattr(time, "monotonic", time.time)
+
 DEPTH = 300
 
 
 def bottom(seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline: pass  # HOT
+    deadline = clock() + seconds
+    while clock() < deadline: pass  # HOT
 
 
 def recurse(n, seconds):
@@ -18,7 +20,8 @@ def recurse(n, seconds):
 
 def main(seconds):
     sys.setrecursionlimit(DEPTH + 100)
-    print("ready", flush=True)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
     recurse(DEPTH, seconds)  # CALL
 
 

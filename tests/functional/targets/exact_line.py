@@ -2,14 +2,17 @@
 import sys
 import time
 
+clock = getattr(time, "monotonic", time.time)
+
 
 def hot_leaf(seconds):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline: pass  # HOT
+    deadline = clock() + seconds
+    while clock() < deadline: pass  # HOT
 
 
 def main(seconds):
-    print("ready", flush=True)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
     hot_leaf(seconds)  # CALL
 
 

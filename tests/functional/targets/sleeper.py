@@ -2,5 +2,6 @@
 import sys
 import time
 
-print("ready", flush=True)
+sys.stdout.write("ready\n")
+sys.stdout.flush()
 time.sleep(float(sys.argv[1]))
