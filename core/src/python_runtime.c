@@ -13,8 +13,8 @@
 
 /* Symbols that first appeared in a CPython release, newest first: the
  * first entry whose symbols are all present tells the version.  3.11+ say
- * their version in Py_Version.  Checked against the real libraries by
- * tests/functional/test_versions.py. */
+ * their version in Py_Version.  tests/functional/test_embedding.py runs
+ * every version where nothing else tells it (static and renamed runtimes). */
 static const struct fingerprint {
     const char *symbols[2];
     int major, minor;
@@ -101,7 +101,7 @@ static void tell_version(struct python_runtime *rt, struct target_memory *mem,
         const struct fingerprint *f = &fingerprints[i];
         if (python_runtime_symbol(rt, f->symbols[0]) &&
             (!f->symbols[1] || python_runtime_symbol(rt, f->symbols[1]))) {
-            set_version(rt, f->major, f->minor, "the symbols it defines", false);
+            set_version(rt, f->major, f->minor, "the symbols it defines", true);
             return;
         }
     }

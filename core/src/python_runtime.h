@@ -16,7 +16,7 @@ struct python_runtime {
     uint64_t bias;       /* load bias of that file */
     int major, minor;    /* 0, 0 if the version could not be told */
     const char *version_source; /* how the version was told, for messages */
-    bool version_certain;       /* told by the runtime itself or libpython */
+    bool version_certain;       /* not merely guessed from a file name */
 };
 
 enum runtime_status {
