@@ -109,8 +109,8 @@ def test_trace_follows_exec_with_the_right_names(python, tmp_path):
     seen = {f for s in prof.stacks for f in s if f.file == first or f.func == "alpha"}
     for f in seen:
         assert f.file == first, f
-        if f.func == "alpha":
-            assert f.line == marker_line(first, "HOT"), f
+        if f.func == "alpha":  # its own lines: def to the busy loop
+            assert marker_line(first, "HOT") - 2 <= f.line <= marker_line(first, "HOT"), f
         else:
             assert f.func == "<module>" and marker_line(first, "CALL") <= f.line <= last_line, f
 
