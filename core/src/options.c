@@ -35,7 +35,10 @@ const char options_usage[] =
     "Output:\n"
     "  -o, --output=FILE       write the profile to FILE instead of stdout\n"
     "  -f, --format=NAME       output plugin to use (default folded: one line\n"
-    "                          per stack for flamegraph.pl)\n"
+    "                          per stack for flamegraph.pl; see --list-plugins)\n"
+    "  -T, --timestamp, --flamechart\n"
+    "                          each sample with its time, for flame charts\n"
+    "                          (the same as -f timestamped)\n"
     "  -n, --no-line-numbers   print frames as file:function, without lines\n"
     "  -x, --exclude-idle      leave out samples where no Python code ran\n"
     "\n"
@@ -58,6 +61,8 @@ enum {
     OPT_LIST_PLUGINS,
 };
 
+#define TIMESTAMPED_FORMAT "timestamped"
+
 static const struct option long_options[] = {
     {"pid", required_argument, NULL, 'p'},
     {"trace", no_argument, NULL, 't'},
@@ -67,6 +72,8 @@ static const struct option long_options[] = {
     {"threads", no_argument, NULL, OPT_THREADS},
     {"output", required_argument, NULL, 'o'},
     {"format", required_argument, NULL, 'f'},
+    {"timestamp", no_argument, NULL, 'T'},
+    {"flamechart", no_argument, NULL, 'T'},
     {"no-line-numbers", no_argument, NULL, 'n'},
     {"exclude-idle", no_argument, NULL, 'x'},
     {"list-plugins", no_argument, NULL, OPT_LIST_PLUGINS},
@@ -123,7 +130,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
         .interval = DEFAULT_INTERVAL,
         .format = DEFAULT_FORMAT,
     };
-    bool trace = false;
+    bool trace = false, timestamp = false, format_given = false;
     optind = 0; /* full reset of GNU getopt */
     opterr = 0;
     int c, at = 1;
@@ -135,7 +142,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
     for (;;) {
         if (trace)
             break;
-        c = getopt_long(argc, argv, "+:p:ts:r:o:f:nxvh", long_options, NULL);
+        c = getopt_long(argc, argv, "+:p:ts:r:o:f:Tnxvh", long_options, NULL);
         if (c == -1) {
             bool after_dashes = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
             if (optind >= argc)
@@ -193,6 +200,10 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
             if (!*optarg || strchr(optarg, '/'))
                 return reason(err, errlen, "invalid format name '%s'", optarg);
             o->format = optarg;
+            format_given = true;
+            break;
+        case 'T':
+            timestamp = true;
             break;
         case 'n':
             o->no_line_numbers = true;
@@ -224,6 +235,12 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
         at = optind > 0 ? optind : 1;
     }
 
+    if (timestamp) {
+        if (format_given && strcmp(o->format, TIMESTAMPED_FORMAT) != 0)
+            return reason(err, errlen, "-T selects the %s format; it cannot go with -f %s",
+                          TIMESTAMPED_FORMAT, o->format);
+        o->format = TIMESTAMPED_FORMAT;
+    }
     if (trace && npositional)
         return reason(err, errlen, "unexpected argument '%s' before -t", positional);
     if (trace) {
