@@ -295,7 +295,8 @@ static int read_thread(struct walker *w, uint64_t tstate, uint64_t gil_holder,
     if (remote_read(w->host, tstate, ts, w->tstate_read) != 0)
         return PYFLAME_ERR_READ;
     *t = (pyflame_thread){
-        .os_tid = field_ptr(ts, l->tstate.native_thread_id),
+        /* Before 3.11 the core finds it from the pthread_t (ident). */
+        .os_tid = l->tstate.native_thread_id >= 0 ? field_ptr(ts, l->tstate.native_thread_id) : 0,
         .ident = field_ptr(ts, l->tstate.thread_id),
         .flags = tstate == gil_holder ? PYFLAME_THREAD_HOLDS_GIL
                                       : PYFLAME_THREAD_IDLE,

@@ -108,13 +108,14 @@ static int frame_equal(const void *ctx, uint32_t i, const void *key)
 {
     const pyflame_frame *f = &((const struct aggregate *)ctx)->frames[i];
     const pyflame_frame *k = key;
-    return f->file == k->file && f->name == k->name && f->line == k->line;
+    return f->file == k->file && f->name == k->name && f->line == k->line &&
+           f->flags == k->flags;
 }
 
 /* The id of a frame; its strings are interned first. */
 static int64_t intern_frame(struct aggregate *a, const pyflame_frame *in)
 {
-    pyflame_frame f = {.line = in->line};
+    pyflame_frame f = {.line = in->line, .flags = in->flags};
     size_t slot = (size_t)(in->key * 0x9E3779B97F4A7C15ull >> 52) & (KEY_CACHE - 1);
     if (in->key && a->key_cache[slot].key == in->key) {
         f.file = a->key_cache[slot].file;
@@ -131,7 +132,7 @@ static int64_t intern_frame(struct aggregate *a, const pyflame_frame *in)
         }
     }
     /* Interned strings compare by address, so hash the addresses. */
-    uintptr_t parts[3] = {(uintptr_t)f.file, (uintptr_t)f.name, f.line};
+    uintptr_t parts[4] = {(uintptr_t)f.file, (uintptr_t)f.name, f.line, f.flags};
     uint64_t h = hash_bytes(parts, sizeof parts, 1);
     int64_t i = index_table_find(&a->frame_index, h, frame_equal, a, &f);
     if (i >= 0)

@@ -31,6 +31,10 @@ const char options_usage[] =
     "  -r, --rate=SECS         time between samples in seconds (default 0.001)\n"
     "      --threads           sample every thread, not only the one holding\n"
     "                          the GIL; a thread without the GIL counts as idle\n"
+    "      --thread-names      begin each stack with a frame naming its thread,\n"
+    "                          'thread NAME (TID)'; implies --threads\n"
+    "  -d, --dump              print the stack of every thread once, leaf first,\n"
+    "                          with the thread holding the GIL, and exit\n"
     "\n"
     "Output:\n"
     "  -o, --output=FILE       write the profile to FILE instead of stdout\n"
@@ -59,6 +63,7 @@ enum {
     OPT_ABI = 256,
     OPT_THREADS,
     OPT_LIST_PLUGINS,
+    OPT_THREAD_NAMES,
 };
 
 #define TIMESTAMPED_FORMAT "timestamped"
@@ -70,6 +75,8 @@ static const struct option long_options[] = {
     {"seconds", required_argument, NULL, 's'},
     {"rate", required_argument, NULL, 'r'},
     {"threads", no_argument, NULL, OPT_THREADS},
+    {"thread-names", no_argument, NULL, OPT_THREAD_NAMES},
+    {"dump", no_argument, NULL, 'd'},
     {"output", required_argument, NULL, 'o'},
     {"format", required_argument, NULL, 'f'},
     {"timestamp", no_argument, NULL, 'T'},
@@ -142,7 +149,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
     for (;;) {
         if (trace)
             break;
-        c = getopt_long(argc, argv, "+:p:ts:r:o:f:Tnxvh", long_options, NULL);
+        c = getopt_long(argc, argv, "+:p:ts:r:o:f:Tdnxvh", long_options, NULL);
         if (c == -1) {
             bool after_dashes = optind > 1 && strcmp(argv[optind - 1], "--") == 0;
             if (optind >= argc)
@@ -190,6 +197,12 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
             break;
         case OPT_THREADS:
             o->threads = true;
+            break;
+        case OPT_THREAD_NAMES:
+            o->threads = o->thread_names = true;
+            break;
+        case 'd':
+            o->dump = o->threads = true;
             break;
         case 'o':
             if (!*optarg)
@@ -241,6 +254,8 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
                           TIMESTAMPED_FORMAT, o->format);
         o->format = TIMESTAMPED_FORMAT;
     }
+    if (trace && o->dump)
+        return reason(err, errlen, "-d dumps a running process: use it with -p, not -t");
     if (trace && npositional)
         return reason(err, errlen, "unexpected argument '%s' before -t", positional);
     if (trace) {

@@ -25,6 +25,8 @@ struct options {
     bool exclude_idle;    /* -x */
     bool no_line_numbers; /* -n */
     bool threads;         /* --threads */
+    bool thread_names;    /* --thread-names: a root frame per thread */
+    bool dump;            /* -d: print every thread's stack once */
 };
 
 #define DEFAULT_SECONDS 1.0

@@ -17,6 +17,7 @@
 
 #include "aggregate.h"
 #include "diag.h"
+#include "dump.h"
 #include "memory.h"
 #include "plugin_loader.h"
 #include "python_runtime.h"
@@ -43,6 +44,8 @@ struct session {
     size_t capscratch;
     pyflame_thread *scratch_threads;
     size_t capscratch_threads;
+    char (*labels)[64]; /* "thread NAME (TID)", one per scratch thread */
+    size_t caplabels;
     uint64_t taken, failed;
     char last_error[512];
 };
@@ -189,17 +192,6 @@ static int open_abi(struct session *s)
     return -1;
 }
 
-/* A copy of the thread's frames with line numbers cleared (-n). */
-static const pyflame_frame *without_lines(struct session *s, const pyflame_thread *t,
-                                          size_t at)
-{
-    for (uint32_t i = 0; i < t->nframes; i++) {
-        s->scratch[at + i] = t->frames[i];
-        s->scratch[at + i].line = 0;
-    }
-    return s->scratch + at;
-}
-
 static int grow(void **v, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
@@ -212,21 +204,63 @@ static int grow(void **v, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
-/* Applies -n and -x to a sample.  Returns false if nothing is left. */
+/* glibc keeps the kernel's thread id at this offset of struct pthread,
+ * whose address is pthread_self(): what CPython before 3.11 records as
+ * the thread's id.  Trusted only if it names one of the target's threads. */
+#define GLIBC_PTHREAD_TID_OFFSET 0x2d0
+
+static void resolve_tid(struct session *s, pyflame_thread *t)
+{
+    int32_t tid;
+    if (t->os_tid || !t->ident ||
+        memory_read(&s->mem, t->ident + GLIBC_PTHREAD_TID_OFFSET, &tid, sizeof tid) != 0)
+        return;
+    if (tid > 0 && tracee_has_thread(&s->tracee, tid))
+        t->os_tid = (uint64_t)tid;
+}
+
+/* Copies the thread's frames into s->scratch[at...], with line numbers
+ * cleared (-n) and a root frame naming the thread (--thread-names). */
+static void rewrite_frames(struct session *s, pyflame_thread *t, size_t at, const char *label)
+{
+    for (uint32_t i = 0; i < t->nframes; i++) {
+        s->scratch[at + i] = t->frames[i];
+        if (s->opt->no_line_numbers)
+            s->scratch[at + i].line = 0;
+    }
+    uint32_t n = t->nframes;
+    if (label)
+        s->scratch[at + n++] = (pyflame_frame){"", label, 0, PYFLAME_FRAME_LABEL, 0};
+    t->frames = s->scratch + at;
+    t->nframes = n;
+}
+
+static void thread_label(char *buf, size_t len, const pyflame_thread *t)
+{
+    if (t->os_tid)
+        snprintf(buf, len, "thread %s%s(%" PRIu64 ")", t->name ? t->name : "",
+                 t->name ? " " : "", t->os_tid);
+    else
+        snprintf(buf, len, "thread %s%s(0x%" PRIx64 ")", t->name ? t->name : "",
+                 t->name ? " " : "", t->ident);
+}
+
+/* Applies -n, -x and --thread-names to a sample and fills in OS thread
+ * ids.  Returns false if nothing is left. */
 static bool prepare(struct session *s, pyflame_sample *smp)
 {
     const struct options *o = s->opt;
-    if (smp->status == PYFLAME_IDLE)
-        return !o->exclude_idle;
-    if (smp->status != PYFLAME_OK)
+    if (smp->status == PYFLAME_IDLE && o->exclude_idle)
+        return false;
+    if (smp->status == PYFLAME_ERR_READ || smp->nthreads == 0)
         return true;
     size_t total = 0;
     for (uint32_t i = 0; i < smp->nthreads; i++)
-        total += smp->threads[i].nframes;
+        total += smp->threads[i].nframes + 1;
     if (grow((void **)&s->scratch_threads, &s->capscratch_threads, smp->nthreads + 1,
              sizeof *s->scratch_threads) ||
-        (o->no_line_numbers &&
-         grow((void **)&s->scratch, &s->capscratch, total + 1, sizeof *s->scratch)))
+        grow((void **)&s->labels, &s->caplabels, smp->nthreads + 1, sizeof *s->labels) ||
+        grow((void **)&s->scratch, &s->capscratch, total + 1, sizeof *s->scratch))
         return false;
     uint32_t kept = 0;
     size_t at = 0;
@@ -234,15 +268,21 @@ static bool prepare(struct session *s, pyflame_sample *smp)
         pyflame_thread t = smp->threads[i];
         if ((t.flags & PYFLAME_THREAD_IDLE) && o->exclude_idle)
             continue;
-        if (o->no_line_numbers) {
-            t.frames = without_lines(s, &t, at);
+        resolve_tid(s, &t);
+        const char *label = NULL;
+        if (o->thread_names && t.nframes) {
+            thread_label(s->labels[kept], sizeof s->labels[kept], &t);
+            label = s->labels[kept];
+        }
+        if (o->no_line_numbers || label) {
+            rewrite_frames(s, &t, at, label);
             at += t.nframes;
         }
         s->scratch_threads[kept++] = t;
     }
     smp->threads = s->scratch_threads;
     smp->nthreads = kept;
-    return kept > 0 || !o->exclude_idle;
+    return smp->status == PYFLAME_IDLE || kept > 0 || !o->exclude_idle;
 }
 
 static int record(struct session *s, const pyflame_sample *smp)
@@ -418,14 +458,57 @@ static int open_output(struct session *s)
     return 0;
 }
 
-/* Empties -o FILE and starts the output plugin: the target is ours. */
-static int start_output(struct session *s)
+/* Empties -o FILE: the run has started and will write it. */
+static int claim_output(struct session *s)
 {
     if (s->out != stdout && ftruncate(fileno(s->out), 0) != 0 && errno != EINVAL) {
         pf_error("cannot write to %s: %s", s->opt->output, strerror(errno));
         return -1;
     }
     s->out_created = false;
+    return 0;
+}
+
+/* -d: stops the target once, reads every thread and prints them.  Waits
+ * up to -s seconds for an interpreter that is still starting. */
+static int run_dump(struct session *s)
+{
+    uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)(s->opt->seconds * 1e9);
+    for (;;) {
+        if (tracee_stop(&s->tracee) != 0) {
+            pf_error("process %d exited", (int)s->tracee.pid);
+            return -1;
+        }
+        int rc = s->abi_state ? 1 : open_abi(s);
+        if (rc == 1) {
+            pyflame_sample smp = {0};
+            s->abi.u.abi->sample(s->abi_state, PYFLAME_SAMPLE_ALL_THREADS, &smp);
+            prepare(s, &smp);
+            tracee_resume(&s->tracee);
+            char python[32];
+            snprintf(python, sizeof python, "CPython %d.%d", s->rt.major, s->rt.minor);
+            if (claim_output(s) != 0 || dump_print(s->out, &smp, (int)s->tracee.pid, python) != 0)
+                return -1;
+            return smp.status == PYFLAME_ERR_READ ? -1 : 0;
+        }
+        tracee_resume(&s->tracee);
+        if (rc < 0)
+            return -1;
+        if (now_ns(CLOCK_MONOTONIC) >= end || session_stop_signal) {
+            pf_error("found no Python interpreter state in process %d: %s",
+                     (int)s->tracee.pid, s->last_error);
+            return -1;
+        }
+        struct timespec nap = {0, 10000000};
+        nanosleep(&nap, NULL);
+    }
+}
+
+/* Empties -o FILE and starts the output plugin: the target is ours. */
+static int start_output(struct session *s)
+{
+    if (claim_output(s) != 0)
+        return -1;
     const pyflame_output_plugin *op = s->output.u.output;
     if (op->write_profile && !(s->agg = aggregate_new()))
         return -1;
@@ -519,6 +602,10 @@ int session_run(const struct options *opt)
             goto done;
     }
     traced = true;
+    if (opt->dump) {
+        status = run_dump(&s) == 0 ? 0 : 1;
+        goto done;
+    }
     if (start_output(&s) != 0)
         goto done;
 
@@ -569,6 +656,7 @@ done:
     aggregate_free(s.agg);
     free(s.scratch);
     free(s.scratch_threads);
+    free(s.labels);
     python_runtime_close(&s.rt);
     memory_close(&s.mem);
     plugin_unload(&s.abi);

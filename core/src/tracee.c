@@ -131,6 +131,14 @@ void tracee_poll(struct tracee *t)
     }
 }
 
+bool tracee_has_thread(const struct tracee *t, pid_t tid)
+{
+    for (size_t i = 0; i < t->nthreads; i++)
+        if (t->threads[i].tid == tid)
+            return true;
+    return false;
+}
+
 pid_t tracee_tracer_of(pid_t tid)
 {
     char path[64], line[128];

@@ -49,6 +49,9 @@ void tracee_poll(struct tracee *t);
  * stopped, if SIGSTOP or the like stopped it). */
 void tracee_detach(struct tracee *t);
 
+/* Is `tid` one of the target's threads, as far as we know? */
+bool tracee_has_thread(const struct tracee *t, pid_t tid);
+
 /* The process tracing `tid` (TracerPid in /proc), 0 if none. */
 pid_t tracee_tracer_of(pid_t tid);
 

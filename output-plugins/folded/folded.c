@@ -47,6 +47,10 @@ static int folded_profile(void *state, const pyflame_profile *p)
             const pyflame_frame *fr = st->frames[k];
             if (k)
                 putc(';', f->out);
+            if (fr->flags & PYFLAME_FRAME_LABEL) {
+                put_name(f->out, fr->name); /* e.g. "thread MainThread (12345)" */
+                continue;
+            }
             put_name(f->out, fr->file);
             putc(':', f->out);
             put_name(f->out, fr->name);

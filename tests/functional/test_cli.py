@@ -97,6 +97,8 @@ def test_ptrace_not_permitted(sleeper):
     (["--threads=1", "-p", "1"], "option '--threads' takes no value"),
     (["-p", " 5"], "invalid PID ' 5'"),
     (["-s", "0x10", "-p", "1"], "-s needs a number of seconds, got '0x10'"),
+    (["-d", "-t", "true"], "-d dumps a running process"),
+    (["-T", "-f", "folded", "-p", "1"], "-T selects the timestamped format"),
     (["--bogus"], "unknown option '--bogus'"),
     (["-q"], "unknown option '-q'"),
 ])

@@ -40,12 +40,18 @@ enum pyflame_status {
     PYFLAME_ERR_IO = -5,
 };
 
+/* pyflame_frame.flags */
+/* Not Python code but a label the core adds, e.g. "thread MainThread
+ * (12345)" at the root of each thread with --thread-names: print its name
+ * alone.  Its file is "". */
+#define PYFLAME_FRAME_LABEL 0x1u
+
 /* One Python frame.  Strings are UTF-8 and never NULL. */
 typedef struct pyflame_frame {
     const char *file;
     const char *name; /* function name (co_name) */
     uint32_t line;    /* line being executed, 0 when unknown or with -n */
-    uint32_t reserved;
+    uint32_t flags;   /* PYFLAME_FRAME_* */
     /* Non-zero value that the ABI plugin gives only to frames with the same
      * file and name, for as long as its state stays open; lets the core
      * skip comparing strings.  0: no promise. */

@@ -1,0 +1,14 @@
+/* -d: one sample of every thread, printed for a person. */
+#ifndef PYFLAME_DUMP_H
+#define PYFLAME_DUMP_H
+
+#include <stdio.h>
+
+#include <pyflame/pyflame.h>
+
+/* Prints `smp` (taken with every thread) as text: a heading with the
+ * process and its Python, then each thread, its state and its frames leaf
+ * first.  Returns 0, or -1 if writing failed. */
+int dump_print(FILE *out, const pyflame_sample *smp, int pid, const char *python);
+
+#endif

@@ -1,0 +1,96 @@
+"""--threads, --thread-names and -d against a target with busy and
+sleeping threads, on every interpreter."""
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import MODES, TARGETS, Profile, marker_line, profile, run_pyflame, start_target, stop_target
+
+TARGET = TARGETS / "threads.py"
+
+
+def tasks(pid):
+    return set(int(t) for t in os.listdir("/proc/%d/task" % pid))
+
+
+def leaves(prof):
+    counts = {}
+    for stack, n in prof.stacks.items():
+        counts[stack[-1].func] = counts.get(stack[-1].func, 0) + n
+    return counts
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_busy_thread_shows_and_sleepers_are_idle(python, mode, tmp_path):
+    prof, _ = profile(python, mode, TARGET, seconds=1.5, extra=["--threads"], tmp_path=tmp_path)
+    found = leaves(prof)
+    assert found.get("busy_alpha", 0) > 0 and found.get("busy_beta", 0) > 0, prof.text
+    # Threads without the GIL are idle: the sleeper and the joining main
+    # thread never appear with a stack.
+    assert "sleepy" not in found and "join" not in found and "wait" not in found, found
+    assert prof.idle > 0
+    for stack in prof.stacks:
+        if stack[-1].func == "busy_alpha":
+            assert stack[-1].line == marker_line(TARGET, "ALPHA")
+
+    prof_x, _ = profile(python, mode, TARGET, seconds=1.0, extra=["--threads", "-x"],
+                        tmp_path=tmp_path)
+    assert prof_x.idle == 0 and "(idle)" not in prof_x.text
+    assert "busy_alpha" in leaves(prof_x) and "busy_beta" in leaves(prof_x)
+
+
+def test_thread_names_put_each_thread_at_the_root(python):
+    target = start_target(python, TARGET, 30)
+    try:
+        time.sleep(0.2)
+        res = run_pyflame(["--thread-names", "-x", "-s", "1", "-p", str(target.pid)])
+        assert res.returncode == 0, res.stderr.decode()
+        threads = tasks(target.pid)
+    finally:
+        stop_target(target)
+    roots = {}
+    for line in res.stdout.decode("utf-8").splitlines():
+        stack, _, count = line.rpartition(" ")
+        root, _, rest = stack.partition(";")
+        m = re.fullmatch(r"thread (?:(.+) )?\((\d+)\)", root)
+        assert m, line
+        tid = int(m.group(2))
+        assert tid in threads, (tid, threads)
+        leaf = rest.split(";")[-1].split(":")[-2]
+        roots.setdefault(leaf, set()).add(tid)
+    # Each busy function runs in one thread, and not the same one.
+    assert len(roots["busy_alpha"]) == 1 and len(roots["busy_beta"]) == 1, roots
+    assert roots["busy_alpha"] != roots["busy_beta"]
+
+
+def test_dump_shows_every_thread_once(python, python_version):
+    target = start_target(python, TARGET, 30)
+    try:
+        time.sleep(0.3)
+        res = run_pyflame(["-d", "-p", str(target.pid)])
+        threads = tasks(target.pid)
+        with open("/proc/%d/status" % target.pid) as f:
+            assert "TracerPid:\t0\n" in f.read()  # detached again
+        assert target.poll() is None
+    finally:
+        stop_target(target)
+    assert res.returncode == 0, res.stderr.decode()
+    text = res.stdout.decode("utf-8")
+    assert text.startswith("Process %d: CPython %d.%d\n" % ((target.pid,) + python_version))
+    blocks = text.split("\n\n")[1:]
+    assert len(blocks) == len(threads) == 4, text
+    heads = [b.splitlines()[0] for b in blocks]
+    tids = set(int(re.match(r"Thread (\d+)", h).group(1)) for h in heads)
+    assert tids == threads, (tids, threads)
+    assert sum("(holds the GIL)" in h for h in heads) <= 1
+    frames = dict((b.splitlines()[1].split()[0], b) for b in blocks)
+    sleep_line = marker_line(TARGET, "SLEEP")
+    assert "    sleepy (%s:%d)" % (TARGET, sleep_line) in frames["sleepy"], text
+    assert "(idle" in frames["sleepy"].splitlines()[0]
+    assert "    <module> (%s:%d)" % (TARGET, marker_line(TARGET, "JOIN")) in text
+    for busy in ("busy_alpha", "busy_beta"):
+        assert busy in frames, text
+
