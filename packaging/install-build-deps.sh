@@ -1,8 +1,11 @@
 #!/bin/sh
 # Installs what building and testing pyflame needs on Debian 12.
 set -eu
+# Tests also use: flamegraph.pl (libdevel-nytprof-perl) for folded output,
+# Node.js with npm for speedscope's schema, Chromium for the SVG output.
 packages="cmake make gcc pkg-config libelf-dev libcmocka-dev python3 python3-pytest
-  libdevel-nytprof-perl util-linux libpython3-dev"
+  libdevel-nytprof-perl util-linux libpython3-dev nodejs chromium"
 run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 run apt-get update -qq
 DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq --no-install-recommends $packages >/dev/null
+command -v npm >/dev/null || { echo "install-build-deps: npm is missing (it comes with nodejs)" >&2; exit 1; }
