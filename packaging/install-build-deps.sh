@@ -8,4 +8,7 @@ packages="cmake make gcc pkg-config libelf-dev libcmocka-dev python3 python3-pyt
 run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 run apt-get update -qq
 DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq --no-install-recommends $packages >/dev/null
-command -v npm >/dev/null || { echo "install-build-deps: npm is missing (it comes with nodejs)" >&2; exit 1; }
+# Debian's nodejs comes without npm; NodeSource's includes it (and its
+# conflicts with Debian's npm package).
+command -v npm >/dev/null ||
+  DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq --no-install-recommends npm >/dev/null

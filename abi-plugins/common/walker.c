@@ -54,10 +54,16 @@ static int check_version(const struct walker *w, char *err, size_t errlen)
         }
     }
     if (w->runtime && l->runtime.debug_cookie >= 0) {
+        static const char zero[8];
         char cookie[8];
+        /* Unreadable or still zero: the loader is mapping the library. */
         if (remote_read(h, w->runtime + (uint64_t)l->runtime.debug_cookie,
                         cookie, sizeof cookie) != 0 ||
-            memcmp(cookie, "xdebugpy", 8) != 0) {
+            memcmp(cookie, zero, sizeof zero) == 0) {
+            fail(err, errlen, "_PyRuntime cannot be read yet");
+            return PYFLAME_ERR_NOT_READY;
+        }
+        if (memcmp(cookie, "xdebugpy", 8) != 0) {
             fail(err, errlen, "_PyRuntime has no debug cookie: not CPython %d.%d",
                  l->major, l->minor);
             return PYFLAME_ERR_UNSUPPORTED;

@@ -209,14 +209,21 @@ static int grow(void **v, size_t *cap, size_t need, size_t size)
  * the thread's id.  Trusted only if it names one of the target's threads. */
 #define GLIBC_PTHREAD_TID_OFFSET 0x2d0
 
-static void resolve_tid(struct session *s, pyflame_thread *t)
+static void resolve_tid(struct session *s, pyflame_thread *t,
+                        const pyflame_thread *done, uint32_t ndone)
 {
     int32_t tid;
     if (t->os_tid || !t->ident ||
         memory_read(&s->mem, t->ident + GLIBC_PTHREAD_TID_OFFSET, &tid, sizeof tid) != 0)
         return;
-    if (tid > 0 && tracee_has_thread(&s->tracee, tid))
-        t->os_tid = (uint64_t)tid;
+    if (tid <= 0 || !tracee_has_thread(&s->tracee, tid))
+        return;
+    /* A thread state made for a new thread carries its creator's id until
+     * the thread runs: an id goes to one thread only. */
+    for (uint32_t i = 0; i < ndone; i++)
+        if (done[i].os_tid == (uint64_t)tid)
+            return;
+    t->os_tid = (uint64_t)tid;
 }
 
 /* Copies the thread's frames into s->scratch[at...], with line numbers
@@ -263,22 +270,26 @@ static bool prepare(struct session *s, pyflame_sample *smp)
         grow((void **)&s->scratch, &s->capscratch, total + 1, sizeof *s->scratch))
         return false;
     uint32_t kept = 0;
+    for (uint32_t i = 0; i < smp->nthreads; i++)
+        if (!(smp->threads[i].flags & PYFLAME_THREAD_IDLE) || !o->exclude_idle)
+            s->scratch_threads[kept++] = smp->threads[i];
+    /* Threads running Python code claim their kernel ids first. */
+    for (int with_frames = 1; with_frames >= 0; with_frames--)
+        for (uint32_t i = 0; i < kept; i++)
+            if ((s->scratch_threads[i].nframes > 0) == with_frames)
+                resolve_tid(s, &s->scratch_threads[i], s->scratch_threads, kept);
     size_t at = 0;
-    for (uint32_t i = 0; i < smp->nthreads; i++) {
-        pyflame_thread t = smp->threads[i];
-        if ((t.flags & PYFLAME_THREAD_IDLE) && o->exclude_idle)
-            continue;
-        resolve_tid(s, &t);
+    for (uint32_t i = 0; i < kept; i++) {
+        pyflame_thread *t = &s->scratch_threads[i];
         const char *label = NULL;
-        if (o->thread_names && t.nframes) {
-            thread_label(s->labels[kept], sizeof s->labels[kept], &t);
-            label = s->labels[kept];
+        if (o->thread_names && t->nframes) {
+            thread_label(s->labels[i], sizeof s->labels[i], t);
+            label = s->labels[i];
         }
         if (o->no_line_numbers || label) {
-            rewrite_frames(s, &t, at, label);
-            at += t.nframes;
+            rewrite_frames(s, t, at, label);
+            at += t->nframes;
         }
-        s->scratch_threads[kept++] = t;
     }
     smp->threads = s->scratch_threads;
     smp->nthreads = kept;

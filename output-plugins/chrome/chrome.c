@@ -1,0 +1,533 @@
+/* Chrome DevTools CPU profile (.cpuprofile), the JSON that DevTools'
+ * "Load profile" and speedscope read, and that Pyflame's flame-chart-json
+ * script produced from -T output:
+ *
+ *     {"nodes":[
+ *     {"id":1,"callFrame":{"functionName":"(root)","scriptId":"0","url":"",
+ *      "lineNumber":-1,"columnNumber":-1},"hitCount":0,"children":[2]},
+ *     {"id":2,"callFrame":{"functionName":"<module>","scriptId":"2",
+ *      "url":"/app/main.py","lineNumber":19,"columnNumber":0},...},
+ *     ...],
+ *     "startTime":1700000000000000,"endTime":1700000001000000,
+ *     "samples":[3,3,4,...],
+ *     "timeDeltas":[1002,1000,998,...]}
+ *
+ * Node 1 is "(root)"; below it the call tree, one node per distinct
+ * (caller path, file, function, line), lineNumber 0-based (-1: unknown),
+ * scriptId the same for the frames of one file ("0": no file).
+ * "samples" holds the leaf node of each sample, "timeDeltas" the time since
+ * the previous sample (the first: since startTime, when the profile began),
+ * in microseconds, from the real sample times; endTime is the last sample's
+ * time.  Samples without Python code go to "(idle)", unreadable ones to
+ * "(failed)", both children of the root.
+ *
+ * A sample of several threads (--threads) gives one sample per thread
+ * running Python code, all at the sample's time (delta 0 for all but the
+ * first).  Stacks hang under a node "thread NAME (TID)" of their thread when
+ * the profile saw more than one thread that has a name or kernel thread id;
+ * with a single thread that level carries no information and is left out.
+ * With --thread-names the core begins every stack with such a frame itself
+ * (PYFLAME_FRAME_LABEL), and that frame is the thread's node, always kept.
+ * Label frames have no url and lineNumber -1.
+ *
+ * Memory: the call tree (bounded by the distinct stacks), the distinct
+ * strings, and the two per-sample arrays the format itself consists of.
+ * Everything is written at close(). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <pyflame/output.h>
+
+#define NONE UINT32_MAX
+#define ROOT 0u /* index of (root); a node's id is its index + 1 */
+
+/* ---- Distinct strings ---------------------------------------------------- */
+
+struct interned {
+    char *s;
+    uint64_t hash;
+    uint32_t id; /* 1, 2, ...: scriptId of a file */
+};
+
+struct strings {
+    struct interned *slots; /* open addressing; s == NULL: empty */
+    size_t cap, count;
+};
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static int strings_grow(struct strings *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 256;
+    struct interned *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->slots[i].s)
+            continue;
+        size_t j = (size_t)t->slots[i].hash & (cap - 1);
+        while (slots[j].s)
+            j = (j + 1) & (cap - 1);
+        slots[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
+    return 0;
+}
+
+/* The one copy of `s`, made on first sight, and its id; NULL when out of
+ * memory.  The copy lives as long as the table. */
+static const char *intern(struct strings *t, const char *s, uint32_t *id)
+{
+    if ((t->count + 1) * 2 > t->cap && strings_grow(t) != 0)
+        return NULL;
+    size_t n = strlen(s);
+    uint64_t h = hash_bytes(s, n);
+    size_t j = (size_t)h & (t->cap - 1);
+    for (; t->slots[j].s; j = (j + 1) & (t->cap - 1))
+        if (t->slots[j].hash == h && strcmp(t->slots[j].s, s) == 0) {
+            *id = t->slots[j].id;
+            return t->slots[j].s;
+        }
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return NULL;
+    memcpy(copy, s, n + 1);
+    t->slots[j] = (struct interned){copy, h, (uint32_t)++t->count};
+    *id = t->slots[j].id;
+    return copy;
+}
+
+static void strings_free(struct strings *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        free(t->slots[i].s);
+    free(t->slots);
+}
+
+/* ---- The call tree ------------------------------------------------------- */
+
+struct node {
+    const char *file; /* interned; NULL for (root), (idle), (failed), labels */
+    const char *name; /* interned function name or label */
+    uint32_t file_id; /* scriptId; 0 for the nodes without a file */
+    uint32_t line;    /* 1-based, 0 unknown */
+    uint32_t parent;
+    uint32_t first_child, last_child, next_sibling; /* in order of creation */
+    uint64_t hits;
+};
+
+struct chrome {
+    FILE *out;
+    struct strings strings;
+    struct node *nodes;
+    size_t nnodes, capnodes;
+    uint32_t *children; /* open addressing, node indices by (parent, frame) */
+    size_t capchildren;
+    uint32_t idle, failed; /* their nodes, NONE until needed */
+    uint32_t nthread_nodes, thread_node; /* thread_node: the first one */
+    /* The samples: leaf node index and time since the previous sample (us). */
+    uint32_t *samples;
+    int64_t *deltas;
+    size_t nsamples, capsamples;
+    uint64_t start_us, last_us;
+    int started; /* a sample has been seen */
+    char *label;
+    size_t caplabel;
+};
+
+static uint64_t child_hash(uint32_t parent, const char *file, const char *name,
+                           uint32_t line)
+{
+    uint64_t h = parent * 0x9e3779b97f4a7c15ull;
+    h ^= (uint64_t)(uintptr_t)file * 0xc2b2ae3d27d4eb4full;
+    h = (h << 29 | h >> 35) ^ (uint64_t)(uintptr_t)name * 0x165667b19e3779f9ull;
+    h ^= line * 0xd6e8feb86659fd93ull;
+    return h ^ (h >> 31);
+}
+
+static int children_grow(struct chrome *c)
+{
+    size_t cap = c->capchildren ? c->capchildren * 2 : 1024;
+    uint32_t *t = malloc(cap * sizeof *t);
+    if (!t)
+        return -1;
+    memset(t, 0xff, cap * sizeof *t);
+    for (size_t i = 1; i < c->nnodes; i++) { /* every node but the root */
+        const struct node *n = &c->nodes[i];
+        size_t j = (size_t)child_hash(n->parent, n->file, n->name, n->line) & (cap - 1);
+        while (t[j] != NONE)
+            j = (j + 1) & (cap - 1);
+        t[j] = (uint32_t)i;
+    }
+    free(c->children);
+    c->children = t;
+    c->capchildren = cap;
+    return 0;
+}
+
+/* The child of `parent` for this file (interned, or NULL) with its id,
+ * name (interned) and line, created if new.  NONE when out of memory. */
+static uint32_t child(struct chrome *c, uint32_t parent, const char *f, uint32_t file_id,
+                      const char *name, uint32_t line)
+{
+    if (c->nnodes * 2 >= c->capchildren && children_grow(c) != 0)
+        return NONE;
+    size_t mask = c->capchildren - 1;
+    size_t j = (size_t)child_hash(parent, f, name, line) & mask;
+    for (; c->children[j] != NONE; j = (j + 1) & mask) {
+        const struct node *n = &c->nodes[c->children[j]];
+        if (n->parent == parent && n->file == f && n->name == name && n->line == line)
+            return c->children[j];
+    }
+    if (c->nnodes == c->capnodes) {
+        size_t cap = c->capnodes * 2;
+        struct node *v = cap < NONE ? realloc(c->nodes, cap * sizeof *v) : NULL;
+        if (!v)
+            return NONE;
+        c->nodes = v;
+        c->capnodes = cap;
+    }
+    uint32_t id = (uint32_t)c->nnodes++;
+    c->nodes[id] = (struct node){f, name, file_id, line, parent,
+                                 NONE, NONE, NONE, 0};
+    struct node *p = &c->nodes[parent];
+    if (p->last_child == NONE)
+        p->first_child = id;
+    else
+        c->nodes[p->last_child].next_sibling = id;
+    p->last_child = id;
+    c->children[j] = id;
+    return id;
+}
+
+/* A child of the root without a file: (idle), (failed), a thread. */
+static uint32_t special(struct chrome *c, const char *label)
+{
+    uint32_t id;
+    const char *s = intern(&c->strings, label, &id);
+    return s ? child(c, ROOT, NULL, 0, s, 0) : NONE;
+}
+
+/* ---- Samples ------------------------------------------------------------- */
+
+static int reserve_samples(struct chrome *c, size_t more)
+{
+    if (c->nsamples + more <= c->capsamples)
+        return 0;
+    size_t cap = c->capsamples ? c->capsamples * 2 : 4096;
+    while (cap < c->nsamples + more)
+        cap *= 2;
+    uint32_t *s = realloc(c->samples, cap * sizeof *s);
+    if (!s)
+        return -1;
+    c->samples = s;
+    int64_t *d = realloc(c->deltas, cap * sizeof *d);
+    if (!d)
+        return -1;
+    c->deltas = d;
+    c->capsamples = cap;
+    return 0;
+}
+
+/* Space was reserved. */
+static void add_sample(struct chrome *c, uint32_t leaf, int64_t delta)
+{
+    c->nodes[leaf].hits++;
+    c->samples[c->nsamples] = leaf;
+    c->deltas[c->nsamples] = delta;
+    c->nsamples++;
+}
+
+static int runs_python(const pyflame_thread *t)
+{
+    return !(t->flags & PYFLAME_THREAD_IDLE) && t->nframes > 0;
+}
+
+/* The node of thread `t` under the root, or ROOT if it has neither name nor
+ * kernel id.  Named like the core's --thread-names frames. */
+static uint32_t thread_node(struct chrome *c, const pyflame_thread *t)
+{
+    if (!t->os_tid && !t->name)
+        return ROOT;
+    const char *name = t->name ? t->name : "", *sep = t->name ? " " : "";
+    size_t need = strlen(name) + 48;
+    if (need > c->caplabel) {
+        char *l = realloc(c->label, need);
+        if (!l)
+            return NONE;
+        c->label = l;
+        c->caplabel = need;
+    }
+    if (t->os_tid)
+        snprintf(c->label, need, "thread %s%s(%" PRIu64 ")", name, sep, t->os_tid);
+    else if (t->ident)
+        snprintf(c->label, need, "thread %s%s(0x%" PRIx64 ")", name, sep, t->ident);
+    else
+        snprintf(c->label, need, "thread %s", name);
+    size_t before = c->nnodes;
+    uint32_t id = special(c, c->label);
+    if (id != NONE && c->nnodes > before && c->nthread_nodes++ == 0)
+        c->thread_node = id;
+    return id;
+}
+
+/* The leaf node of a thread's stack, built root first (frames come leaf
+ * first).  A stack that begins with the core's thread frame
+ * (--thread-names) needs no thread node of ours. */
+static uint32_t stack_leaf(struct chrome *c, const pyflame_thread *t)
+{
+    uint32_t at = t->frames[t->nframes - 1].flags & PYFLAME_FRAME_LABEL
+                      ? ROOT : thread_node(c, t);
+    for (uint32_t i = t->nframes; at != NONE && i-- > 0;) {
+        const pyflame_frame *f = &t->frames[i];
+        uint32_t file_id = 0, name_id;
+        const char *file = NULL, *name;
+        if (!(f->flags & PYFLAME_FRAME_LABEL) &&
+            !(file = intern(&c->strings, f->file, &file_id)))
+            return NONE;
+        name = intern(&c->strings, f->name, &name_id);
+        at = name ? child(c, at, file, file_id, name, file ? f->line : 0) : NONE;
+    }
+    return at;
+}
+
+static int chrome_sample(void *state, const pyflame_sample *s)
+{
+    struct chrome *c = state;
+    uint64_t now = s->time_ns / 1000u;
+    if (!c->started && now < c->start_us)
+        c->start_us = now; /* the clock went back since open() */
+    int64_t delta = (int64_t)(now - (c->started ? c->last_us : c->start_us));
+    uint32_t running = 0;
+    if (s->status == PYFLAME_OK)
+        for (uint32_t i = 0; i < s->nthreads; i++)
+            running += (uint32_t)runs_python(&s->threads[i]);
+    if (reserve_samples(c, running ? running : 1) != 0)
+        return PYFLAME_ERR_NOMEM;
+
+    if (running == 0) {
+        uint32_t *slot = s->status == PYFLAME_ERR_READ ? &c->failed : &c->idle;
+        if (*slot == NONE)
+            *slot = special(c, s->status == PYFLAME_ERR_READ ? "(failed)" : "(idle)");
+        if (*slot == NONE)
+            return PYFLAME_ERR_NOMEM;
+        add_sample(c, *slot, delta);
+    } else {
+        /* All threads' stacks first, so that a failure adds no sample. */
+        uint32_t leaves[64], *leaf = running <= 64 ? leaves : malloc(running * sizeof *leaf);
+        if (!leaf)
+            return PYFLAME_ERR_NOMEM;
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < s->nthreads; i++) {
+            if (!runs_python(&s->threads[i]))
+                continue;
+            if ((leaf[n++] = stack_leaf(c, &s->threads[i])) == NONE) {
+                if (leaf != leaves)
+                    free(leaf);
+                return PYFLAME_ERR_NOMEM;
+            }
+        }
+        for (uint32_t i = 0; i < n; i++)
+            add_sample(c, leaf[i], i ? 0 : delta);
+        if (leaf != leaves)
+            free(leaf);
+    }
+    c->started = 1;
+    c->last_us = now;
+    return PYFLAME_OK;
+}
+
+/* ---- Output -------------------------------------------------------------- */
+
+/* Length of the well-formed UTF-8 sequence at p, 0 if there is none. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned char b = p[0];
+    if (b >= 0xc2 && b <= 0xdf)
+        return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (b >= 0xe0 && b <= 0xef) {
+        unsigned char lo = b == 0xe0 ? 0xa0 : 0x80, hi = b == 0xed ? 0x9f : 0xbf;
+        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
+    }
+    if (b >= 0xf0 && b <= 0xf4) {
+        unsigned char lo = b == 0xf0 ? 0x90 : 0x80, hi = b == 0xf4 ? 0x8f : 0xbf;
+        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 &&
+                       (p[3] & 0xc0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped,
+ * UTF-8 as is, any byte that is not well-formed UTF-8 as U+FFFD. */
+static void put_json_string(FILE *out, const char *str)
+{
+    const unsigned char *p = (const unsigned char *)str;
+    putc('"', out);
+    while (*p) {
+        unsigned char b = *p;
+        if (b == '"' || b == '\\') {
+            putc('\\', out);
+            putc(b, out);
+            p++;
+        } else if (b < 0x20) {
+            switch (b) {
+            case '\b': fputs("\\b", out); break;
+            case '\f': fputs("\\f", out); break;
+            case '\n': fputs("\\n", out); break;
+            case '\r': fputs("\\r", out); break;
+            case '\t': fputs("\\t", out); break;
+            default: fprintf(out, "\\u%04x", b); break;
+            }
+            p++;
+        } else if (b < 0x80) {
+            putc(b, out);
+            p++;
+        } else {
+            /* The checks stop at the terminating NUL (not a continuation
+             * byte), so reading ahead stays within the string. */
+            size_t n = utf8_len(p);
+            if (n) {
+                fwrite(p, 1, n, out);
+                p += n;
+            } else {
+                fputs("\\ufffd", out);
+                p++;
+            }
+        }
+    }
+    putc('"', out);
+}
+
+static int elided(const struct chrome *c, uint32_t i)
+{
+    return c->nthread_nodes == 1 && i == c->thread_node;
+}
+
+/* The id written for node i: ids stay 1, 2, ... without the elided node. */
+static uint32_t out_id(const struct chrome *c, uint32_t i)
+{
+    return i + 1 - (c->nthread_nodes == 1 && i > c->thread_node);
+}
+
+static void put_children(const struct chrome *c, uint32_t i, int *first)
+{
+    for (uint32_t k = c->nodes[i].first_child; k != NONE; k = c->nodes[k].next_sibling) {
+        if (elided(c, k)) {
+            put_children(c, k, first);
+            continue;
+        }
+        fprintf(c->out, *first ? "%" PRIu32 : ",%" PRIu32, out_id(c, k));
+        *first = 0;
+    }
+}
+
+static void put_node(const struct chrome *c, uint32_t i)
+{
+    const struct node *n = &c->nodes[i];
+    fprintf(c->out, "{\"id\":%" PRIu32 ",\"callFrame\":{\"functionName\":", out_id(c, i));
+    put_json_string(c->out, n->name);
+    fprintf(c->out, ",\"scriptId\":\"%" PRIu32 "\",\"url\":", n->file_id);
+    put_json_string(c->out, n->file ? n->file : "");
+    if (n->line)
+        fprintf(c->out, ",\"lineNumber\":%" PRIu32 ",\"columnNumber\":0}", n->line - 1);
+    else
+        fputs(",\"lineNumber\":-1,\"columnNumber\":-1}", c->out);
+    fprintf(c->out, ",\"hitCount\":%" PRIu64 ",\"children\":[", n->hits);
+    int first = 1;
+    put_children(c, i, &first);
+    fputs("]}", c->out);
+}
+
+static void write_json(const struct chrome *c)
+{
+    FILE *out = c->out;
+    fputs("{\"nodes\":[\n", out);
+    int first = 1;
+    for (uint32_t i = 0; i < c->nnodes; i++) {
+        if (elided(c, i))
+            continue;
+        if (!first)
+            fputs(",\n", out);
+        first = 0;
+        put_node(c, i);
+    }
+    fprintf(out, "],\n\"startTime\":%" PRIu64 ",\"endTime\":%" PRIu64 ",\n\"samples\":[",
+            c->start_us, c->started ? c->last_us : c->start_us);
+    for (size_t i = 0; i < c->nsamples; i++)
+        fprintf(out, i ? ",%" PRIu32 : "%" PRIu32, out_id(c, c->samples[i]));
+    fputs("],\n\"timeDeltas\":[", out);
+    for (size_t i = 0; i < c->nsamples; i++)
+        fprintf(out, i ? ",%" PRId64 : "%" PRId64, c->deltas[i]);
+    fputs("]}\n", out);
+}
+
+/* ---- Plugin -------------------------------------------------------------- */
+
+static void chrome_free(struct chrome *c)
+{
+    strings_free(&c->strings);
+    free(c->nodes);
+    free(c->children);
+    free(c->samples);
+    free(c->deltas);
+    free(c->label);
+    free(c);
+}
+
+static void *chrome_open(const pyflame_host *host, const pyflame_output_config *cfg)
+{
+    struct chrome *c = calloc(1, sizeof *c);
+    const char *root = NULL;
+    uint32_t root_id;
+    if (!c || !(c->nodes = malloc(64 * sizeof *c->nodes)) ||
+        !(root = intern(&c->strings, "(root)", &root_id))) {
+        if (c)
+            chrome_free(c);
+        host->warn(host->ctx, "chrome: out of memory");
+        return NULL;
+    }
+    c->out = cfg->out;
+    c->capnodes = 64;
+    c->nnodes = 1;
+    c->nodes[ROOT] = (struct node){NULL, root, 0, 0, NONE, NONE, NONE, NONE, 0};
+    c->idle = c->failed = NONE;
+    c->thread_node = NONE;
+    /* The profile starts now; the first time delta counts from here. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    c->start_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    return c;
+}
+
+static int chrome_close(void *state)
+{
+    struct chrome *c = state;
+    write_json(c);
+    int rc = fflush(c->out) == 0 && !ferror(c->out) ? PYFLAME_OK : PYFLAME_ERR_IO;
+    chrome_free(c);
+    return rc;
+}
+
+__attribute__((visibility("default")))
+const pyflame_output_plugin pyflame_output_entry = {
+    .api_version = PYFLAME_API_VERSION,
+    .name = "chrome",
+    .description = "Chrome DevTools .cpuprofile JSON (DevTools, speedscope)",
+    .open = chrome_open,
+    .write_sample = chrome_sample,
+    .write_profile = NULL,
+    .close = chrome_close,
+};

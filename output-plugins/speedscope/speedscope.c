@@ -1,0 +1,858 @@
+/* speedscope's own file format (https://www.speedscope.app/file-format-schema.json):
+ *
+ *     {"$schema": "https://www.speedscope.app/file-format-schema.json",
+ *      "shared": {"frames": [{"name": "f", "file": "x.py", "line": 3}, ...]},
+ *      "profiles": [{"type": "sampled", "name": "thread (1234)",
+ *                    "unit": "microseconds", "startValue": 0, "endValue": 2000,
+ *                    "samples": [[0, 1], [0, 2]], "weights": [1000, 1000]}],
+ *      "name": "pyflame (pid 42)", "activeProfileIndex": 0, "exporter": "pyflame"}
+ *
+ * Frames are shared by every profile and deduplicated by file, function and
+ * line ("line" is left out when it is 0: unknown, or -n).  Samples list
+ * frame indices root first.  Samples in which no Python code ran use the
+ * frame "(idle)", samples that could not be read "(failed)".
+ *
+ * Profiles: one "sampled" profile per thread, in the order the threads were
+ * first seen, named like the core's --thread-names labels: "thread NAME
+ * (TID)", "thread (TID)" while the name is unknown, "thread (0xIDENT)" with
+ * only threading.get_ident() known.  With --thread-names the label is also
+ * the root frame of every stack, written as a frame with a name alone.
+ * Without --threads a sample has only the thread holding the GIL, so a
+ * thread's profile has the samples in which it held it.  Samples that carry
+ * no thread (nobody held the GIL, the read failed) and threads known by no
+ * id at all go to a profile named "pyflame".  When the run saw exactly one
+ * thread, those samples are merged into its profile, so a single-threaded
+ * program keeps one whole timeline.  speedscope opens the profile that ran
+ * Python code the longest (activeProfileIndex).
+ *
+ * Weights are real time in microseconds (see compute_weights); speedscope
+ * lays a profile's samples end to end, from startValue (when its first
+ * sample was taken, from the first sample of the run) to endValue =
+ * startValue + the sum of its weights.
+ *
+ * Everything is written at the end, since the frames come before the
+ * profiles and a sample's weight depends on the next one.  Memory: the
+ * distinct frames and the distinct stacks (a tree of (parent, frame)
+ * nodes), plus 8 bytes per sample for its time and 8 per thread in it;
+ * another 16 per sample while writing. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pyflame/output.h>
+
+#define NONE UINT32_MAX
+#define HICCUP_NS 10000000ull /* see compute_weights */
+#define SCHEMA "https://www.speedscope.app/file-format-schema.json"
+
+struct frame {
+    char *file; /* NULL for (idle), (failed) and the core's labels */
+    char *name;
+    uint32_t line;
+};
+
+/* A stack, as a node of a tree: the frame on top of the stack `parent`. */
+struct node {
+    uint32_t parent; /* NONE at the root */
+    uint32_t frame;
+    uint32_t depth; /* frames in the stack, this one included */
+};
+
+/* A thread's stack at one sample. */
+struct entry {
+    uint32_t tick; /* index of the sample */
+    uint32_t node;
+};
+
+struct profile {
+    uint64_t os_tid, ident; /* both 0: the "pyflame" profile */
+    char *name;             /* the thread's name, NULL while unknown */
+    uint32_t mark, pick;    /* in the sample being added: tick + 1, picks[] */
+    struct entry *entries;
+    size_t nentries, cap;
+};
+
+/* The thread of a sample that stands for a profile. */
+struct pick {
+    uint32_t profile, thread;
+};
+
+/* Open addressing set of indices into an array kept elsewhere; the hash of
+ * each element is kept beside it so that growing needs no rehashing. */
+struct index_set {
+    uint32_t *slots; /* index + 1; 0 is an empty slot */
+    uint32_t *hashes;
+    size_t cap, count;
+};
+
+struct speedscope {
+    const pyflame_host *host;
+    FILE *out;
+    uint64_t interval_ns;
+    int pid;
+
+    struct frame *frames;
+    size_t nframes, capframes;
+    struct index_set frame_set;
+
+    struct node *nodes;
+    size_t nnodes, capnodes;
+    struct index_set node_set;
+    uint32_t idle_node, failed_node;
+
+    uint64_t *ticks; /* time of each sample (ns); at the end, its offset */
+    size_t nticks, capticks;
+    bool full;     /* warned that no more samples fit */
+    bool saw_idle; /* -x is off (see compute_weights) */
+
+    struct profile *profiles;
+    size_t nprofiles, capprofiles;
+    struct index_set tid_set;   /* by (os_tid, ident), for os_tid != 0 */
+    struct index_set ident_set; /* the latest profile of each ident */
+    uint32_t threadless;        /* the "pyflame" profile, NONE until needed */
+    struct pick *picks;         /* scratch of speedscope_sample() */
+    size_t cappicks;
+};
+
+/* ---- small helpers ---- */
+
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    if (n > SIZE_MAX / size) {
+        errno = ENOMEM;
+        return -1;
+    }
+    void *p = realloc(*v, n * size);
+    if (!p)
+        return -1;
+    *v = p;
+    *cap = n;
+    return 0;
+}
+
+static uint32_t hash_bytes(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+static uint32_t hash_u64(uint64_t x)
+{
+    /* splitmix64 finaliser */
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return (uint32_t)x;
+}
+
+typedef bool (*eq_fn)(const struct speedscope *s, uint32_t index, const void *key);
+
+/* Makes room for one more element: keeps the load under one half. */
+static int set_reserve(struct index_set *set)
+{
+    if ((set->count + 1) * 2 <= set->cap)
+        return 0;
+    size_t cap = set->cap ? set->cap * 2 : 64;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    uint32_t *hashes = calloc(cap, sizeof *hashes);
+    if (!slots || !hashes) {
+        free(slots);
+        free(hashes);
+        return -1;
+    }
+    for (size_t i = 0; i < set->cap; i++) {
+        if (!set->slots[i])
+            continue;
+        size_t j = set->hashes[i] & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = set->slots[i];
+        hashes[j] = set->hashes[i];
+    }
+    free(set->slots);
+    free(set->hashes);
+    set->slots = slots;
+    set->hashes = hashes;
+    set->cap = cap;
+    return 0;
+}
+
+/* The index of the element equal to `key`, or NONE; *slot is where it is
+ * or goes.  Call set_reserve() first. */
+static uint32_t set_find(const struct speedscope *s, const struct index_set *set,
+                         uint32_t hash, eq_fn eq, const void *key, size_t *slot)
+{
+    size_t j = hash & (set->cap - 1);
+    for (; set->slots[j]; j = (j + 1) & (set->cap - 1))
+        if (set->hashes[j] == hash && eq(s, set->slots[j] - 1, key))
+            break;
+    *slot = j;
+    return set->slots[j] ? set->slots[j] - 1 : NONE;
+}
+
+/* Puts `index` at `slot`, empty or holding an equal element. */
+static void set_put(struct index_set *set, size_t slot, uint32_t hash, uint32_t index)
+{
+    if (!set->slots[slot])
+        set->count++;
+    set->slots[slot] = index + 1;
+    set->hashes[slot] = hash;
+}
+
+static void set_free(struct index_set *set)
+{
+    free(set->slots);
+    free(set->hashes);
+}
+
+/* ---- frames and stacks ---- */
+
+struct frame_key {
+    const char *file, *name;
+    uint32_t line;
+};
+
+static bool frame_eq(const struct speedscope *s, uint32_t i, const void *key)
+{
+    const struct frame_key *k = key;
+    const struct frame *f = &s->frames[i];
+    if (!k->file || !f->file)
+        return k->file == f->file && strcmp(k->name, f->name) == 0;
+    return f->line == k->line && strcmp(f->name, k->name) == 0 &&
+           strcmp(f->file, k->file) == 0;
+}
+
+/* The index of a frame; file NULL for one that is only a name. */
+static uint32_t intern_frame(struct speedscope *s, const char *file, const char *name,
+                             uint32_t line)
+{
+    struct frame_key key = {file, name, line};
+    uint32_t h = hash_bytes(hash_bytes(0xcbf29ce484222325ull ^ line, name),
+                            file ? file : "");
+    size_t slot;
+    if (set_reserve(&s->frame_set) != 0)
+        return NONE;
+    uint32_t i = set_find(s, &s->frame_set, h, frame_eq, &key, &slot);
+    if (i != NONE)
+        return i;
+    if (s->nframes >= NONE - 1) {
+        errno = EOVERFLOW;
+        return NONE;
+    }
+    if (grow((void **)&s->frames, &s->capframes, s->nframes + 1, sizeof *s->frames) != 0)
+        return NONE;
+    size_t nlen = strlen(name) + 1, flen = file ? strlen(file) + 1 : 0;
+    char *text = malloc(nlen + flen);
+    if (!text)
+        return NONE;
+    memcpy(text, name, nlen);
+    if (file)
+        memcpy(text + nlen, file, flen);
+    s->frames[s->nframes] = (struct frame){file ? text + nlen : NULL, text, line};
+    set_put(&s->frame_set, slot, h, (uint32_t)s->nframes);
+    return (uint32_t)s->nframes++;
+}
+
+struct node_key {
+    uint32_t parent, frame;
+};
+
+static bool node_eq(const struct speedscope *s, uint32_t i, const void *key)
+{
+    const struct node_key *k = key;
+    return s->nodes[i].parent == k->parent && s->nodes[i].frame == k->frame;
+}
+
+/* The stack `parent` with `frame` called on top of it. */
+static uint32_t intern_node(struct speedscope *s, uint32_t parent, uint32_t frame)
+{
+    struct node_key key = {parent, frame};
+    uint32_t h = hash_u64((uint64_t)parent << 32 | frame);
+    size_t slot;
+    if (set_reserve(&s->node_set) != 0)
+        return NONE;
+    uint32_t i = set_find(s, &s->node_set, h, node_eq, &key, &slot);
+    if (i != NONE)
+        return i;
+    if (s->nnodes >= NONE - 1) {
+        errno = EOVERFLOW;
+        return NONE;
+    }
+    if (grow((void **)&s->nodes, &s->capnodes, s->nnodes + 1, sizeof *s->nodes) != 0)
+        return NONE;
+    uint32_t depth = parent == NONE ? 1 : s->nodes[parent].depth + 1;
+    s->nodes[s->nnodes] = (struct node){parent, frame, depth};
+    set_put(&s->node_set, slot, h, (uint32_t)s->nnodes);
+    return (uint32_t)s->nnodes++;
+}
+
+/* A stack of one special frame: (idle) or (failed). */
+static uint32_t special_node(struct speedscope *s, uint32_t *cache, const char *name)
+{
+    if (*cache == NONE) {
+        uint32_t f = intern_frame(s, NULL, name, 0);
+        if (f != NONE)
+            *cache = intern_node(s, NONE, f);
+    }
+    return *cache;
+}
+
+/* The node of a thread's stack (its frames come leaf first). */
+static uint32_t stack_node(struct speedscope *s, const pyflame_thread *t)
+{
+    uint32_t node = NONE;
+    for (uint32_t i = t->nframes; i-- > 0;) {
+        const pyflame_frame *fr = &t->frames[i];
+        /* A label the core adds (--thread-names): its name alone. */
+        bool label = fr->flags & PYFLAME_FRAME_LABEL;
+        uint32_t f = intern_frame(s, label ? NULL : fr->file ? fr->file : "",
+                                  fr->name ? fr->name : "", label ? 0 : fr->line);
+        if (f == NONE || (node = intern_node(s, node, f)) == NONE)
+            return NONE;
+    }
+    return node;
+}
+
+/* ---- profiles ---- */
+
+/* Threads are told apart by kernel thread id and ident together: either
+ * alone may be reused by a later thread (glibc hands a new thread the
+ * pthread_t of one that ended).  The core may fail to find the kernel id of
+ * a thread that it found before (e.g. while the thread ends): such a sample
+ * goes to the latest thread with the same ident, and a thread first seen
+ * without its kernel id takes it on when it shows up. */
+struct thread_key {
+    uint64_t os_tid, ident;
+};
+
+static bool tid_eq(const struct speedscope *s, uint32_t i, const void *key)
+{
+    const struct thread_key *k = key;
+    return s->profiles[i].os_tid == k->os_tid && s->profiles[i].ident == k->ident;
+}
+
+static bool ident_eq(const struct speedscope *s, uint32_t i, const void *key)
+{
+    return s->profiles[i].ident == *(const uint64_t *)key;
+}
+
+static struct profile *profile_for(struct speedscope *s, uint64_t os_tid, uint64_t ident)
+{
+    struct thread_key key = {os_tid, ident};
+    uint32_t htid = hash_u64(os_tid * 0x9e3779b97f4a7c15ull ^ ident), hident = hash_u64(ident);
+    size_t tslot = 0, islot = 0;
+    uint32_t i = NONE, latest = NONE;
+    if (!os_tid && !ident) {
+        i = s->threadless;
+    } else {
+        if (set_reserve(&s->tid_set) != 0 || set_reserve(&s->ident_set) != 0)
+            return NULL;
+        if (os_tid)
+            i = set_find(s, &s->tid_set, htid, tid_eq, &key, &tslot);
+        if (ident)
+            latest = set_find(s, &s->ident_set, hident, ident_eq, &ident, &islot);
+        if (i == NONE && latest != NONE && !s->profiles[latest].os_tid) {
+            i = latest; /* the same thread, its kernel id found at last */
+            if (os_tid) {
+                s->profiles[i].os_tid = os_tid;
+                set_put(&s->tid_set, tslot, htid, i);
+            }
+        }
+        if (i == NONE && !os_tid)
+            i = latest;
+    }
+    if (i == NONE) {
+        if (grow((void **)&s->profiles, &s->capprofiles, s->nprofiles + 1,
+                 sizeof *s->profiles) != 0)
+            return NULL;
+        i = (uint32_t)s->nprofiles++;
+        s->profiles[i] = (struct profile){.os_tid = os_tid, .ident = ident};
+        if (os_tid)
+            set_put(&s->tid_set, tslot, htid, i);
+        if (ident)
+            set_put(&s->ident_set, islot, hident, i);
+        if (!os_tid && !ident)
+            s->threadless = i;
+    }
+    return &s->profiles[i];
+}
+
+static bool runs_python(const pyflame_thread *t)
+{
+    return !(t->flags & PYFLAME_THREAD_IDLE) && t->nframes > 0;
+}
+
+static int add_entry(struct profile *p, uint32_t tick, uint32_t node)
+{
+    if (node == NONE)
+        return -1;
+    if (grow((void **)&p->entries, &p->cap, p->nentries + 1, sizeof *p->entries) != 0)
+        return -1;
+    p->entries[p->nentries++] = (struct entry){tick, node};
+    return 0;
+}
+
+/* ---- the plugin ---- */
+
+static void *speedscope_open(const pyflame_host *host, const pyflame_output_config *cfg)
+{
+    struct speedscope *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->host = host;
+    s->out = cfg->out;
+    s->interval_ns = cfg->interval_s >= 1e-9 ? (uint64_t)(cfg->interval_s * 1e9 + 0.5) : 1;
+    s->pid = cfg->pid;
+    s->idle_node = s->failed_node = s->threadless = NONE;
+    return s;
+}
+
+static int speedscope_sample(void *state, const pyflame_sample *smp)
+{
+    struct speedscope *s = state;
+    if (s->nticks >= NONE - 1) {
+        if (!s->full && s->host && s->host->warn)
+            s->host->warn(s->host->ctx, "speedscope: too many samples; the rest are left out");
+        s->full = true;
+        return PYFLAME_OK;
+    }
+    if (grow((void **)&s->ticks, &s->capticks, s->nticks + 1, sizeof *s->ticks) != 0)
+        return PYFLAME_ERR_NOMEM;
+    uint32_t tick = (uint32_t)s->nticks;
+    s->ticks[s->nticks++] = smp->time_ns;
+
+    if (smp->status == PYFLAME_ERR_READ || smp->nthreads == 0) {
+        /* No thread to tell about: it goes to the "pyflame" profile. */
+        struct profile *p = profile_for(s, 0, 0);
+        uint32_t node;
+        if (smp->status == PYFLAME_ERR_READ) {
+            node = special_node(s, &s->failed_node, "(failed)");
+        } else {
+            node = special_node(s, &s->idle_node, "(idle)");
+            s->saw_idle = true;
+        }
+        return p && add_entry(p, tick, node) == 0 ? PYFLAME_OK : PYFLAME_ERR_NOMEM;
+    }
+    /* A thread may be listed twice: a thread state that CPython has just
+     * made for a new thread carries its parent's ids until the thread
+     * runs.  Each thread's profile gets one stack a sample, the one running
+     * Python if either is. */
+    if (grow((void **)&s->picks, &s->cappicks, smp->nthreads, sizeof *s->picks) != 0)
+        return PYFLAME_ERR_NOMEM;
+    size_t npicks = 0;
+    for (uint32_t i = 0; i < smp->nthreads; i++) {
+        const pyflame_thread *t = &smp->threads[i];
+        struct profile *p = profile_for(s, t->os_tid, t->ident);
+        if (!p)
+            return PYFLAME_ERR_NOMEM;
+        if (p->mark == tick + 1) {
+            uint32_t *picked = &s->picks[p->pick].thread;
+            if (!runs_python(&smp->threads[*picked]) && runs_python(t))
+                *picked = i;
+            continue;
+        }
+        p->mark = tick + 1;
+        p->pick = (uint32_t)npicks;
+        s->picks[npicks++] = (struct pick){(uint32_t)(p - s->profiles), i};
+    }
+    for (size_t k = 0; k < npicks; k++) {
+        struct profile *p = &s->profiles[s->picks[k].profile];
+        const pyflame_thread *t = &smp->threads[s->picks[k].thread];
+        /* A thread's first known name is kept. */
+        if (t->name && !p->name && !(p->name = strdup(t->name)))
+            return PYFLAME_ERR_NOMEM;
+        /* Like the aggregate: a thread not running Python is idle. */
+        uint32_t node;
+        if (runs_python(t)) {
+            node = stack_node(s, t);
+        } else {
+            node = special_node(s, &s->idle_node, "(idle)");
+            s->saw_idle = true;
+        }
+        if (add_entry(p, tick, node) != 0)
+            return PYFLAME_ERR_NOMEM;
+    }
+    return PYFLAME_OK;
+}
+
+/* ---- weights ---- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* What each sample stands for, in ns, into weights[]; ticks[] becomes the
+ * offset of each sample from the first one on the same scale.
+ *
+ * A sample stands for the time from when it was taken to when the next
+ * sample (of any thread) was: the sampler saw nothing else in between.  All
+ * the threads in one sample get the same weight, so with --threads the
+ * weights of every thread's profile add up to the time from its first
+ * sample to the end of the run.  Two exceptions:
+ *  - the last sample, and any whose next one is not later (the wall clock
+ *    was set back), stand for the run's typical spacing: the median of the
+ *    gaps, at least the configured interval (a busy sampler, e.g. on deep
+ *    stacks, keeps a longer spacing than asked for);
+ *  - with -x, the samples in which no Python code ran never reach the
+ *    plugin, and the sample before them must not stand for the idle time
+ *    that followed it.  The plugin is not told about -x, but without it
+ *    every sample arrives, idle ones included: once an idle sample was
+ *    seen, every gap is time the target ran as last seen.  Until then, a
+ *    gap may hide left-out samples, and counts for at most twice the
+ *    typical spacing plus 10 ms.  The 10 ms are for the sampler's own
+ *    hiccups (the target slow to stop on a loaded machine, gaps of a few
+ *    ms are common), which are real time to count; they are also the most
+ *    idle time that one sample before a left-out stretch can take on. */
+static int compute_weights(struct speedscope *s, uint64_t *weights)
+{
+    size_t n = s->nticks;
+    uint64_t typical = s->interval_ns;
+    if (n > 1) {
+        uint64_t *gaps = malloc((n - 1) * sizeof *gaps);
+        if (!gaps)
+            return -1;
+        size_t ngaps = 0;
+        for (size_t k = 0; k + 1 < n; k++)
+            if (s->ticks[k + 1] > s->ticks[k])
+                gaps[ngaps++] = s->ticks[k + 1] - s->ticks[k];
+        if (ngaps) {
+            qsort(gaps, ngaps, sizeof *gaps, cmp_u64);
+            if (gaps[ngaps / 2] > typical)
+                typical = gaps[ngaps / 2];
+        }
+        free(gaps);
+    }
+    uint64_t cap = s->saw_idle ? UINT64_MAX : typical * 2 + HICCUP_NS;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t w = typical;
+        if (k + 1 < n && s->ticks[k + 1] > s->ticks[k])
+            w = s->ticks[k + 1] - s->ticks[k];
+        weights[k] = w < cap ? w : cap;
+    }
+    uint64_t at = 0;
+    for (size_t k = 0; k < n; k++) {
+        s->ticks[k] = at;
+        at += weights[k];
+    }
+    return 0;
+}
+
+/* With exactly one thread seen, samples without a thread go to its profile
+ * (unless both have the same sample, which threads without ids could). */
+static int merge_threadless(struct speedscope *s)
+{
+    if (s->nprofiles != 2)
+        return 0;
+    struct profile *a = &s->profiles[0], *b = &s->profiles[1];
+    struct profile *none = !a->os_tid && !a->ident ? a : !b->os_tid && !b->ident ? b : NULL;
+    if (!none)
+        return 0;
+    struct profile *thread = none == a ? b : a;
+    size_t n = a->nentries + b->nentries, i = 0, j = 0, k = 0;
+    struct entry *m = malloc((n ? n : 1) * sizeof *m);
+    if (!m)
+        return -1;
+    while (i < thread->nentries || j < none->nentries) {
+        if (j == none->nentries ||
+            (i < thread->nentries && thread->entries[i].tick < none->entries[j].tick)) {
+            m[k++] = thread->entries[i++];
+        } else if (i == thread->nentries || none->entries[j].tick < thread->entries[i].tick) {
+            m[k++] = none->entries[j++];
+        } else {
+            free(m); /* the same sample in both: keep them apart */
+            return 0;
+        }
+    }
+    free(thread->entries);
+    thread->entries = m;
+    thread->nentries = thread->cap = n;
+    struct profile keep = *thread;
+    free(none->entries);
+    free(none->name);
+    s->profiles[0] = keep;
+    s->nprofiles = 1;
+    return 0;
+}
+
+/* ---- JSON ---- */
+
+/* Length of the valid UTF-8 sequence at p (NUL-terminated), 0 if none. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0; /* overlong */
+    else if (c == 0xed)
+        hi = 0x9f; /* surrogates */
+    else if (c == 0xf0)
+        lo = 0x90; /* overlong */
+    else if (c == 0xf4)
+        hi = 0x8f; /* past U+10FFFF */
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped,
+ * UTF-8 kept as is, bytes that are not UTF-8 replaced by U+FFFD. */
+static void put_string(FILE *out, const char *str)
+{
+    const unsigned char *p = (const unsigned char *)str;
+    putc('"', out);
+    while (*p) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') {
+            putc('\\', out);
+            putc(c, out);
+            p++;
+        } else if (c < 0x20) {
+            switch (c) {
+            case '\n': fputs("\\n", out); break;
+            case '\r': fputs("\\r", out); break;
+            case '\t': fputs("\\t", out); break;
+            case '\b': fputs("\\b", out); break;
+            case '\f': fputs("\\f", out); break;
+            default: fprintf(out, "\\u%04x", c); break;
+            }
+            p++;
+        } else {
+            size_t n = utf8_len(p);
+            if (n) {
+                fwrite(p, 1, n, out);
+                p += n;
+            } else {
+                fputs("\xef\xbf\xbd", out);
+                p++;
+            }
+        }
+    }
+    putc('"', out);
+}
+
+/* Numbers are most of the file: written without printf. */
+static void put_uint(FILE *out, uint64_t v)
+{
+    char buf[24], *p = buf + sizeof buf;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    fwrite(p, 1, (size_t)(buf + sizeof buf - p), out);
+}
+
+/* A time in ns, written exactly in microseconds. */
+static void put_us(FILE *out, uint64_t ns)
+{
+    put_uint(out, ns / 1000);
+    unsigned frac = (unsigned)(ns % 1000);
+    if (frac) {
+        char digits[4];
+        snprintf(digits, sizeof digits, "%03u", frac);
+        for (int i = 2; i > 0 && digits[i] == '0'; i--)
+            digits[i] = '\0';
+        fprintf(out, ".%s", digits);
+    }
+}
+
+/* "thread NAME (TID)", as the core labels threads for --thread-names:
+ * "thread (TID)" without a name, the thread's ident in hex without a
+ * kernel thread id. */
+static void put_profile_name(FILE *out, const struct profile *p)
+{
+    if (!p->os_tid && !p->ident) {
+        put_string(out, "pyflame");
+        return;
+    }
+    const char *name = p->name ? p->name : "";
+    size_t len = strlen(name) + 48;
+    char *text = malloc(len), small[48];
+    if (!text) {
+        name = "";
+        text = small;
+        len = sizeof small;
+    }
+    if (p->os_tid)
+        snprintf(text, len, "thread %s%s(%" PRIu64 ")", name, *name ? " " : "", p->os_tid);
+    else
+        snprintf(text, len, "thread %s%s(0x%" PRIx64 ")", name, *name ? " " : "", p->ident);
+    put_string(out, text);
+    if (text != small)
+        free(text);
+}
+
+/* Writes a stack root first; path[] has room for the deepest stack. */
+static void put_stack(FILE *out, const struct speedscope *s, uint32_t node, uint32_t *path)
+{
+    uint32_t depth = 0;
+    for (uint32_t n = node; n != NONE; n = s->nodes[n].parent)
+        path[depth++] = s->nodes[n].frame;
+    putc('[', out);
+    for (uint32_t i = depth; i-- > 0;) {
+        if (i + 1 != depth)
+            putc(',', out);
+        put_uint(out, path[i]);
+    }
+    putc(']', out);
+}
+
+static void put_profile(FILE *out, const struct speedscope *s, const struct profile *p,
+                        const uint64_t *weights, uint32_t *path)
+{
+    uint64_t start = p->nentries ? s->ticks[p->entries[0].tick] : 0, total = 0;
+    for (size_t i = 0; i < p->nentries; i++)
+        total += weights[p->entries[i].tick];
+    fputs("{\"type\":\"sampled\",\"name\":", out);
+    put_profile_name(out, p);
+    fputs(",\"unit\":\"microseconds\",\"startValue\":", out);
+    put_us(out, start);
+    fputs(",\"endValue\":", out);
+    put_us(out, start + total);
+    fputs(",\n \"samples\":[", out);
+    for (size_t i = 0; i < p->nentries; i++) {
+        if (i)
+            putc(',', out);
+        put_stack(out, s, p->entries[i].node, path);
+    }
+    fputs("],\n \"weights\":[", out);
+    for (size_t i = 0; i < p->nentries; i++) {
+        if (i)
+            putc(',', out);
+        put_us(out, weights[p->entries[i].tick]);
+    }
+    fputs("]}", out);
+}
+
+/* The profile that ran Python code the longest: the one speedscope opens. */
+static size_t busiest(const struct speedscope *s, const uint64_t *weights)
+{
+    size_t best = 0;
+    uint64_t most = 0;
+    for (size_t i = 0; i < s->nprofiles; i++) {
+        const struct profile *p = &s->profiles[i];
+        uint64_t busy = 0;
+        for (size_t k = 0; k < p->nentries; k++)
+            if (p->entries[k].node != s->idle_node && p->entries[k].node != s->failed_node)
+                busy += weights[p->entries[k].tick];
+        if (busy > most) {
+            most = busy;
+            best = i;
+        }
+    }
+    return best;
+}
+
+static int write_file(struct speedscope *s)
+{
+    FILE *out = s->out;
+    uint64_t *weights = malloc((s->nticks ? s->nticks : 1) * sizeof *weights);
+    uint32_t maxdepth = 1;
+    for (size_t i = 0; i < s->nnodes; i++)
+        if (s->nodes[i].depth > maxdepth)
+            maxdepth = s->nodes[i].depth;
+    uint32_t *path = malloc(maxdepth * sizeof *path);
+    if (!weights || !path || compute_weights(s, weights) != 0 || merge_threadless(s) != 0) {
+        free(weights);
+        free(path);
+        if (s->host && s->host->warn)
+            s->host->warn(s->host->ctx, "speedscope: out of memory");
+        return PYFLAME_ERR_NOMEM;
+    }
+
+    fputs("{\"$schema\":\"" SCHEMA "\",\n\"shared\":{\"frames\":[", out);
+    for (size_t i = 0; i < s->nframes; i++) {
+        const struct frame *f = &s->frames[i];
+        fputs(i ? ",\n {\"name\":" : "\n {\"name\":", out);
+        put_string(out, f->name);
+        if (f->file) {
+            fputs(",\"file\":", out);
+            put_string(out, f->file);
+        }
+        if (f->line)
+            fprintf(out, ",\"line\":%" PRIu32, f->line);
+        putc('}', out);
+    }
+    fputs("]},\n\"profiles\":[", out);
+    if (s->nprofiles == 0) {
+        /* Nothing was sampled (or all of it was left out): one empty
+         * profile, which speedscope opens without complaint. */
+        struct profile empty = {0};
+        fputs("\n", out);
+        put_profile(out, s, &empty, weights, path);
+    }
+    for (size_t i = 0; i < s->nprofiles; i++) {
+        fputs(i ? ",\n" : "\n", out);
+        put_profile(out, s, &s->profiles[i], weights, path);
+    }
+    char name[64];
+    snprintf(name, sizeof name, "pyflame (pid %d)", s->pid);
+    fputs("],\n\"name\":", out);
+    put_string(out, name);
+    fprintf(out, ",\"activeProfileIndex\":%zu,\"exporter\":\"pyflame\"}\n", busiest(s, weights));
+    free(weights);
+    free(path);
+    return ferror(out) ? PYFLAME_ERR_IO : PYFLAME_OK;
+}
+
+static int speedscope_close(void *state)
+{
+    struct speedscope *s = state;
+    int rc = write_file(s);
+    if (fflush(s->out) != 0 || ferror(s->out))
+        rc = PYFLAME_ERR_IO;
+    for (size_t i = 0; i < s->nframes; i++)
+        free(s->frames[i].name); /* the file shares its block */
+    free(s->frames);
+    set_free(&s->frame_set);
+    free(s->nodes);
+    set_free(&s->node_set);
+    free(s->ticks);
+    for (size_t i = 0; i < s->nprofiles; i++) {
+        free(s->profiles[i].entries);
+        free(s->profiles[i].name);
+    }
+    free(s->profiles);
+    free(s->picks);
+    set_free(&s->tid_set);
+    set_free(&s->ident_set);
+    free(s);
+    return rc == PYFLAME_OK ? PYFLAME_OK : PYFLAME_ERR_IO;
+}
+
+__attribute__((visibility("default")))
+const pyflame_output_plugin pyflame_output_entry = {
+    .api_version = PYFLAME_API_VERSION,
+    .name = "speedscope",
+    .description = "speedscope JSON (www.speedscope.app), one profile per thread",
+    .open = speedscope_open,
+    .write_sample = speedscope_sample,
+    .write_profile = NULL,
+    .close = speedscope_close,
+};

@@ -1,0 +1,348 @@
+"""-f speedscope: speedscope's own JSON file format, checked against the
+schema that the speedscope npm package ships (validated with ajv), and for
+what it says about real interpreters in attach and trace mode.
+
+The npm packages are pinned in formats/package.json and package-lock.json
+and installed with `npm ci` into $PYFLAME_BUILD_DIR/format-tools (a
+temporary directory without it), once per version of the lock file."""
+import collections
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import MODES, TARGETS, marker_line, run_pyflame, start_target, stop_target
+
+FORMATS = Path(__file__).parent / "formats"
+SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
+SCHEMA_IN_PACKAGE = "node_modules/speedscope/dist/release/file-format-schema.json"
+SPECIAL = ("(idle)", "(failed)")
+
+# Reads the paths of JSON files on stdin, one JSON string a line, and
+# answers one line each: "ok", or why the file does not match the schema.
+VALIDATOR = r"""
+const fs = require("fs"), path = require("path"), readline = require("readline");
+const dir = process.argv[1];
+const Ajv = require(path.join(dir, "node_modules", "ajv"));
+const schema = JSON.parse(fs.readFileSync(path.join(dir, process.argv[2]), "utf8"));
+const ajv = new Ajv({allErrors: true});
+const validate = ajv.compile(schema);
+readline.createInterface({input: process.stdin}).on("line", line => {
+  let answer;
+  try {
+    const doc = JSON.parse(fs.readFileSync(JSON.parse(line), "utf8"));
+    answer = validate(doc) ? "ok" : ajv.errorsText(validate.errors, {separator: "; "});
+  } catch (e) {
+    answer = "cannot read: " + e.message;
+  }
+  process.stdout.write(answer.replace(/\n/g, " ") + "\n");
+});
+"""
+
+
+def tools_dir():
+    lock = (FORMATS / "package.json").read_bytes() + (FORMATS / "package-lock.json").read_bytes()
+    build = os.environ.get("PYFLAME_BUILD_DIR")
+    root = Path(build) / "format-tools" if build else \
+        Path(tempfile.gettempdir()) / "pyflame-format-tools"
+    return root / hashlib.sha256(lock).hexdigest()[:16]
+
+
+class ToolsMissing(Exception):
+    pass
+
+
+def install_tools():
+    """npm ci of formats/ into tools_dir(), once: the interpreters' test
+    runs share it, and may start together (ctest -j)."""
+    npm = shutil.which("npm")
+    if not npm or not shutil.which("node"):
+        raise ToolsMissing("-f speedscope is checked against speedscope's schema with Node.js: "
+                           "node and npm must be on PATH (Debian: apt-get install nodejs npm)")
+    dest = tools_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    with open(str(dest) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = dest / ".installed"
+        if not stamp.exists():
+            for name in ("package.json", "package-lock.json"):
+                shutil.copy(FORMATS / name, dest / name)
+            res = subprocess.run([npm, "ci", "--prefix", str(dest), "--no-audit", "--no-fund",
+                                  "--ignore-scripts", "--loglevel=error"],
+                                 capture_output=True, text=True, timeout=600)
+            if res.returncode != 0:
+                raise ToolsMissing(f"npm ci into {dest} failed ({res.returncode}):\n"
+                                   f"{res.stdout}\n{res.stderr}")
+            stamp.write_text("installed by test_format_speedscope.py\n")
+    if not (dest / SCHEMA_IN_PACKAGE).exists():
+        raise ToolsMissing(f"the speedscope package in {dest} has no {SCHEMA_IN_PACKAGE}")
+    return dest
+
+
+@pytest.fixture(scope="session")
+def schema_validator():
+    """validate(path): None if the file matches speedscope's schema, else
+    ajv's reasons.  Without Node.js and npm every test fails."""
+    try:
+        dest = install_tools()
+    except ToolsMissing as e:
+        problem = str(e)
+
+        def cannot_validate(path):
+            pytest.fail(problem, pytrace=False)
+
+        yield cannot_validate
+        return
+    node = subprocess.Popen(["node", "-e", VALIDATOR, str(dest), SCHEMA_IN_PACKAGE],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def validate(path):
+        node.stdin.write(json.dumps(str(path)) + "\n")
+        node.stdin.flush()
+        answer = node.stdout.readline().strip()
+        assert answer, "the ajv validator (node) died"
+        return None if answer == "ok" else answer
+
+    yield validate
+    node.stdin.close()
+    node.wait(timeout=30)
+
+
+Run = collections.namedtuple("Run", "doc raw out pid info tasks")
+
+
+def speedscope(python, mode, script, seconds, tmp_path, validate, extra=(), info_lines=0):
+    """Profiles `script` with -f speedscope; checks that the file matches
+    the schema and is well formed.  info: the lines the target printed
+    after "ready"; tasks: its kernel thread ids (attach mode)."""
+    out = tmp_path / ("%s-%d.json" % (mode, len(list(tmp_path.glob("*.json")))))
+    args = ["-f", "speedscope", "-o", str(out), *extra]
+    tasks = set()
+    if mode == "attach":
+        proc = start_target(python, script, seconds + 30)
+        try:
+            info = [proc.stdout.readline().decode().strip() for _ in range(info_lines)]
+            time.sleep(0.1)
+            res = run_pyflame([*args, "-s", str(seconds), "-p", str(proc.pid)])
+            tasks = set(int(t) for t in os.listdir("/proc/%d/task" % proc.pid))
+        finally:
+            stop_target(proc)
+        pid = proc.pid
+    else:
+        res = run_pyflame([*args, "-t", python, str(script), str(seconds)])
+        lines = res.stdout.decode().splitlines()
+        assert lines[:1] == ["ready"], res.stdout
+        info = lines[1:1 + info_lines]
+    assert res.returncode == 0, res.stderr.decode()
+    raw = out.read_bytes()
+    problem = validate(out)
+    assert problem is None, "does not match speedscope's schema: %s\n%s" % (problem, raw[:4000])
+    doc = json.loads(raw.decode("utf-8"))  # strict UTF-8
+    check_structure(doc)
+    if mode == "trace":
+        pid = int(re.fullmatch(r"pyflame \(pid (\d+)\)", doc["name"]).group(1))
+    return Run(doc, raw, out, pid, info, tasks)
+
+
+def check_structure(doc):
+    """What the schema does not say but speedscope's importer relies on,
+    and what pyflame promises."""
+    assert doc["$schema"] == SCHEMA_URL
+    assert doc["exporter"] == "pyflame"
+    frames = doc["shared"]["frames"]
+    seen = set()
+    for f in frames:
+        assert set(f) <= {"name", "file", "line"}, f
+        assert isinstance(f["name"], str)
+        assert isinstance(f.get("file", ""), str)
+        if "line" in f:
+            assert isinstance(f["line"], int) and f["line"] > 0, f
+        if f["name"] in SPECIAL:
+            assert set(f) == {"name"}, f
+        key = (f["name"], f.get("file"), f.get("line"))
+        assert key not in seen, "frame listed twice: %r" % (f,)
+        seen.add(key)
+    profiles = doc["profiles"]
+    assert profiles, doc
+    assert 0 <= doc["activeProfileIndex"] < len(profiles)
+    names = [p["name"] for p in profiles]
+    assert len(set(names)) == len(names), names
+    used = set()
+    for p in profiles:
+        assert p["type"] == "sampled" and p["unit"] == "microseconds", p["name"]
+        samples, weights = p["samples"], p["weights"]
+        assert len(samples) == len(weights), p["name"]
+        for stack in samples:
+            assert stack and all(isinstance(i, int) and 0 <= i < len(frames) for i in stack)
+            if any(frames[i]["name"] in SPECIAL for i in stack):
+                assert len(stack) == 1, [frames[i] for i in stack]
+            used.update(stack)
+        assert all(isinstance(w, (int, float)) and w > 0 for w in weights), p["name"]
+        assert 0 <= p["startValue"] <= p["endValue"]
+        assert abs(p["endValue"] - p["startValue"] - sum(weights)) < 1e-3 + 1e-9 * sum(weights)
+    assert used == set(range(len(frames))), "frames that no sample uses"
+
+
+def samples(doc, profile):
+    """(stack of frames root first, weight) of a profile."""
+    frames = doc["shared"]["frames"]
+    return [([frames[i] for i in s], w) for s, w in zip(profile["samples"], profile["weights"])]
+
+
+def total_us(doc):
+    return sum(sum(p["weights"]) for p in doc["profiles"])
+
+
+THREAD_NAME = re.compile(r"thread (?:(?P<name>.+) )?\((?P<id>\d+|0x[0-9a-f]+)\)")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_exact_leaf_line_and_real_time_weights(python, mode, tmp_path, schema_validator):
+    script = TARGETS / "exact_line.py"
+    seconds = 0.8
+    run = speedscope(python, mode, script, seconds, tmp_path, schema_validator)
+    doc = run.doc
+    # One thread: one profile, named after it (the main thread's id is the pid).
+    assert [p["name"] for p in doc["profiles"]] == ["thread (%d)" % run.pid], doc["profiles"]
+    stacks = samples(doc, doc["profiles"][0])
+    total = sum(w for _, w in stacks)
+    hot = [(s, w) for s, w in stacks if s[-1]["name"] == "hot_leaf"]
+    assert sum(w for _, w in hot) >= 0.5 * total
+    hot_line, call_line = marker_line(script, "HOT"), marker_line(script, "CALL")
+    assert sum(w for s, w in hot if s[-1]["line"] == hot_line) >= 0.95 * sum(w for _, w in hot)
+    for stack, _ in hot:
+        assert stack[-1]["file"] == str(script)
+        assert [f["name"] for f in stack[-3:]] == ["<module>", "main", "hot_leaf"]
+        assert stack[-2]["line"] == call_line
+    # Weights are microseconds of real time: they add up to the run.
+    if mode == "attach":
+        assert 0.6 * seconds * 1e6 <= total <= (seconds + 0.1) * 1e6, total
+    else:
+        assert 0.6 * seconds * 1e6 <= total <= (seconds + 1.5) * 1e6, total
+
+
+def test_weights_are_time_not_sample_counts(python, tmp_path, schema_validator):
+    # Asked for 100 000 samples a second, pyflame takes far fewer: each still
+    # stands for the time until the next one, not for the interval asked.
+    seconds, rate = 0.5, 0.00001
+    run = speedscope(python, "attach", TARGETS / "exact_line.py", seconds, tmp_path,
+                     schema_validator, extra=["-r", str(rate)])
+    nsamples = sum(len(p["samples"]) for p in run.doc["profiles"])
+    total = total_us(run.doc)
+    assert 0.6 * seconds * 1e6 <= total <= (seconds + 0.1) * 1e6, (total, nsamples)
+    assert nsamples * rate * 1e6 < 0.5 * total, (total, nsamples)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_one_profile_per_thread(python, mode, tmp_path, schema_validator):
+    script = TARGETS / "two_threads_busy.py"
+    seconds = 0.6
+    run = speedscope(python, mode, script, seconds, tmp_path, schema_validator,
+                     extra=["--threads"], info_lines=3)
+    doc = run.doc
+    threads = {}  # Python thread name -> (ident, kernel tid)
+    for line in run.info:
+        _, name, ident, tid = line.split()
+        threads[name] = (int(ident), int(tid))
+    assert set(threads) == {"MainThread", "worker-alpha", "worker-beta"}, run.info
+    if mode == "attach":
+        assert set(tid for _, tid in threads.values()) <= run.tasks
+
+    def profile_of(thread):
+        ident, tid = threads[thread]
+        found = []
+        for p in doc["profiles"]:
+            m = THREAD_NAME.fullmatch(p["name"])
+            if m and m.group("id") in (str(tid), "0x%x" % ident):
+                assert m.group("name") in (None, thread), p["name"]
+                found.append(p)
+        assert len(found) == 1, (thread, threads, [p["name"] for p in doc["profiles"]])
+        return found[0]
+
+    for p in doc["profiles"]:
+        assert p["name"] == "pyflame" or THREAD_NAME.fullmatch(p["name"]), p["name"]
+    alpha, beta, main = (profile_of(t) for t in ("worker-alpha", "worker-beta", "MainThread"))
+    assert alpha is not beta and main not in (alpha, beta)
+    workers = ((alpha, "spin_alpha", "ALPHA", "spin_beta"), (beta, "spin_beta", "BETA", "spin_alpha"))
+    for profile, func, marker, other in workers:
+        stacks = samples(doc, profile)
+        busy = sum(w for s, w in stacks if s[-1]["name"] not in SPECIAL)
+        spinning = [(s, w) for s, w in stacks if s[-1]["name"] == func]
+        # The worker takes turns with the other one for the GIL (not fairly
+        # on 2.7), idle while it waits; its stacks never show the other's
+        # function.
+        assert spinning and sum(w for _, w in spinning) >= 0.5 * busy, profile["name"]
+        assert all(s[-1]["line"] == marker_line(script, marker) for s, _ in spinning)
+        assert not any(f["name"] == other for s, _ in stacks for f in s), profile["name"]
+        # It is in every sample, busy or idle: its weights span the run.
+        assert sum(w for _, w in stacks) >= 0.6 * seconds * 1e6, profile["name"]
+    # The main thread waits in join(): idle, never in a worker's function.
+    main_leaves = set(s[-1]["name"] for s, _ in samples(doc, main))
+    assert "(idle)" in main_leaves and not main_leaves & {"spin_alpha", "spin_beta"}
+    # speedscope opens the busiest thread.
+    assert doc["profiles"][doc["activeProfileIndex"]] in (alpha, beta)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_idle_samples(python, mode, tmp_path, schema_validator):
+    run = speedscope(python, mode, TARGETS / "sleeper.py", 0.5, tmp_path, schema_validator)
+    doc = run.doc
+    idle = sum(w for p in doc["profiles"] for s, w in samples(doc, p) if s[-1]["name"] == "(idle)")
+    assert idle >= 0.8 * total_us(doc), doc
+    assert idle >= 0.3 * 1e6, idle  # real time, like every weight
+
+
+def test_exclude_idle(python, tmp_path, schema_validator):
+    # Every sample of the sleeper is idle: -x leaves an empty profile.
+    run = speedscope(python, "attach", TARGETS / "sleeper.py", 0.5, tmp_path,
+                     schema_validator, extra=["-x"])
+    assert all(f["name"] != "(idle)" for f in run.doc["shared"]["frames"]), run.doc
+    assert all(not p["samples"] for p in run.doc["profiles"]), run.doc
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_non_ascii_names(python, python_version, mode, tmp_path, schema_validator):
+    script = tmp_path / "données_日本_𠀀.py"
+    if python_version[0] == 2:
+        shutil.copy(TARGETS / "unicode_template27.py", script)
+        names = ["kind4", "nihongo", "cafe"]
+    else:
+        shutil.copy(TARGETS / "unicode_template.py", script)
+        names = ["𠀀𠀁", "日本語", "café"]
+    run = speedscope(python, mode, script, 0.5, tmp_path, schema_validator)
+    doc = run.doc
+    hot = [(s, w) for p in doc["profiles"] for s, w in samples(doc, p)
+           if s[-1]["name"] == names[-1]]
+    assert hot, doc
+    stack = max(hot, key=lambda sw: sw[1])[0]
+    assert [f["name"] for f in stack[-3:]] == names
+    assert all(f["file"] == str(script) for f in stack[-3:])
+    assert stack[-1]["line"] == marker_line(script, "HOT")
+    # UTF-8 is written as it is, not as \u escapes.
+    for text in [str(script)] + names:
+        assert json.dumps(text, ensure_ascii=False).encode("utf-8") in run.raw, text
+
+
+def test_json_escaping_and_no_line_numbers(python, tmp_path, schema_validator):
+    # A file name with everything JSON must escape; -n leaves lines out.
+    script = tmp_path / 'q"uote\\back\tslash\x01ctl\nnewline\x7fdel_é.py'
+    shutil.copy(TARGETS / "exact_line.py", script)
+    run = speedscope(python, "trace", script, 0.5, tmp_path, schema_validator, extra=["-n"])
+    doc = run.doc
+    hot = [s for p in doc["profiles"] for s, _ in samples(doc, p) if s[-1]["name"] == "hot_leaf"]
+    assert hot, doc
+    assert all(f["file"] == str(script) for f in hot[0][-3:])
+    assert not any("line" in f for f in doc["shared"]["frames"]), doc["shared"]["frames"]
+    # Control characters only as escapes (json.loads already refused raw
+    # ones inside strings).
+    assert not re.search(rb"[\x00-\x09\x0b-\x1f]", run.raw)
+    assert b"\\u0001" in run.raw and b"\\t" in run.raw and b"\\n" in run.raw
+    assert b'q\\"uote\\\\back' in run.raw

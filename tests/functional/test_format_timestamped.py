@@ -1,0 +1,236 @@
+"""The timestamped format (-f timestamped, -T, --timestamp, --flamechart):
+Uber Pyflame's flame-chart output, one time line (microseconds since the
+epoch) then the sample's stack line(s), root first, each frame followed by
+';', or (idle) / (failed)."""
+import os
+import re
+import shutil
+import time
+
+import pytest
+
+from conftest import TARGETS, marker_line, parse_frame, run_pyflame, start_target, stop_target
+
+# A worker thread each for spin_a and spin_b; main waits in join() (idle).
+# The workers pause now and then, so that even 2.7's GIL, which can stay
+# with one busy thread for long, passes between them.
+THREADS_TARGET = r'''
+import sys
+import threading
+import time
+
+clock = getattr(time, "monotonic", time.time)
+
+
+def spin_a(deadline):
+    while clock() < deadline:
+        busy = clock() + 0.01
+        while clock() < busy: pass
+        time.sleep(0.005)
+
+
+def spin_b(deadline):
+    while clock() < deadline:
+        busy = clock() + 0.01
+        while clock() < busy: pass
+        time.sleep(0.005)
+
+
+deadline = clock() + float(sys.argv[1])
+threads = [threading.Thread(target=f, args=(deadline,)) for f in (spin_a, spin_b)]
+for t in threads:
+    t.start()
+time.sleep(0.05)
+sys.stdout.write("ready\n")
+sys.stdout.flush()
+for t in threads:
+    t.join()
+'''
+
+
+class Samples:
+    """Timestamped output, parsed: a list of (time_us, lines), lines being
+    "(idle)", "(failed)" or stacks as tuples of Frames, root first."""
+
+    def __init__(self, text):
+        self.text = text
+        self.samples = []
+        assert text == "" or text.endswith("\n"), text[-200:]
+        for line in text.splitlines():
+            if re.fullmatch(r"\d+", line):
+                self.samples.append((int(line), []))
+                continue
+            assert self.samples, f"stack line before any time line: {line!r}"
+            if line in ("(idle)", "(failed)"):
+                self.samples[-1][1].append(line)
+            else:
+                assert line.endswith(";"), f"stack line without its final ';': {line!r}"
+                frames = tuple(parse_frame(f) for f in line[:-1].split(";"))
+                self.samples[-1][1].append(frames)
+        for t, lines in self.samples:
+            assert lines, f"time line {t} without a stack line"
+            if "(idle)" in lines or "(failed)" in lines:
+                assert len(lines) == 1, (t, lines)
+
+    @property
+    def times(self):
+        return [t for t, _ in self.samples]
+
+    @property
+    def stacks(self):
+        return [s for _, lines in self.samples for s in lines if isinstance(s, tuple)]
+
+    @property
+    def idle(self):
+        return sum(lines == ["(idle)"] for _, lines in self.samples)
+
+
+def run(python, mode, script, seconds, tmp_path, extra=(), target_args=()):
+    """pyflame `extra` on `script` (attach: for `seconds`; trace: the script
+    runs `seconds`).  Returns (Samples, start, end of the run in us)."""
+    if mode == "attach":
+        proc = start_target(python, script, seconds + 30, *target_args)
+        try:
+            time.sleep(0.1)
+            start = time.time()
+            res = run_pyflame([*extra, "-s", str(seconds), "-p", str(proc.pid)])
+            end = time.time()
+            tasks = {int(t) for t in os.listdir("/proc/%d/task" % proc.pid)}
+        finally:
+            stop_target(proc)
+        text = res.stdout.decode("utf-8")
+    else:
+        out = tmp_path / "profile.txt"
+        start = time.time()
+        res = run_pyflame([*extra, "-o", str(out), "-t", python, str(script), str(seconds),
+                           *target_args])
+        end = time.time()
+        text = out.read_text(encoding="utf-8")
+        tasks = set()
+    assert res.returncode == 0, res.stderr.decode()
+    prof = Samples(text)
+    prof.tasks = tasks  # the target's kernel thread ids (attach mode)
+    return prof, int(start * 1e6), int(end * 1e6) + 1
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
+
+
+# Every spelling of the format, spread over the tests.
+@pytest.mark.parametrize("mode,select", [("attach", ["-f", "timestamped"]),
+                                         ("trace", ["--timestamp"])])
+def test_times_count_and_exact_line(python, mode, select, tmp_path):
+    script = TARGETS / "exact_line.py"
+    seconds, rate = 0.6, 0.004
+    prof, start, end = run(python, mode, script, seconds, tmp_path,
+                           extra=[*select, "-r", str(rate)])
+    times = prof.times
+    assert times, prof.text
+    # Real sample times: increasing, inside the run, about `rate` apart.
+    assert all(a < b for a, b in zip(times, times[1:])), times
+    assert start <= times[0] and times[-1] <= end, (start, times[0], times[-1], end)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert 0.5 * rate * 1e6 <= median(gaps) <= 2.5 * rate * 1e6, median(gaps)
+    # One sample per -r over -s (attach) or over the command's run (trace).
+    expected = seconds / rate
+    if mode == "attach":
+        assert 0.5 * expected <= len(times) <= expected + 2, len(times)
+        assert 0.7 * seconds * 1e6 <= times[-1] - times[0] <= (seconds + 0.2) * 1e6
+    else:
+        assert 0.5 * expected <= len(times) <= (end - start) / 1e6 / rate + 2, len(times)
+
+    stacks = prof.stacks
+    hot = [s for s in stacks if s[-1].func == "hot_leaf"]
+    assert len(hot) >= 0.5 * len(times), prof.text[:3000]
+    hot_line, call_line = marker_line(script, "HOT"), marker_line(script, "CALL")
+    assert sum(s[-1].line == hot_line for s in hot) >= 0.95 * len(hot)
+    for stack in hot:
+        assert [f.func for f in stack[-3:]] == ["<module>", "main", "hot_leaf"], stack
+        assert all(f.file == str(script) for f in stack[-3:]), stack
+        assert stack[-2].line == call_line
+
+
+def test_idle_then_excluded_with_x(python, tmp_path):
+    script = TARGETS / "sleeper.py"
+    prof, _, _ = run(python, "attach", script, 0.5, tmp_path, extra=["--flamechart"])
+    assert len(prof.samples) > 50, prof.text
+    assert prof.idle > 0.8 * len(prof.samples), prof.text
+    assert all(a < b for a, b in zip(prof.times, prof.times[1:]))
+
+    prof_x, _, _ = run(python, "attach", script, 0.5, tmp_path, extra=["--flamechart", "-x"])
+    assert prof_x.idle == 0 and "(idle)" not in prof_x.text, prof_x.text
+    # Nothing but idle to sample: no sample at all, not an empty stack.
+    assert prof_x.samples == [], prof_x.text
+
+
+def test_no_line_numbers(python, tmp_path):
+    script = TARGETS / "exact_line.py"
+    prof, _, _ = run(python, "trace", script, 0.5, tmp_path, extra=["-T", "-n", "-r", "0.004"])
+    hot = [s for s in prof.stacks if s[-1].func == "hot_leaf"]
+    assert len(hot) >= 0.5 * len(prof.samples), prof.text[:3000]
+    for stack in prof.stacks:
+        assert all(f.line is None for f in stack), stack
+    # file:function exactly: no ":0" left behind.
+    assert f"{script}:<module>;{script}:main;{script}:hot_leaf;\n" in prof.text
+
+
+def test_non_ascii_names(python, python_version, tmp_path):
+    script = tmp_path / "données_日本_𠀀.py"
+    if python_version[0] == 2:
+        shutil.copy(TARGETS / "unicode_template27.py", script)
+        names = ["kind4", "nihongo", "cafe"]
+    else:
+        shutil.copy(TARGETS / "unicode_template.py", script)
+        names = ["𠀀𠀁", "日本語", "café"]
+    prof, _, _ = run(python, "trace", script, 0.5, tmp_path, extra=["-T", "-r", "0.004"])
+    hot = [s for s in prof.stacks if s[-1].func == names[-1]]
+    assert len(hot) >= 0.5 * len(prof.samples), prof.text[:3000]
+    for stack in hot:
+        assert [f.func for f in stack[-3:]] == names
+        assert all(f.file == str(script) for f in stack[-3:])
+    hot_line = marker_line(script, "HOT")
+    assert sum(s[-1].line == hot_line for s in hot) >= 0.95 * len(hot)
+
+
+def test_separators_in_names_are_replaced(python, tmp_path):
+    # ';' and line breaks would cut a stack or a sample apart.
+    script = tmp_path / 'odd;na\nme "q\\ \t.py'
+    shutil.copy(TARGETS / "exact_line.py", script)
+    prof, _, _ = run(python, "trace", script, 0.4, tmp_path, extra=["-T", "-r", "0.004"])
+    shown = str(script).replace(";", "_").replace("\n", "_")
+    hot = [s for s in prof.stacks if s[-1].func == "hot_leaf"]
+    assert hot, prof.text[:3000]
+    assert all(s[-1].file == shown for s in hot), hot[0]
+
+
+@pytest.mark.parametrize("threads", ["--threads", "--thread-names"])
+def test_threads(python, threads, tmp_path):
+    script = tmp_path / "threads.py"
+    script.write_text(THREADS_TARGET)
+    prof, _, _ = run(python, "attach", script, 0.5, tmp_path,
+                     extra=["-T", threads, "-r", "0.004"])
+    assert len(prof.samples) > 50, prof.text[:3000]
+    # Only threads running Python code are printed: the worker holding the
+    # GIL, never main waiting in join() nor the worker waiting for the GIL.
+    leaves = [s[-1].func for s in prof.stacks]
+    assert leaves.count("spin_a") > 2 and leaves.count("spin_b") > 2, leaves
+    assert sum(f in ("spin_a", "spin_b") for f in leaves) >= 0.9 * len(leaves), leaves
+    for _, lines in prof.samples:
+        assert len(lines) == 1, lines  # one GIL, one thread running Python
+    named = threads == "--thread-names"
+    for stack in prof.stacks:
+        if named:
+            # The core's frame naming the thread comes first, as its name alone.
+            m = re.fullmatch(r"thread (?:.+ )?\((\d+)\)", stack[0].func)
+            assert m and stack[0].file == "" and stack[0].line is None, stack[0]
+            assert int(m.group(1)) in prof.tasks, (stack[0], prof.tasks)
+            stack = stack[1:]
+        if stack[-1].func in ("spin_a", "spin_b"):
+            assert stack[0].func.endswith("_bootstrap"), stack
+    if named:
+        assert re.search(r"^thread (.+ )?\(\d+\);", prof.text, re.M), prof.text[:3000]
+        tids = {s[0].func for s in prof.stacks if s[-1].func == "spin_a"}
+        assert len(tids) == 1 and tids != {s[0].func for s in prof.stacks
+                                           if s[-1].func == "spin_b"}
