@@ -154,6 +154,24 @@ pid_t tracee_tracer_of(pid_t tid)
     return tracer;
 }
 
+static bool thread_alive(pid_t pid, pid_t tid)
+{
+    char path[64], state = 0;
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    /* The state follows the command name, which ends with the last ')'. */
+    char buf[512];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *close = strrchr(buf, ')');
+    if (close && close[1] == ' ')
+        state = close[2];
+    return state && state != 'Z' && state != 'X';
+}
+
 static int seize_all(struct tracee *t)
 {
     char path[64];
@@ -171,13 +189,19 @@ static int seize_all(struct tracee *t)
             if (ptrace(PTRACE_SEIZE, tid, 0, (void *)(long)SEIZE_OPTIONS) != 0) {
                 if (errno == ESRCH && tid != t->pid)
                     continue; /* the thread just exited */
-                /* Threads created by a thread we seized are attached by
-                 * the kernel before we list them. */
-                if (errno == EPERM && tid != t->pid && tracee_tracer_of(tid) == getpid()) {
-                    if (!add(t, tid))
-                        break;
-                    added++;
-                    continue;
+                if (errno == EPERM && tid != t->pid) {
+                    /* Threads created by a thread we seized are attached
+                     * by the kernel before we list them; an exiting
+                     * thread refuses to be traced. */
+                    if (tracee_tracer_of(tid) == getpid()) {
+                        if (!add(t, tid))
+                            break;
+                        added++;
+                        continue;
+                    }
+                    if (!thread_alive(t->pid, tid))
+                        continue;
+                    errno = EPERM;
                 }
                 int saved = errno;
                 closedir(d);

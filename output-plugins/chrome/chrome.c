@@ -41,6 +41,8 @@
 
 #include <pyflame/output.h>
 
+#include "../common/text.h"
+
 #define NONE UINT32_MAX
 #define ROOT 0u /* index of (root); a node's id is its index + 1 */
 
@@ -352,65 +354,6 @@ static int chrome_sample(void *state, const pyflame_sample *s)
 
 /* ---- Output -------------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at p, 0 if there is none. */
-static size_t utf8_len(const unsigned char *p)
-{
-    unsigned char b = p[0];
-    if (b >= 0xc2 && b <= 0xdf)
-        return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (b >= 0xe0 && b <= 0xef) {
-        unsigned char lo = b == 0xe0 ? 0xa0 : 0x80, hi = b == 0xed ? 0x9f : 0xbf;
-        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
-    }
-    if (b >= 0xf0 && b <= 0xf4) {
-        unsigned char lo = b == 0xf0 ? 0x90 : 0x80, hi = b == 0xf4 ? 0x8f : 0xbf;
-        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 &&
-                       (p[3] & 0xc0) == 0x80 ? 4 : 0;
-    }
-    return 0;
-}
-
-/* A JSON string: quotes, backslashes and control characters escaped,
- * UTF-8 as is, any byte that is not well-formed UTF-8 as U+FFFD. */
-static void put_json_string(FILE *out, const char *str)
-{
-    const unsigned char *p = (const unsigned char *)str;
-    putc('"', out);
-    while (*p) {
-        unsigned char b = *p;
-        if (b == '"' || b == '\\') {
-            putc('\\', out);
-            putc(b, out);
-            p++;
-        } else if (b < 0x20) {
-            switch (b) {
-            case '\b': fputs("\\b", out); break;
-            case '\f': fputs("\\f", out); break;
-            case '\n': fputs("\\n", out); break;
-            case '\r': fputs("\\r", out); break;
-            case '\t': fputs("\\t", out); break;
-            default: fprintf(out, "\\u%04x", b); break;
-            }
-            p++;
-        } else if (b < 0x80) {
-            putc(b, out);
-            p++;
-        } else {
-            /* The checks stop at the terminating NUL (not a continuation
-             * byte), so reading ahead stays within the string. */
-            size_t n = utf8_len(p);
-            if (n) {
-                fwrite(p, 1, n, out);
-                p += n;
-            } else {
-                fputs("\\ufffd", out);
-                p++;
-            }
-        }
-    }
-    putc('"', out);
-}
-
 static int elided(const struct chrome *c, uint32_t i)
 {
     return c->nthread_nodes == 1 && i == c->thread_node;
@@ -438,9 +381,9 @@ static void put_node(const struct chrome *c, uint32_t i)
 {
     const struct node *n = &c->nodes[i];
     fprintf(c->out, "{\"id\":%" PRIu32 ",\"callFrame\":{\"functionName\":", out_id(c, i));
-    put_json_string(c->out, n->name);
+    json_put_string(c->out, n->name);
     fprintf(c->out, ",\"scriptId\":\"%" PRIu32 "\",\"url\":", n->file_id);
-    put_json_string(c->out, n->file ? n->file : "");
+    json_put_string(c->out, n->file ? n->file : "");
     if (n->line)
         fprintf(c->out, ",\"lineNumber\":%" PRIu32 ",\"columnNumber\":0}", n->line - 1);
     else

@@ -44,6 +44,8 @@
 
 #include <pyflame/output.h>
 
+#include "../common/text.h"
+
 #define NONE UINT32_MAX
 #define HICCUP_NS 10000000ull /* see compute_weights */
 #define SCHEMA "https://www.speedscope.app/file-format-schema.json"
@@ -589,74 +591,6 @@ static int merge_threadless(struct speedscope *s)
 
 /* ---- JSON ---- */
 
-/* Length of the valid UTF-8 sequence at p (NUL-terminated), 0 if none. */
-static size_t utf8_len(const unsigned char *p)
-{
-    unsigned char c = p[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4;
-    else
-        return 0;
-    if (c == 0xe0)
-        lo = 0xa0; /* overlong */
-    else if (c == 0xed)
-        hi = 0x9f; /* surrogates */
-    else if (c == 0xf0)
-        lo = 0x90; /* overlong */
-    else if (c == 0xf4)
-        hi = 0x8f; /* past U+10FFFF */
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xbf)
-            return 0;
-    return n;
-}
-
-/* A JSON string: quotes, backslashes and control characters escaped,
- * UTF-8 kept as is, bytes that are not UTF-8 replaced by U+FFFD. */
-static void put_string(FILE *out, const char *str)
-{
-    const unsigned char *p = (const unsigned char *)str;
-    putc('"', out);
-    while (*p) {
-        unsigned char c = *p;
-        if (c == '"' || c == '\\') {
-            putc('\\', out);
-            putc(c, out);
-            p++;
-        } else if (c < 0x20) {
-            switch (c) {
-            case '\n': fputs("\\n", out); break;
-            case '\r': fputs("\\r", out); break;
-            case '\t': fputs("\\t", out); break;
-            case '\b': fputs("\\b", out); break;
-            case '\f': fputs("\\f", out); break;
-            default: fprintf(out, "\\u%04x", c); break;
-            }
-            p++;
-        } else {
-            size_t n = utf8_len(p);
-            if (n) {
-                fwrite(p, 1, n, out);
-                p += n;
-            } else {
-                fputs("\xef\xbf\xbd", out);
-                p++;
-            }
-        }
-    }
-    putc('"', out);
-}
-
 /* Numbers are most of the file: written without printf. */
 static void put_uint(FILE *out, uint64_t v)
 {
@@ -688,7 +622,7 @@ static void put_us(FILE *out, uint64_t ns)
 static void put_profile_name(FILE *out, const struct profile *p)
 {
     if (!p->os_tid && !p->ident) {
-        put_string(out, "pyflame");
+        json_put_string(out, "pyflame");
         return;
     }
     const char *name = p->name ? p->name : "";
@@ -703,7 +637,7 @@ static void put_profile_name(FILE *out, const struct profile *p)
         snprintf(text, len, "thread %s%s(%" PRIu64 ")", name, *name ? " " : "", p->os_tid);
     else
         snprintf(text, len, "thread %s%s(0x%" PRIx64 ")", name, *name ? " " : "", p->ident);
-    put_string(out, text);
+    json_put_string(out, text);
     if (text != small)
         free(text);
 }
@@ -790,10 +724,10 @@ static int write_file(struct speedscope *s)
     for (size_t i = 0; i < s->nframes; i++) {
         const struct frame *f = &s->frames[i];
         fputs(i ? ",\n {\"name\":" : "\n {\"name\":", out);
-        put_string(out, f->name);
+        json_put_string(out, f->name);
         if (f->file) {
             fputs(",\"file\":", out);
-            put_string(out, f->file);
+            json_put_string(out, f->file);
         }
         if (f->line)
             fprintf(out, ",\"line\":%" PRIu32, f->line);
@@ -814,7 +748,7 @@ static int write_file(struct speedscope *s)
     char name[64];
     snprintf(name, sizeof name, "pyflame (pid %d)", s->pid);
     fputs("],\n\"name\":", out);
-    put_string(out, name);
+    json_put_string(out, name);
     fprintf(out, ",\"activeProfileIndex\":%zu,\"exporter\":\"pyflame\"}\n", busiest(s, weights));
     free(weights);
     free(path);

@@ -6,36 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/text.h"
 #include "svg.h"
 
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
-
-/* Length of the valid UTF-8 sequence at s (1 to 4 bytes) with its code
- * point in *cp, or 0 when the bytes there are not valid UTF-8. */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp)
-{
-    unsigned c = s[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    /* Continuation bytes cannot start a character; 0xc0, 0xc1 and 0xf5
-     * up could only start overlong or out-of-range sequences. */
-    size_t len = c < 0xc2 ? 0 : c <= 0xdf ? 2 : c <= 0xef ? 3 : c <= 0xf4 ? 4 : 0;
-    if (!len)
-        return 0;
-    static const uint32_t min_of[] = {0, 0, 0x80, 0x800, 0x10000};
-    uint32_t v = c & (0x7fu >> len), min = min_of[len];
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80) /* also stops at the terminating NUL */
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return len;
-}
 
 /* Characters XML 1.0 allows in text and attribute values. */
 static int xml_char(uint32_t cp)

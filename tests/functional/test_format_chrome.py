@@ -12,40 +12,7 @@ import pytest
 from conftest import MODES, TARGETS, marker_line, run_pyflame, start_target, stop_target
 
 # A worker thread each for spin_a and spin_b; main waits in join() (idle).
-# The workers pause now and then, so that even 2.7's GIL, which can stay
-# with one busy thread for long, passes between them.
-THREADS_TARGET = r'''
-import sys
-import threading
-import time
-
-clock = getattr(time, "monotonic", time.time)
-
-
-def spin_a(deadline):
-    while clock() < deadline:
-        busy = clock() + 0.01
-        while clock() < busy: pass
-        time.sleep(0.005)
-
-
-def spin_b(deadline):
-    while clock() < deadline:
-        busy = clock() + 0.01
-        while clock() < busy: pass
-        time.sleep(0.005)
-
-
-deadline = clock() + float(sys.argv[1])
-threads = [threading.Thread(target=f, args=(deadline,)) for f in (spin_a, spin_b)]
-for t in threads:
-    t.start()
-time.sleep(0.05)
-sys.stdout.write("ready\n")
-sys.stdout.flush()
-for t in threads:
-    t.join()
-'''
+THREADS_TARGET = TARGETS / "paused_workers.py"
 
 SPECIAL = ("(root)", "(idle)", "(failed)")
 THREAD_LABEL = re.compile(r"thread (?:.+ )?\((\d+)\)")
@@ -278,8 +245,7 @@ def test_json_escapes(python, tmp_path):
 
 @pytest.mark.parametrize("threads", ["--threads", "--thread-names"])
 def test_threads(python, threads, tmp_path):
-    script = tmp_path / "threads.py"
-    script.write_text(THREADS_TARGET)
+    script = THREADS_TARGET
     prof, _, _ = run(python, "attach", script, 0.5, tmp_path, extra=[threads, "-r", "0.004"])
     leaf_names = [prof.frame(i)["functionName"] for i in prof.samples]
     leaf_names = [f for f in leaf_names if f != "(idle)"]

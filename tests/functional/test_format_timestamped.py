@@ -12,40 +12,7 @@ import pytest
 from conftest import TARGETS, marker_line, parse_frame, run_pyflame, start_target, stop_target
 
 # A worker thread each for spin_a and spin_b; main waits in join() (idle).
-# The workers pause now and then, so that even 2.7's GIL, which can stay
-# with one busy thread for long, passes between them.
-THREADS_TARGET = r'''
-import sys
-import threading
-import time
-
-clock = getattr(time, "monotonic", time.time)
-
-
-def spin_a(deadline):
-    while clock() < deadline:
-        busy = clock() + 0.01
-        while clock() < busy: pass
-        time.sleep(0.005)
-
-
-def spin_b(deadline):
-    while clock() < deadline:
-        busy = clock() + 0.01
-        while clock() < busy: pass
-        time.sleep(0.005)
-
-
-deadline = clock() + float(sys.argv[1])
-threads = [threading.Thread(target=f, args=(deadline,)) for f in (spin_a, spin_b)]
-for t in threads:
-    t.start()
-time.sleep(0.05)
-sys.stdout.write("ready\n")
-sys.stdout.flush()
-for t in threads:
-    t.join()
-'''
+THREADS_TARGET = TARGETS / "paused_workers.py"
 
 
 class Samples:
@@ -207,8 +174,7 @@ def test_separators_in_names_are_replaced(python, tmp_path):
 
 @pytest.mark.parametrize("threads", ["--threads", "--thread-names"])
 def test_threads(python, threads, tmp_path):
-    script = tmp_path / "threads.py"
-    script.write_text(THREADS_TARGET)
+    script = THREADS_TARGET
     prof, _, _ = run(python, "attach", script, 0.5, tmp_path,
                      extra=["-T", threads, "-r", "0.004"])
     assert len(prof.samples) > 50, prof.text[:3000]

@@ -29,8 +29,11 @@ def test_every_busy_thread_shows_and_sleepers_are_idle(python, mode, tmp_path):
     found = leaves(prof)
     assert found.get("busy_alpha", 0) > 0 and found.get("busy_beta", 0) > 0, prof.text
     # Threads without the GIL are idle: the sleeper and the joining main
-    # thread never appear with a stack.
-    assert "sleepy" not in found and "join" not in found and "wait" not in found, found
+    # thread appear only in the moments they run Python code around
+    # sleep() and join().
+    waiting = sum(n for f, n in found.items() if f in ("sleepy", "join", "wait"))
+    busy = found["busy_alpha"] + found["busy_beta"]
+    assert waiting <= 0.05 * busy, found
     assert prof.idle > 0
     for stack in prof.stacks:
         if stack[-1].func == "busy_alpha":
