@@ -7,6 +7,7 @@ Environment (set by tests/functional/CMakeLists.txt):
 import collections
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -118,6 +119,51 @@ def python():
     if not os.access(path, os.X_OK):
         pytest.skip(f"interpreter {path} is not installed")
     return path
+
+
+def non_ascii_target(python_version, tmp_path):
+    """A busy target whose file name mixes 1-, 2- and 4-byte characters, like
+    its functions (2.7: a byte-string file name; its identifiers can only
+    be ASCII).  Returns (script, [function names root to leaf])."""
+    script = Path(tmp_path) / "données_日本_𠀀.py"
+    if python_version[0] == 2:
+        shutil.copy(str(TARGETS / "unicode_template27.py"), str(script))
+        return script, ["kind4", "nihongo", "cafe"]
+    shutil.copy(str(TARGETS / "unicode_template.py"), str(script))
+    return script, ["𠀀𠀁", "日本語", "café"]
+
+
+def run_timed(python, mode, script, seconds, tmp_path, extra=(), target_args=()):
+    """pyflame `extra` on `script` (attach: for `seconds`; trace: the script
+    runs `seconds`), timed.  Returns (output text, start and end of the run
+    in microseconds since the epoch, the target's kernel thread ids in
+    attach mode)."""
+    if mode == "attach":
+        proc = start_target(python, script, seconds + 30, *target_args)
+        try:
+            time.sleep(0.1)
+            start = time.time()
+            res = run_pyflame([*extra, "-s", str(seconds), "-p", str(proc.pid)])
+            end = time.time()
+            tasks = {int(t) for t in os.listdir("/proc/%d/task" % proc.pid)}
+        finally:
+            stop_target(proc)
+        text = res.stdout.decode("utf-8")
+    else:
+        out = Path(tmp_path) / "profile.out"
+        start = time.time()
+        res = run_pyflame([*extra, "-o", str(out), "-t", python, str(script), str(seconds),
+                           *target_args])
+        end = time.time()
+        text = out.read_text(encoding="utf-8")
+        tasks = set()
+    assert res.returncode == 0, res.stderr.decode()
+    return text, int(start * 1e6), int(end * 1e6) + 1, tasks
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2]
 
 
 @pytest.fixture(scope="session")

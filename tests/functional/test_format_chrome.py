@@ -2,14 +2,12 @@
 that DevTools' "Load profile" and speedscope read."""
 import collections
 import json
-import os
 import re
 import shutil
-import time
 
 import pytest
 
-from conftest import MODES, TARGETS, marker_line, run_pyflame, start_target, stop_target
+from conftest import MODES, TARGETS, marker_line, median, non_ascii_target, run_timed
 
 # A worker thread each for spin_a and spin_b; main waits in join() (idle).
 THREADS_TARGET = TARGETS / "paused_workers.py"
@@ -107,35 +105,11 @@ class CpuProfile:
 def run(python, mode, script, seconds, tmp_path, extra=(), target_args=()):
     """pyflame -f chrome `extra` on `script` (attach: for `seconds`; trace:
     the script runs `seconds`).  Returns (CpuProfile, start, end in us)."""
-    extra = ["-f", "chrome", *extra]
-    if mode == "attach":
-        proc = start_target(python, script, seconds + 30, *target_args)
-        try:
-            time.sleep(0.1)
-            start = time.time()
-            res = run_pyflame([*extra, "-s", str(seconds), "-p", str(proc.pid)])
-            end = time.time()
-            tasks = {int(t) for t in os.listdir("/proc/%d/task" % proc.pid)}
-        finally:
-            stop_target(proc)
-        text = res.stdout.decode("utf-8")
-    else:
-        out = tmp_path / "profile.cpuprofile"
-        start = time.time()
-        res = run_pyflame([*extra, "-o", str(out), "-t", python, str(script), str(seconds),
-                           *target_args])
-        end = time.time()
-        text = out.read_text(encoding="utf-8")
-        tasks = set()
-    assert res.returncode == 0, res.stderr.decode()
+    text, start, end, tasks = run_timed(python, mode, script, seconds, tmp_path,
+                                        ["-f", "chrome", *extra], target_args)
     prof = CpuProfile(text)
     prof.tasks = tasks  # the target's kernel thread ids (attach mode)
-    return prof, int(start * 1e6), int(end * 1e6) + 1
-
-
-def median(values):
-    values = sorted(values)
-    return values[len(values) // 2]
+    return prof, start, end
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -213,13 +187,7 @@ def test_no_line_numbers(python, tmp_path):
 
 
 def test_non_ascii_names(python, python_version, tmp_path):
-    script = tmp_path / "données_日本_𠀀.py"
-    if python_version[0] == 2:
-        shutil.copy(TARGETS / "unicode_template27.py", script)
-        names = ["kind4", "nihongo", "cafe"]
-    else:
-        shutil.copy(TARGETS / "unicode_template.py", script)
-        names = ["𠀀𠀁", "日本語", "café"]
+    script, names = non_ascii_target(python_version, tmp_path)
     prof, _, _ = run(python, "attach", script, 0.5, tmp_path, extra=["-r", "0.004"])
     hot = prof.leaves(names[-1])
     assert sum(hot.values()) >= 0.5 * len(prof.samples), prof.text[:3000]

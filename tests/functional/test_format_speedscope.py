@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MODES, TARGETS, marker_line, run_pyflame, start_target, stop_target
+from conftest import (MODES, TARGETS, marker_line, non_ascii_target, run_pyflame,
+                      start_target, stop_target)
 
 FORMATS = Path(__file__).parent / "formats"
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
@@ -310,13 +311,7 @@ def test_exclude_idle(python, tmp_path, schema_validator):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_non_ascii_names(python, python_version, mode, tmp_path, schema_validator):
-    script = tmp_path / "données_日本_𠀀.py"
-    if python_version[0] == 2:
-        shutil.copy(TARGETS / "unicode_template27.py", script)
-        names = ["kind4", "nihongo", "cafe"]
-    else:
-        shutil.copy(TARGETS / "unicode_template.py", script)
-        names = ["𠀀𠀁", "日本語", "café"]
+    script, names = non_ascii_target(python_version, tmp_path)
     run = speedscope(python, mode, script, 0.5, tmp_path, schema_validator)
     doc = run.doc
     hot = [(s, w) for p in doc["profiles"] for s, w in samples(doc, p)

@@ -2,14 +2,12 @@
 Uber Pyflame's flame-chart output, one time line (microseconds since the
 epoch) then the sample's stack line(s), root first, each frame followed by
 ';', or (idle) / (failed)."""
-import os
 import re
 import shutil
-import time
 
 import pytest
 
-from conftest import TARGETS, marker_line, parse_frame, run_pyflame, start_target, stop_target
+from conftest import TARGETS, marker_line, median, non_ascii_target, parse_frame, run_timed
 
 # A worker thread each for spin_a and spin_b; main waits in join() (idle).
 THREADS_TARGET = TARGETS / "paused_workers.py"
@@ -55,34 +53,11 @@ class Samples:
 def run(python, mode, script, seconds, tmp_path, extra=(), target_args=()):
     """pyflame `extra` on `script` (attach: for `seconds`; trace: the script
     runs `seconds`).  Returns (Samples, start, end of the run in us)."""
-    if mode == "attach":
-        proc = start_target(python, script, seconds + 30, *target_args)
-        try:
-            time.sleep(0.1)
-            start = time.time()
-            res = run_pyflame([*extra, "-s", str(seconds), "-p", str(proc.pid)])
-            end = time.time()
-            tasks = {int(t) for t in os.listdir("/proc/%d/task" % proc.pid)}
-        finally:
-            stop_target(proc)
-        text = res.stdout.decode("utf-8")
-    else:
-        out = tmp_path / "profile.txt"
-        start = time.time()
-        res = run_pyflame([*extra, "-o", str(out), "-t", python, str(script), str(seconds),
-                           *target_args])
-        end = time.time()
-        text = out.read_text(encoding="utf-8")
-        tasks = set()
-    assert res.returncode == 0, res.stderr.decode()
+    text, start, end, tasks = run_timed(python, mode, script, seconds, tmp_path,
+                                        extra, target_args)
     prof = Samples(text)
     prof.tasks = tasks  # the target's kernel thread ids (attach mode)
-    return prof, int(start * 1e6), int(end * 1e6) + 1
-
-
-def median(values):
-    values = sorted(values)
-    return values[len(values) // 2]
+    return prof, start, end
 
 
 # Every spelling of the format, spread over the tests.
@@ -144,13 +119,7 @@ def test_no_line_numbers(python, tmp_path):
 
 
 def test_non_ascii_names(python, python_version, tmp_path):
-    script = tmp_path / "données_日本_𠀀.py"
-    if python_version[0] == 2:
-        shutil.copy(TARGETS / "unicode_template27.py", script)
-        names = ["kind4", "nihongo", "cafe"]
-    else:
-        shutil.copy(TARGETS / "unicode_template.py", script)
-        names = ["𠀀𠀁", "日本語", "café"]
+    script, names = non_ascii_target(python_version, tmp_path)
     prof, _, _ = run(python, "trace", script, 0.5, tmp_path, extra=["-T", "-r", "0.004"])
     hot = [s for s in prof.stacks if s[-1].func == names[-1]]
     assert len(hot) >= 0.5 * len(prof.samples), prof.text[:3000]

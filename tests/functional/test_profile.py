@@ -1,11 +1,10 @@
 """What pyflame reports for real interpreters, in attach and trace mode."""
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import MODES, TARGETS, marker_line, profile
+from conftest import MODES, TARGETS, marker_line, non_ascii_target, profile
 
 FLAMEGRAPH = "/usr/share/perl5/Devel/NYTProf/flamegraph.pl"
 
@@ -56,15 +55,7 @@ def test_deep_recursion_is_whole_and_in_order(python, mode, tmp_path):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_non_ascii_names(python, python_version, mode, tmp_path):
-    # The file name mixes 1-, 2- and 4-byte characters, like the functions
-    # (2.7: a byte string file name; its identifiers can only be ASCII).
-    script = tmp_path / "données_日本_𠀀.py"
-    if python_version[0] == 2:
-        shutil.copy(TARGETS / "unicode_template27.py", script)
-        names = ["kind4", "nihongo", "cafe"]
-    else:
-        shutil.copy(TARGETS / "unicode_template.py", script)
-        names = ["𠀀𠀁", "日本語", "café"]
+    script, names = non_ascii_target(python_version, tmp_path)
     prof, _ = profile(python, mode, script, tmp_path=tmp_path)
     hot = prof.with_function(names[-1])
     assert hot, prof.text

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import time
 
-from conftest import TARGETS, marker_line, profile, run_pyflame, start_target, stop_target, Profile, PYFLAME
+from conftest import PYFLAME, TARGETS, marker_line, profile, run_pyflame, start_target, stop_target
 
 
 def proc_state(pid):

@@ -2,12 +2,11 @@
 sleeping threads, on every interpreter."""
 import os
 import re
-import subprocess
 import time
 
 import pytest
 
-from conftest import MODES, TARGETS, Profile, marker_line, profile, run_pyflame, start_target, stop_target
+from conftest import MODES, TARGETS, marker_line, profile, run_pyflame, start_target, stop_target
 
 TARGET = TARGETS / "threads.py"
 
