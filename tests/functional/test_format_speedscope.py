@@ -275,12 +275,13 @@ def test_one_profile_per_thread(python, mode, tmp_path, schema_validator):
     workers = ((alpha, "spin_alpha", "ALPHA", "spin_beta"), (beta, "spin_beta", "BETA", "spin_alpha"))
     for profile, func, marker, other in workers:
         stacks = samples(doc, profile)
-        busy = sum(w for s, w in stacks if s[-1]["name"] not in SPECIAL)
+        busy = [(s, w) for s, w in stacks if s[-1]["name"] not in SPECIAL]
         spinning = [(s, w) for s, w in stacks if s[-1]["name"] == func]
         # The worker takes turns with the other one for the GIL (not fairly
         # on 2.7), idle while it waits; its stacks never show the other's
-        # function.
-        assert spinning and sum(w for _, w in spinning) >= 0.5 * busy, profile["name"]
+        # function.  Counted in samples: a weight also holds the delay to
+        # the next sample, which a loaded machine stretches.
+        assert spinning and len(spinning) >= 0.5 * len(busy), profile["name"]
         assert all(s[-1]["line"] == marker_line(script, marker) for s, _ in spinning)
         assert not any(f["name"] == other for s, _ in stacks for f in s), profile["name"]
         # It is in every sample, busy or idle: its weights span the run.
