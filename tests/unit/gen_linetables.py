@@ -20,21 +20,10 @@ import subprocess
 import sys
 import textwrap
 
+from gen_old_linetables import long_function
+
 # 3.12+ inline comprehensions, so they produce fewer code objects than 3.11.
 MIN_CODE_OBJECTS = 25
-
-
-def long_function(name, statements, gap):
-    """A function with a loop of `statements` statements and, within it, a
-    run of `gap` blank lines: the jumps back to the loop headers are large
-    negative line deltas (several-chunk varints), cheaply in code size."""
-    out = [f"def {name}(n):", "    total = 0", "    for i in range(n):"]
-    out += [f"        total += i * {k}" for k in range(statements)]
-    out += [""] * gap
-    out += ["        total -= 1", "    while total > 0:"]
-    out += [f"        total -= {k + 1}" for k in range(statements // 3)]
-    out += ["    return total", ""]
-    return "\n".join(out)
 
 
 def gap_function(name, gap):

@@ -24,7 +24,9 @@ MIN_CODE_OBJECTS = 12
 
 def long_function(name, statements, gap):
     """Many statements (bytecode jumps over 255 bytes), a gap of blank
-    lines (line jumps over 255), and loops (backward jumps from 3.8 on)."""
+    lines (line jumps over 255), and loops (backward jumps from 3.8 on):
+    the jumps back to the loop headers are large negative line deltas.
+    gen_linetables.py uses it too, which is why it is spelled for 2.7."""
     out = ["def %s(n):" % name, "    total = 0", "    for i in range(n):"]
     out += ["        total += i * %d" % k for k in range(statements)]
     out += [""] * gap
@@ -139,4 +141,5 @@ def main():
         f.write("\n".join(out) + "\n")
 
 
-main()
+if __name__ == "__main__":
+    main()
