@@ -140,6 +140,7 @@ struct chrome {
     size_t capchildren;
     uint32_t idle, failed; /* their nodes, NONE until needed */
     uint32_t nthread_nodes, thread_node; /* thread_node: the first one */
+    int root_has_stacks; /* a stack hangs directly under the root */
     /* The samples: leaf node index and time since the previous sample (us). */
     uint32_t *samples;
     int64_t *deltas;
@@ -293,6 +294,8 @@ static uint32_t stack_leaf(struct chrome *c, const pyflame_thread *t)
 {
     uint32_t at = t->frames[t->nframes - 1].flags & PYFLAME_FRAME_LABEL
                       ? ROOT : thread_node(c, t);
+    if (at == ROOT && !(t->frames[t->nframes - 1].flags & PYFLAME_FRAME_LABEL))
+        c->root_has_stacks = 1; /* a thread without name or kernel id */
     for (uint32_t i = t->nframes; at != NONE && i-- > 0;) {
         const pyflame_frame *f = &t->frames[i];
         uint32_t file_id = 0, name_id;
@@ -354,15 +357,22 @@ static int chrome_sample(void *state, const pyflame_sample *s)
 
 /* ---- Output -------------------------------------------------------------- */
 
+/* A lone thread's node is left out, its stacks shown under the root,
+ * unless stacks already hang there: merging would repeat their frames. */
+static int drop_thread_level(const struct chrome *c)
+{
+    return c->nthread_nodes == 1 && !c->root_has_stacks;
+}
+
 static int elided(const struct chrome *c, uint32_t i)
 {
-    return c->nthread_nodes == 1 && i == c->thread_node;
+    return drop_thread_level(c) && i == c->thread_node;
 }
 
 /* The id written for node i: ids stay 1, 2, ... without the elided node. */
 static uint32_t out_id(const struct chrome *c, uint32_t i)
 {
-    return i + 1 - (c->nthread_nodes == 1 && i > c->thread_node);
+    return i + 1 - (drop_thread_level(c) && i > c->thread_node);
 }
 
 static void put_children(const struct chrome *c, uint32_t i, int *first)
