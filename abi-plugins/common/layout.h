@@ -53,6 +53,8 @@ struct py_layout {
                                        holding the GIL, NULL when free
                                        (2.7, 3.6) */
         const char *code_type, *str_type, *bytes_type; /* type objects */
+        const char *dict_type, *long_type;
+        const char *int_type; /* 2.7's small int, NULL in 3.x */
     } symbols;
 
     struct {
@@ -66,6 +68,7 @@ struct py_layout {
         int32_t next;         /* PyInterpreterState *next */
         int32_t threads_head; /* threads.head */
         int32_t gil_ptr;      /* ceval.gil: pointer to the GIL (3.12+) */
+        int32_t modules;      /* sys.modules (imports.modules in 3.12+) */
     } interp;
 
     struct {
@@ -126,6 +129,70 @@ struct py_layout {
         int32_t compact_data; /* data of another compact string */
         int32_t data_ptr;     /* data.any of a non-compact string */
     } unicode;
+
+    /* What Python thread names are read through: threading._active maps
+     * each thread's ident (an int) to its Thread object, whose name is an
+     * instance attribute.  Used only when thread names are asked for. */
+    struct {
+        const char *name_attr; /* "_name"; 2.7 mangles "__name" */
+    } threading;
+
+    struct {
+        int32_t dict; /* PyModuleObject.md_dict */
+    } module;
+
+    /* Type objects: how instances keep their attributes. */
+    struct {
+        int32_t basicsize;   /* tp_basicsize */
+        int32_t flags;       /* tp_flags (unsigned long) */
+        int32_t dictoffset;  /* tp_dictoffset: > 0 puts the dict there */
+        int32_t cached_keys; /* PyHeapTypeObject.ht_cached_keys (3.x) */
+    } type;
+
+    /* Instances whose dict the interpreter manages (3.11+): the type has
+     * `flag` set; a pointer at `dict` bytes from the object (negative: in
+     * the pre-header) holds the dict.  Without one, the attributes sit in
+     * a values array that goes with the type's cached keys. */
+    struct {
+        uint64_t flag;         /* Py_TPFLAGS_MANAGED_DICT, 0 before 3.11 */
+        int32_t dict;
+        int32_t values;        /* 3.11: values pointer at this offset, 0 if none */
+        int32_t tagged;        /* 3.12: `dict` may hold the values' address - 1 (odd) */
+        uint64_t inline_flag;  /* 3.13: Py_TPFLAGS_INLINE_VALUES: values
+                                  start at tp_basicsize bytes */
+        int32_t capacity;      /* 3.13: PyDictValues.capacity, byte; -1 if none */
+        int32_t valid;         /* 3.13: PyDictValues.valid, byte; -1 if none */
+    } managed;
+
+    /* Dicts.  2.7 has an open-addressing table (`table`, `mask`); 3.x
+     * dicts point to a keys object, and to a values array when split. */
+    struct {
+        int32_t mask;   /* 2.7: ma_mask; -1 in 3.x */
+        int32_t table;  /* 2.7: ma_table; -1 in 3.x */
+        int32_t keys;   /* 3.x: ma_keys */
+        int32_t values; /* 3.x: ma_values */
+    } dict;
+
+    /* PyDictKeysObject (3.x).  Its entries follow the index table, whose
+     * size is dk_size times 1, 2, 4 or 8 bytes (3.6-3.10) or
+     * 1 << dk_log2_index_bytes (3.11+). */
+    struct {
+        int32_t size;             /* dk_size (3.6-3.10), -1 after */
+        int32_t log2_index_bytes; /* uint8 (3.11+), -1 before */
+        int32_t kind;             /* uint8 (3.11+): 0 general, else entries
+                                     without their hash */
+        int32_t nentries;
+        int32_t indices;
+        int32_t values_data;      /* first value in a split dict's values */
+    } dict_keys;
+
+    /* Integers (threading idents).  30-bit digits everywhere we read. */
+    struct {
+        int32_t int_value; /* 2.7 PyIntObject.ob_ival, -1 in 3.x */
+        int32_t size;      /* ob_size: digits, negative if the value is */
+        int32_t tag;       /* 3.12+: lv_tag (digits << 3 | sign), -1 before */
+        int32_t digits;
+    } pylong;
 };
 
 #endif

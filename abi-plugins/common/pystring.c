@@ -183,3 +183,34 @@ char *py_read_text(const pyflame_host *host, const struct py_layout *layout,
     free(raw);
     return text;
 }
+
+int py_text_equals(const pyflame_host *host, const struct py_layout *layout,
+                   uint64_t str_type, uint64_t addr, const char *ascii)
+{
+    const struct py_layout *l = layout;
+    size_t want = strlen(ascii);
+    uint8_t head[128], text[64];
+    int64_t length;
+    uint64_t data;
+    if (want > sizeof text)
+        return 0;
+    if (l->string_model == PY_STRINGS_UNICODE) {
+        if (read_head(host, addr, str_type, head, (size_t)l->unicode.ascii_data,
+                      sizeof head) != 0)
+            return 0;
+        uint32_t state = (uint32_t)field_i32(head, l->unicode.state);
+        /* An equal str is ASCII, and CPython keeps those compact. */
+        if (!STATE_COMPACT(state) || !STATE_ASCII(state))
+            return 0;
+        length = field_i64(head, l->unicode.length);
+        data = addr + (uint64_t)l->unicode.ascii_data;
+    } else {
+        if (read_head(host, addr, str_type, head, (size_t)l->bytes.data, sizeof head) != 0)
+            return 0;
+        length = field_i64(head, l->bytes.size);
+        data = addr + (uint64_t)l->bytes.data;
+    }
+    return length == (int64_t)want &&
+           (want == 0 || (remote_read(host, data, text, want) == 0 &&
+                          memcmp(text, ascii, want) == 0));
+}

@@ -25,6 +25,12 @@ char *py_read_string(const pyflame_host *host, const struct py_layout *layout,
 char *py_read_text(const pyflame_host *host, const struct py_layout *layout,
                    uint64_t str_type, uint64_t addr);
 
+/* Is the str object at `addr` (a 3.x str, or 2.7 bytes) equal to the
+ * ASCII text `ascii`?  Unreadable objects and those of another type are
+ * not.  Reads only the header when the lengths differ. */
+int py_text_equals(const pyflame_host *host, const struct py_layout *layout,
+                   uint64_t str_type, uint64_t addr, const char *ascii);
+
 /* Copies `len` bytes of supposed UTF-8 into a new NUL-terminated string,
  * each byte that is not part of a valid sequence (or is NUL) replaced by
  * U+FFFD. */

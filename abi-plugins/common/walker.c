@@ -11,6 +11,7 @@
 #include "code_cache.h"
 #include "linetable.h"
 #include "remote.h"
+#include "thread_names.h"
 
 #define MAX_STRUCT_READ 256
 
@@ -21,6 +22,7 @@ struct walker {
     uint64_t interp_head;    /* &interp_head (2.7, 3.6), 0 if absent */
     uint64_t tstate_current; /* &_PyThreadState_Current (2.7, 3.6) */
     struct code_cache *codes;
+    struct thread_names *names;
     size_t tstate_read; /* bytes of PyThreadState holding what we use */
     pyflame_frame *frames; /* WALK_MAX_FRAMES */
     pyflame_thread *threads; /* WALK_MAX_THREADS */
@@ -156,6 +158,16 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
         .bytes = host->find_symbol(host->ctx, layout->symbols.bytes_type),
     };
     w->codes = code_cache_new(host, layout, types);
+    struct py_objects objects = {
+        .host = host,
+        .layout = layout,
+        .str_type = types.str,
+        .dict_type = host->find_symbol(host->ctx, layout->symbols.dict_type),
+        .long_type = host->find_symbol(host->ctx, layout->symbols.long_type),
+        .int_type = layout->symbols.int_type
+                        ? host->find_symbol(host->ctx, layout->symbols.int_type) : 0,
+    };
+    w->names = thread_names_new(&objects);
     w->frames = calloc(WALK_MAX_FRAMES, sizeof *w->frames);
     w->threads = calloc(WALK_MAX_THREADS, sizeof *w->threads);
     int32_t frame_size = layout->frame_model == PY_FRAMES_OBJECTS ? layout->frame.size
@@ -165,7 +177,7 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
         fail(err, errlen, "the layout table of this plugin is out of bounds");
         goto fail;
     }
-    if (!w->codes || !w->frames || !w->threads) {
+    if (!w->codes || !w->names || !w->frames || !w->threads) {
         *status = PYFLAME_ERR_NOMEM;
         fail(err, errlen, "out of memory");
         goto fail;
@@ -183,6 +195,7 @@ void walker_close(void *state)
     if (!w)
         return;
     code_cache_free(w->codes);
+    thread_names_free(w->names);
     free(w->frames);
     free(w->threads);
     free(w);
@@ -293,7 +306,14 @@ static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
     return PYFLAME_OK;
 }
 
-static int read_thread(struct walker *w, uint64_t tstate, uint64_t gil_holder,
+/* Where a thread is read: its interpreter, the GIL holder, the flags of
+ * the sample. */
+struct thread_ctx {
+    uint64_t interp, gil_holder;
+    uint32_t flags;
+};
+
+static int read_thread(struct walker *w, uint64_t tstate, const struct thread_ctx *c,
                        pyflame_thread *t, uint64_t *next, size_t *used)
 {
     const struct py_layout *l = w->layout;
@@ -304,9 +324,11 @@ static int read_thread(struct walker *w, uint64_t tstate, uint64_t gil_holder,
         /* Before 3.11 the core finds it from the pthread_t (ident). */
         .os_tid = l->tstate.native_thread_id >= 0 ? field_ptr(ts, l->tstate.native_thread_id) : 0,
         .ident = field_ptr(ts, l->tstate.thread_id),
-        .flags = tstate == gil_holder ? PYFLAME_THREAD_HOLDS_GIL
-                                      : PYFLAME_THREAD_IDLE,
+        .flags = tstate == c->gil_holder ? PYFLAME_THREAD_HOLDS_GIL
+                                         : PYFLAME_THREAD_IDLE,
     };
+    if (c->flags & PYFLAME_SAMPLE_THREAD_NAMES)
+        t->name = thread_names_get(w->names, c->interp, t->ident);
     *next = field_ptr(ts, l->tstate.next);
     return walk_thread(w, ts, t, used);
 }
@@ -332,7 +354,8 @@ static int gil_holder(struct walker *w, uint64_t interp, uint64_t *holder)
     return PYFLAME_OK;
 }
 
-static int sample_all(struct walker *w, uint64_t interp, pyflame_sample *out)
+static int sample_all(struct walker *w, uint64_t interp, uint32_t flags,
+                      pyflame_sample *out)
 {
     const struct py_layout *l = w->layout;
     size_t used = 0, nthreads = 0;
@@ -340,8 +363,9 @@ static int sample_all(struct walker *w, uint64_t interp, pyflame_sample *out)
     for (int i = 0; interp && i < WALK_MAX_INTERPRETERS; i++) {
         if (cycle_seen(&icyc, interp))
             return PYFLAME_ERR_READ;
-        uint64_t holder, tstate;
-        if (gil_holder(w, interp, &holder) != PYFLAME_OK ||
+        struct thread_ctx c = {.interp = interp, .flags = flags};
+        uint64_t tstate;
+        if (gil_holder(w, interp, &c.gil_holder) != PYFLAME_OK ||
             remote_read_ptr(w->host, interp + (uint64_t)l->interp.threads_head,
                             &tstate) != 0)
             return PYFLAME_ERR_READ;
@@ -349,7 +373,7 @@ static int sample_all(struct walker *w, uint64_t interp, pyflame_sample *out)
         while (tstate && nthreads < WALK_MAX_THREADS) {
             if (cycle_seen(&tcyc, tstate))
                 return PYFLAME_ERR_READ;
-            if (read_thread(w, tstate, holder, &w->threads[nthreads], &tstate,
+            if (read_thread(w, tstate, &c, &w->threads[nthreads], &tstate,
                             &used) != PYFLAME_OK)
                 return PYFLAME_ERR_READ;
             nthreads++;
@@ -365,16 +389,17 @@ static int sample_all(struct walker *w, uint64_t interp, pyflame_sample *out)
     return PYFLAME_IDLE;
 }
 
-static int sample_gil_holder(struct walker *w, uint64_t interp,
+static int sample_gil_holder(struct walker *w, uint64_t interp, uint32_t flags,
                              pyflame_sample *out)
 {
-    uint64_t holder, next;
+    struct thread_ctx c = {.interp = interp, .flags = flags};
+    uint64_t next;
     size_t used = 0;
-    if (gil_holder(w, interp, &holder) != PYFLAME_OK)
+    if (gil_holder(w, interp, &c.gil_holder) != PYFLAME_OK)
         return PYFLAME_ERR_READ;
-    if (!holder)
+    if (!c.gil_holder)
         return PYFLAME_IDLE;
-    if (read_thread(w, holder, holder, &w->threads[0], &next, &used) != PYFLAME_OK)
+    if (read_thread(w, c.gil_holder, &c, &w->threads[0], &next, &used) != PYFLAME_OK)
         return PYFLAME_ERR_READ;
     out->threads = w->threads;
     out->nthreads = 1;
@@ -404,6 +429,7 @@ int walker_sample(void *state, uint32_t flags, pyflame_sample *out)
     out->threads = NULL;
     out->nthreads = 0;
     code_cache_begin_sample(w->codes);
+    thread_names_begin_sample(w->names);
 
     uint64_t interp;
     int rc;
@@ -412,9 +438,9 @@ int walker_sample(void *state, uint32_t flags, pyflame_sample *out)
     else if (!interp)
         rc = PYFLAME_IDLE; /* finalizing */
     else if (flags & PYFLAME_SAMPLE_ALL_THREADS)
-        rc = sample_all(w, interp, out);
+        rc = sample_all(w, interp, flags, out);
     else
-        rc = sample_gil_holder(w, interp, out);
+        rc = sample_gil_holder(w, interp, flags, out);
     if (rc == PYFLAME_ERR_READ) {
         out->threads = NULL;
         out->nthreads = 0;

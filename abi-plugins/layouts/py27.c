@@ -16,6 +16,9 @@ const struct py_layout py_layout = {
         .code_type = "PyCode_Type",
         .str_type = "PyString_Type",
         .bytes_type = "PyString_Type",
+        .dict_type = "PyDict_Type",
+        .long_type = "PyLong_Type",
+        .int_type = "PyInt_Type",
     },
     .runtime = {
         .interp_head = -1,
@@ -27,6 +30,7 @@ const struct py_layout py_layout = {
         .next = 0,
         .threads_head = 8,
         .gil_ptr = -1,
+        .modules = 16,
     },
     .tstate = {
         .next = 0,
@@ -73,5 +77,46 @@ const struct py_layout py_layout = {
         .ascii_data = -1,
         .compact_data = -1,
         .data_ptr = -1,
+    },
+    .threading = {
+        .name_attr = "_Thread__name",
+    },
+    .module = {
+        .dict = 16,
+    },
+    .type = {
+        .basicsize = 32,
+        .flags = 168,
+        .dictoffset = 288,
+        .cached_keys = -1,
+    },
+    .managed = {
+        .flag = 0,
+        .dict = 0,
+        .values = 0,
+        .tagged = 0,
+        .inline_flag = 0,
+        .capacity = -1,
+        .valid = -1,
+    },
+    .dict = {
+        .mask = 32,
+        .table = 40,
+        .keys = -1,
+        .values = -1,
+    },
+    .dict_keys = {
+        .size = -1,
+        .log2_index_bytes = -1,
+        .kind = -1,
+        .nentries = -1,
+        .indices = -1,
+        .values_data = -1,
+    },
+    .pylong = {
+        .int_value = 16,
+        .size = 16,
+        .tag = -1,
+        .digits = 24,
     },
 };

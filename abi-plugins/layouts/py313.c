@@ -16,6 +16,9 @@ const struct py_layout py_layout = {
         .code_type = "PyCode_Type",
         .str_type = "PyUnicode_Type",
         .bytes_type = "PyBytes_Type",
+        .dict_type = "PyDict_Type",
+        .long_type = "PyLong_Type",
+        .int_type = NULL,
     },
     .runtime = {
         .interp_head = 632,
@@ -27,6 +30,7 @@ const struct py_layout py_layout = {
         .next = 7264,
         .threads_head = 7344,
         .gil_ptr = 16,
+        .modules = 7656,
     },
     .tstate = {
         .next = 8,
@@ -73,5 +77,46 @@ const struct py_layout py_layout = {
         .ascii_data = 40,
         .compact_data = 56,
         .data_ptr = 56,
+    },
+    .threading = {
+        .name_attr = "_name",
+    },
+    .module = {
+        .dict = 16,
+    },
+    .type = {
+        .basicsize = 32,
+        .flags = 168,
+        .dictoffset = 288,
+        .cached_keys = 880,
+    },
+    .managed = {
+        .flag = 16,
+        .dict = -24,
+        .values = 0,
+        .tagged = 0,
+        .inline_flag = 4,
+        .capacity = 0,
+        .valid = 3,
+    },
+    .dict = {
+        .mask = -1,
+        .table = -1,
+        .keys = 32,
+        .values = 40,
+    },
+    .dict_keys = {
+        .size = -1,
+        .log2_index_bytes = 9,
+        .kind = 10,
+        .nentries = 24,
+        .indices = 32,
+        .values_data = 8,
+    },
+    .pylong = {
+        .int_value = -1,
+        .size = -1,
+        .tag = 16,
+        .digits = 24,
     },
 };

@@ -16,6 +16,9 @@ const struct py_layout py_layout = {
         .code_type = "PyCode_Type",
         .str_type = "PyUnicode_Type",
         .bytes_type = "PyBytes_Type",
+        .dict_type = "PyDict_Type",
+        .long_type = "PyLong_Type",
+        .int_type = NULL,
     },
     .runtime = {
         .interp_head = -1,
@@ -27,6 +30,7 @@ const struct py_layout py_layout = {
         .next = 0,
         .threads_head = 8,
         .gil_ptr = -1,
+        .modules = 16,
     },
     .tstate = {
         .next = 8,
@@ -73,5 +77,46 @@ const struct py_layout py_layout = {
         .ascii_data = 48,
         .compact_data = 72,
         .data_ptr = 72,
+    },
+    .threading = {
+        .name_attr = "_name",
+    },
+    .module = {
+        .dict = 16,
+    },
+    .type = {
+        .basicsize = 32,
+        .flags = 168,
+        .dictoffset = 288,
+        .cached_keys = 856,
+    },
+    .managed = {
+        .flag = 0,
+        .dict = 0,
+        .values = 0,
+        .tagged = 0,
+        .inline_flag = 0,
+        .capacity = -1,
+        .valid = -1,
+    },
+    .dict = {
+        .mask = -1,
+        .table = -1,
+        .keys = 32,
+        .values = 40,
+    },
+    .dict_keys = {
+        .size = 8,
+        .log2_index_bytes = -1,
+        .kind = -1,
+        .nentries = 32,
+        .indices = 40,
+        .values_data = 0,
+    },
+    .pylong = {
+        .int_value = -1,
+        .size = 16,
+        .tag = -1,
+        .digits = 24,
     },
 };

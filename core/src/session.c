@@ -44,7 +44,9 @@ struct session {
     size_t capscratch;
     pyflame_thread *scratch_threads;
     size_t capscratch_threads;
-    char (*labels)[64]; /* "thread NAME (TID)", one per scratch thread */
+    /* "thread NAME (TID)", one per scratch thread; plugins cut names at a
+     * character boundary well below this. */
+    char (*labels)[256];
     size_t caplabels;
     uint64_t taken, failed;
     char last_error[512];
@@ -242,15 +244,6 @@ static void rewrite_frames(struct session *s, pyflame_thread *t, size_t at, cons
     t->nframes = n;
 }
 
-static void thread_label(char *buf, size_t len, const pyflame_thread *t)
-{
-    if (t->os_tid)
-        snprintf(buf, len, "thread %s%s(%" PRIu64 ")", t->name ? t->name : "",
-                 t->name ? " " : "", t->os_tid);
-    else
-        snprintf(buf, len, "thread %s%s(0x%" PRIx64 ")", t->name ? t->name : "",
-                 t->name ? " " : "", t->ident);
-}
 
 /* Applies -n, -x and --thread-names to a sample and fills in OS thread
  * ids.  Returns false if nothing is left. */
@@ -283,7 +276,8 @@ static bool prepare(struct session *s, pyflame_sample *smp)
         pyflame_thread *t = &s->scratch_threads[i];
         const char *label = NULL;
         if (o->thread_names && t->nframes) {
-            thread_label(s->labels[i], sizeof s->labels[i], t);
+            pyflame_thread_label(s->labels[i], sizeof s->labels[i], t->name, t->os_tid,
+                                 t->ident);
             label = s->labels[i];
         }
         if (o->no_line_numbers || label) {
@@ -343,7 +337,11 @@ static int tick(struct session *s, bool trace)
     rc = 0;
 
     pyflame_sample smp = {0};
-    s->abi.u.abi->sample(s->abi_state, s->opt->threads ? PYFLAME_SAMPLE_ALL_THREADS : 0, &smp);
+    s->abi.u.abi->sample(s->abi_state,
+                         (s->opt->threads ? PYFLAME_SAMPLE_ALL_THREADS : 0) |
+                             /* Names are cached: cheap whenever threads are told apart. */
+                             (s->opt->threads ? PYFLAME_SAMPLE_THREAD_NAMES : 0),
+                         &smp);
     smp.time_ns = now_ns(CLOCK_REALTIME);
     tracee_resume(&s->tracee);
     s->taken++;
@@ -493,7 +491,8 @@ static int run_dump(struct session *s)
         int rc = s->abi_state ? 1 : open_abi(s);
         if (rc == 1) {
             pyflame_sample smp = {0};
-            s->abi.u.abi->sample(s->abi_state, PYFLAME_SAMPLE_ALL_THREADS, &smp);
+            s->abi.u.abi->sample(s->abi_state,
+                                 PYFLAME_SAMPLE_ALL_THREADS | PYFLAME_SAMPLE_THREAD_NAMES, &smp);
             prepare(s, &smp);
             tracee_resume(&s->tracee);
             char python[32];

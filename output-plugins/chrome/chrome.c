@@ -265,8 +265,7 @@ static uint32_t thread_node(struct chrome *c, const pyflame_thread *t)
 {
     if (!t->os_tid && !t->name)
         return ROOT;
-    const char *name = t->name ? t->name : "", *sep = t->name ? " " : "";
-    size_t need = strlen(name) + 48;
+    size_t need = (t->name ? strlen(t->name) : 0) + 48;
     if (need > c->caplabel) {
         char *l = realloc(c->label, need);
         if (!l)
@@ -274,12 +273,7 @@ static uint32_t thread_node(struct chrome *c, const pyflame_thread *t)
         c->label = l;
         c->caplabel = need;
     }
-    if (t->os_tid)
-        snprintf(c->label, need, "thread %s%s(%" PRIu64 ")", name, sep, t->os_tid);
-    else if (t->ident)
-        snprintf(c->label, need, "thread %s%s(0x%" PRIx64 ")", name, sep, t->ident);
-    else
-        snprintf(c->label, need, "thread %s", name);
+    pyflame_thread_label(c->label, need, t->name, t->os_tid, t->ident);
     size_t before = c->nnodes;
     uint32_t id = special(c, c->label);
     if (id != NONE && c->nnodes > before && c->nthread_nodes++ == 0)

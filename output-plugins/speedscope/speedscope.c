@@ -616,9 +616,7 @@ static void put_us(FILE *out, uint64_t ns)
     }
 }
 
-/* "thread NAME (TID)", as the core labels threads for --thread-names:
- * "thread (TID)" without a name, the thread's ident in hex without a
- * kernel thread id. */
+/* Named as the core labels threads for --thread-names. */
 static void put_profile_name(FILE *out, const struct profile *p)
 {
     if (!p->os_tid && !p->ident) {
@@ -633,10 +631,7 @@ static void put_profile_name(FILE *out, const struct profile *p)
         text = small;
         len = sizeof small;
     }
-    if (p->os_tid)
-        snprintf(text, len, "thread %s%s(%" PRIu64 ")", name, *name ? " " : "", p->os_tid);
-    else
-        snprintf(text, len, "thread %s%s(0x%" PRIx64 ")", name, *name ? " " : "", p->ident);
+    pyflame_thread_label(text, len, name, p->os_tid, p->ident);
     json_put_string(out, text);
     if (text != small)
         free(text);

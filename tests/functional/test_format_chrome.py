@@ -13,7 +13,7 @@ from conftest import MODES, TARGETS, marker_line, median, non_ascii_target, run_
 THREADS_TARGET = TARGETS / "paused_workers.py"
 
 SPECIAL = ("(root)", "(idle)", "(failed)")
-THREAD_LABEL = re.compile(r"thread (?:.+ )?\((\d+)\)")
+THREAD_LABEL = re.compile(r"thread (?:(.+) )?\((\d+)\)")
 
 
 class CpuProfile:
@@ -224,15 +224,17 @@ def test_threads(python, threads, tmp_path):
         path = prof.path(i)
         if path[-1]["functionName"] in ("spin_a", "spin_b"):
             assert path[0]["functionName"].endswith("_bootstrap"), path
-    # A node per thread under the root, named after its kernel thread id
-    # (ours, or the core's frame with --thread-names), each holding its spin.
+    # A node per thread under the root, named after the thread and its
+    # kernel thread id (ours, or the core's frame with --thread-names), each
+    # holding its spin.
     threads = [c for c in prof.root["children"] if prof.is_thread(c)]
     assert len(threads) >= 2, prof.root
     spins = {}
     for t in threads:
         cf = prof.frame(t)
         m = THREAD_LABEL.fullmatch(cf["functionName"])
-        assert m and int(m.group(1)) in prof.tasks, (cf, prof.tasks)
+        assert m and int(m.group(2)) in prof.tasks, (cf, prof.tasks)
+        assert m.group(1) in ("worker-a", "worker-b"), cf
         assert cf["lineNumber"] == -1 and cf["scriptId"] == "0", cf
         under = {prof.frame(i)["functionName"] for i in prof.samples
                  if t in walk_up(prof, i)}

@@ -263,7 +263,7 @@ def test_one_profile_per_thread(python, mode, tmp_path, schema_validator):
         for p in doc["profiles"]:
             m = THREAD_NAME.fullmatch(p["name"])
             if m and m.group("id") in (str(tid), "0x%x" % ident):
-                assert m.group("name") in (None, thread), p["name"]
+                assert m.group("name") == thread, p["name"]
                 found.append(p)
         assert len(found) == 1, (thread, threads, [p["name"] for p in doc["profiles"]])
         return found[0]

@@ -158,9 +158,11 @@ def test_threads(python, threads, tmp_path):
     for stack in prof.stacks:
         if named:
             # The core's frame naming the thread comes first, as its name alone.
-            m = re.fullmatch(r"thread (?:.+ )?\((\d+)\)", stack[0].func)
+            m = re.fullmatch(r"thread (?:(.+) )?\((\d+)\)", stack[0].func)
             assert m and stack[0].file == "" and stack[0].line is None, stack[0]
-            assert int(m.group(1)) in prof.tasks, (stack[0], prof.tasks)
+            assert int(m.group(2)) in prof.tasks, (stack[0], prof.tasks)
+            if stack[-1].func in ("spin_a", "spin_b"):
+                assert m.group(1) == "worker-" + stack[-1].func[-1], stack
             stack = stack[1:]
         if stack[-1].func in ("spin_a", "spin_b"):
             assert stack[0].func.endswith("_bootstrap"), stack

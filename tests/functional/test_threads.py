@@ -9,6 +9,9 @@ import pytest
 from conftest import MODES, TARGETS, marker_line, profile, run_pyflame, start_target, stop_target
 
 TARGET = TARGETS / "threads.py"
+# Each thread's name, as the target sets it, by the function it runs.
+NAMES = {"busy_alpha": "alpha", "busy_beta": "beta", "sleepy": u"schl\u00e4fer-\u00e9",
+         "<module>": "main-waiter"}
 
 
 def tasks(pid):
@@ -62,9 +65,12 @@ def test_thread_names_put_each_thread_at_the_root(python):
         tid = int(m.group(2))
         assert tid in threads, (tid, threads)
         leaf = rest.split(";")[-1].split(":")[-2]
-        roots.setdefault(leaf, set()).add(tid)
-    # Each busy function runs in one thread, and not the same one.
-    assert len(roots["busy_alpha"]) == 1 and len(roots["busy_beta"]) == 1, roots
+        roots.setdefault(leaf, set()).add((m.group(1), tid))
+    # Each busy function runs in one thread, named as the target named it,
+    # and not the same one.
+    for busy in ("busy_alpha", "busy_beta"):
+        assert len(roots[busy]) == 1, roots
+        assert next(iter(roots[busy]))[0] == NAMES[busy], roots
     assert roots["busy_alpha"] != roots["busy_beta"]
 
 
@@ -87,6 +93,15 @@ def test_dump_shows_every_thread_once(python, python_version):
     heads = [b.splitlines()[0] for b in blocks]
     tids = set(int(re.match(r"Thread (\d+)", h).group(1)) for h in heads)
     assert tids == threads, (tids, threads)
+    # Every thread by its Python name, found from the function it runs;
+    # the main thread is the one whose id is the process id.
+    for block in blocks:
+        head = block.splitlines()[0]
+        functions = [line.split()[0] for line in block.splitlines()[1:]]
+        function = [f for f in functions if f in NAMES][0]
+        assert re.match(r'Thread \d+ "%s" \(' % re.escape(NAMES[function]), head), block
+        if function == "<module>":
+            assert head.startswith("Thread %d " % target.pid)
     assert sum("(holds the GIL)" in h for h in heads) <= 1
     frames = dict((b.splitlines()[1].split()[0], b) for b in blocks)
     sleep_line = marker_line(TARGET, "SLEEP")

@@ -29,6 +29,16 @@
 #include <internal/gil.h>
 #endif
 
+#if PY_VERSION_HEX >= 0x030B0000
+#include <internal/pycore_dict.h>
+#include <internal/pycore_object.h>
+#else
+#include <longintrepr.h>
+#endif
+#if PY_VERSION_HEX >= 0x030A0000
+#include <internal/pycore_moduleobject.h>
+#endif
+
 #include "layout.h"
 #include LAYOUT_FILE
 
@@ -224,6 +234,100 @@ int main(void)
     CHECK(unicode.compact_data, sizeof(PyCompactUnicodeObject));
     CHECK(unicode.data_ptr, offsetof(PyUnicodeObject, data));
 #endif
+
+    /* Thread names: sys.modules, threading._active and Thread objects. */
+#if PY_VERSION_HEX >= 0x030C0000
+    CHECK(interp.modules, offsetof(PyInterpreterState, imports.modules));
+#else
+    CHECK(interp.modules, offsetof(PyInterpreterState, modules));
+#endif
+    CHECK_STR(symbols.dict_type, "PyDict_Type");
+    CHECK_STR(symbols.long_type, "PyLong_Type");
+#if PY_VERSION_HEX >= 0x030A0000
+    CHECK(module.dict, offsetof(PyModuleObject, md_dict));
+#else
+    CHECK(module.dict, sizeof(PyObject)); /* private struct: md_dict first */
+#endif
+    CHECK(type.basicsize, offsetof(PyTypeObject, tp_basicsize));
+    CHECK(type.flags, offsetof(PyTypeObject, tp_flags));
+    CHECK(type.dictoffset, offsetof(PyTypeObject, tp_dictoffset));
+#if PY_MAJOR_VERSION == 2
+    CHECK(type.cached_keys, -1);
+#else
+    CHECK(type.cached_keys, offsetof(PyHeapTypeObject, ht_cached_keys));
+#endif
+#if PY_VERSION_HEX >= 0x030B0000
+    static PyObject *object[8];
+    PyObject *obj = (PyObject *)&object[4];
+    (void)obj;
+    CHECK(managed.flag, Py_TPFLAGS_MANAGED_DICT);
+#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000
+    CHECK(managed.dict, (char *)_PyObject_DictOrValuesPointer(obj) - (char *)obj);
+#else
+    CHECK(managed.dict, MANAGED_DICT_OFFSET);
+#endif
+#else
+    CHECK(managed.flag, 0);
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    CHECK(managed.values, 0);
+    CHECK(managed.tagged, 0);
+    CHECK(managed.inline_flag, Py_TPFLAGS_INLINE_VALUES);
+    CHECK(managed.capacity, offsetof(PyDictValues, capacity));
+    CHECK(managed.valid, offsetof(PyDictValues, valid));
+#elif PY_VERSION_HEX >= 0x030C0000
+    CHECK(managed.values, 0);
+    CHECK(managed.tagged, 1);
+    /* Values are stored one byte below their address. */
+    PyDictOrValues dorv;
+    _PyDictOrValues_SetValues(&dorv, (PyDictValues *)obj);
+    check("(tagged values + 1)", (long)(dorv.values + 1 - (char *)obj), 0);
+    CHECK(managed.inline_flag, 0);
+    CHECK(managed.valid, -1);
+#elif PY_VERSION_HEX >= 0x030B0000
+    CHECK(managed.values, (char *)_PyObject_ValuesPointer(obj) - (char *)obj);
+    CHECK(managed.tagged, 0);
+    CHECK(managed.inline_flag, 0);
+    CHECK(managed.valid, -1);
+#endif
+#if PY_MAJOR_VERSION == 2
+    CHECK(dict.mask, offsetof(PyDictObject, ma_mask));
+    CHECK(dict.table, offsetof(PyDictObject, ma_table));
+    CHECK(dict.keys, -1);
+    CHECK(dict.values, -1);
+    CHECK(dict_keys.indices, -1);
+    CHECK(pylong.int_value, offsetof(PyIntObject, ob_ival));
+    CHECK_STR(symbols.int_type, "PyInt_Type");
+#else
+    CHECK(dict.mask, -1);
+    CHECK(dict.table, -1);
+    CHECK(dict.keys, offsetof(PyDictObject, ma_keys));
+    CHECK(dict.values, offsetof(PyDictObject, ma_values));
+    CHECK(pylong.int_value, -1);
+    CHECK_STR(symbols.int_type, NULL);
+#endif
+#if PY_VERSION_HEX >= 0x030B0000
+    CHECK(dict_keys.size, -1);
+    CHECK(dict_keys.log2_index_bytes, offsetof(PyDictKeysObject, dk_log2_index_bytes));
+    CHECK(dict_keys.kind, offsetof(PyDictKeysObject, dk_kind));
+    CHECK(dict_keys.nentries, offsetof(PyDictKeysObject, dk_nentries));
+    CHECK(dict_keys.indices, offsetof(PyDictKeysObject, dk_indices));
+    CHECK(dict_keys.values_data, offsetof(PyDictValues, values));
+#elif PY_MAJOR_VERSION == 3
+    /* 3.6-3.10 keep PyDictKeysObject in Objects/dict-common.h, which is
+     * not installed: the thread-name tests read real dicts instead. */
+    printf("%-28s not in the installed headers\n", "dict_keys");
+#endif
+#if PY_VERSION_HEX >= 0x030C0000
+    CHECK(pylong.size, -1);
+    CHECK(pylong.tag, offsetof(PyLongObject, long_value.lv_tag));
+    CHECK(pylong.digits, offsetof(PyLongObject, long_value.ob_digit));
+#else
+    CHECK(pylong.size, offsetof(PyVarObject, ob_size));
+    CHECK(pylong.tag, -1);
+    CHECK(pylong.digits, offsetof(PyLongObject, ob_digit));
+#endif
+    check("PyLong_SHIFT", 30, PyLong_SHIFT);
 
     printf("%s\n", failures ? "layout: MISMATCH" : "layout: ok");
     return failures != 0;

@@ -22,6 +22,9 @@ extern "C" {
 
 /* sample() flags */
 #define PYFLAME_SAMPLE_ALL_THREADS 0x1u /* every thread, not only the GIL holder */
+/* Fill pyflame_thread.name too.  Costs extra reads now and then (names
+ * are cached); plugins that cannot tell names leave them NULL. */
+#define PYFLAME_SAMPLE_THREAD_NAMES 0x2u
 
 typedef struct pyflame_abi_plugin {
     uint32_t api_version;    /* PYFLAME_API_VERSION */

@@ -14,8 +14,10 @@
 #ifndef PYFLAME_PYFLAME_H
 #define PYFLAME_PYFLAME_H
 
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,6 +73,21 @@ typedef struct pyflame_thread {
     uint32_t nframes;
     const pyflame_frame *frames; /* leaf first */
 } pyflame_thread;
+
+/* Writes how pyflame names a thread into buf[len]: "thread NAME (TID)",
+ * "thread (TID)" without a Python name, and the ident in hex, "thread NAME
+ * (0x7f...)", without a kernel thread id.  strlen(name) + 48 bytes always
+ * suffice.  The core labels stacks with it (--thread-names); formats that
+ * name threads themselves use it to name them alike. */
+static inline void pyflame_thread_label(char *buf, size_t len, const char *name,
+                                        uint64_t os_tid, uint64_t ident)
+{
+    const char *sep = name && *name ? " " : "";
+    if (os_tid)
+        snprintf(buf, len, "thread %s%s(%" PRIu64 ")", name ? name : "", sep, os_tid);
+    else
+        snprintf(buf, len, "thread %s%s(0x%" PRIx64 ")", name ? name : "", sep, ident);
+}
 
 /* One sample of the target.  Filled by the ABI plugin, time-stamped by the
  * core; valid until the plugin's next sample() call. */

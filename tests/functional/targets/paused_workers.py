@@ -22,7 +22,8 @@ def spin_b(deadline):
 
 
 deadline = clock() + float(sys.argv[1])
-threads = [threading.Thread(target=f, args=(deadline,)) for f in (spin_a, spin_b)]
+threads = [threading.Thread(target=f, args=(deadline,), name="worker-" + f.__name__[-1])
+           for f in (spin_a, spin_b)]
 for t in threads:
     t.start()
 time.sleep(0.05)
