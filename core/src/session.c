@@ -524,7 +524,8 @@ static int start_output(struct session *s)
         return -1;
     pyflame_output_config cfg = {
         .out = s->out,
-        .flags = s->opt->no_line_numbers ? PYFLAME_OUT_NO_LINE_NUMBERS : 0,
+        .flags = (s->opt->no_line_numbers ? PYFLAME_OUT_NO_LINE_NUMBERS : 0) |
+                 (s->opt->exclude_idle ? PYFLAME_OUT_EXCLUDE_IDLE : 0),
         .interval_s = s->opt->interval,
         .pid = (int)s->tracee.pid,
     };

@@ -108,7 +108,7 @@ struct speedscope {
     uint64_t *ticks; /* time of each sample (ns); at the end, its offset */
     size_t nticks, capticks;
     bool full;     /* warned that no more samples fit */
-    bool saw_idle; /* -x is off (see compute_weights) */
+    bool exclude_idle; /* -x: gaps may hide samples (see compute_weights) */
 
     struct profile *profiles;
     size_t nprofiles, capprofiles;
@@ -416,6 +416,7 @@ static void *speedscope_open(const pyflame_host *host, const pyflame_output_conf
     s->out = cfg->out;
     s->interval_ns = cfg->interval_s >= 1e-9 ? (uint64_t)(cfg->interval_s * 1e9 + 0.5) : 1;
     s->pid = cfg->pid;
+    s->exclude_idle = (cfg->flags & PYFLAME_OUT_EXCLUDE_IDLE) != 0;
     s->idle_node = s->failed_node = s->threadless = NONE;
     return s;
 }
@@ -442,7 +443,6 @@ static int speedscope_sample(void *state, const pyflame_sample *smp)
             node = special_node(s, &s->failed_node, "(failed)");
         } else {
             node = special_node(s, &s->idle_node, "(idle)");
-            s->saw_idle = true;
         }
         return p && add_entry(p, tick, node) == 0 ? PYFLAME_OK : PYFLAME_ERR_NOMEM;
     }
@@ -480,7 +480,6 @@ static int speedscope_sample(void *state, const pyflame_sample *smp)
             node = stack_node(s, t);
         } else {
             node = special_node(s, &s->idle_node, "(idle)");
-            s->saw_idle = true;
         }
         if (add_entry(p, tick, node) != 0)
             return PYFLAME_ERR_NOMEM;
@@ -508,16 +507,15 @@ static int cmp_u64(const void *a, const void *b)
  *    was set back), stand for the run's typical spacing: the median of the
  *    gaps, at least the configured interval (a busy sampler, e.g. on deep
  *    stacks, keeps a longer spacing than asked for);
- *  - with -x, the samples in which no Python code ran never reach the
- *    plugin, and the sample before them must not stand for the idle time
- *    that followed it.  The plugin is not told about -x, but without it
- *    every sample arrives, idle ones included: once an idle sample was
- *    seen, every gap is time the target ran as last seen.  Until then, a
- *    gap may hide left-out samples, and counts for at most twice the
- *    typical spacing plus 10 ms.  The 10 ms are for the sampler's own
- *    hiccups (the target slow to stop on a loaded machine, gaps of a few
- *    ms are common), which are real time to count; they are also the most
- *    idle time that one sample before a left-out stretch can take on. */
+ *  - with -x (PYFLAME_OUT_EXCLUDE_IDLE), the samples in which no Python
+ *    code ran never reach the plugin, and the sample before them must not
+ *    stand for the idle time that followed it: a gap may hide left-out
+ *    samples, and counts for at most twice the typical spacing plus 10 ms.
+ *    The 10 ms are for the sampler's own hiccups (the target slow to stop
+ *    on a loaded machine, gaps of a few ms are common), which are real
+ *    time to count; they are also the most idle time that one sample
+ *    before a left-out stretch can take on.  Without -x every sample
+ *    arrives, and every gap is time the target ran as last seen. */
 static int compute_weights(struct speedscope *s, uint64_t *weights)
 {
     size_t n = s->nticks;
@@ -537,7 +535,7 @@ static int compute_weights(struct speedscope *s, uint64_t *weights)
         }
         free(gaps);
     }
-    uint64_t cap = s->saw_idle ? UINT64_MAX : typical * 2 + HICCUP_NS;
+    uint64_t cap = s->exclude_idle ? typical * 2 + HICCUP_NS : UINT64_MAX;
     for (size_t k = 0; k < n; k++) {
         uint64_t w = typical;
         if (k + 1 < n && s->ticks[k + 1] > s->ticks[k])

@@ -1,12 +1,16 @@
 """The chrome format (-f chrome): a Chrome DevTools .cpuprofile, the JSON
-that DevTools' "Load profile" and speedscope read."""
+that DevTools' "Load profile" and speedscope read.  Checked for structure
+and consistency, and imported by the speedscope app in headless Chromium."""
 import collections
 import json
+import os
 import re
 import shutil
+import sys
 
 import pytest
 
+from consumers import speedscope_import
 from conftest import MODES, TARGETS, marker_line, median, non_ascii_target, run_timed
 
 # A worker thread each for spin_a and spin_b; main waits in join() (idle).
@@ -250,3 +254,18 @@ def walk_up(prof, i):
     while i != 1:
         yield i
         i = prof.parent[i]
+
+
+def test_imports_in_speedscope(python, tmp_path):
+    # speedscope's Chrome importer reads the file: once, with the
+    # interpreter that runs pytest (the file does not depend on it).
+    if os.path.realpath(python) != os.path.realpath(sys.executable):
+        pytest.skip("the browser import runs once, with the interpreter that runs pytest")
+    script = THREADS_TARGET
+    prof, _, _ = run(python, "attach", script, 0.5, tmp_path, extra=["--threads"])
+    path = tmp_path / "threads.cpuprofile"
+    path.write_text(prof.text, encoding="utf-8")
+    text, _ = speedscope_import(path, tmp_path)
+    assert "Something went wrong" not in text, text
+    # Imported: the views of a loaded profile, titled with the file's name.
+    assert "Time Order" in text and "Sandwich" in text and path.name in text, text

@@ -1,30 +1,23 @@
 """-f speedscope: speedscope's own JSON file format, checked against the
-schema that the speedscope npm package ships (validated with ajv), and for
-what it says about real interpreters in attach and trace mode.
-
-The npm packages are pinned in formats/package.json and package-lock.json
-and installed with `npm ci` into $PYFLAME_BUILD_DIR/format-tools (a
-temporary directory without it), once per version of the lock file."""
+schema that the speedscope npm package ships (validated with ajv), imported
+by that package's speedscope app in headless Chromium, and checked for what
+it says about real interpreters in attach and trace mode."""
 import collections
-import fcntl
-import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
-import tempfile
+import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from consumers import SCHEMA_IN_PACKAGE, ToolsMissing, install_tools, speedscope_import
 from conftest import (MODES, TARGETS, marker_line, non_ascii_target, run_pyflame,
                       start_target, stop_target)
 
-FORMATS = Path(__file__).parent / "formats"
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
-SCHEMA_IN_PACKAGE = "node_modules/speedscope/dist/release/file-format-schema.json"
 SPECIAL = ("(idle)", "(failed)")
 
 # Reads the paths of JSON files on stdin, one JSON string a line, and
@@ -47,45 +40,6 @@ readline.createInterface({input: process.stdin}).on("line", line => {
   process.stdout.write(answer.replace(/\n/g, " ") + "\n");
 });
 """
-
-
-def tools_dir():
-    lock = (FORMATS / "package.json").read_bytes() + (FORMATS / "package-lock.json").read_bytes()
-    build = os.environ.get("PYFLAME_BUILD_DIR")
-    root = Path(build) / "format-tools" if build else \
-        Path(tempfile.gettempdir()) / "pyflame-format-tools"
-    return root / hashlib.sha256(lock).hexdigest()[:16]
-
-
-class ToolsMissing(Exception):
-    pass
-
-
-def install_tools():
-    """npm ci of formats/ into tools_dir(), once: the interpreters' test
-    runs share it, and may start together (ctest -j)."""
-    npm = shutil.which("npm")
-    if not npm or not shutil.which("node"):
-        raise ToolsMissing("-f speedscope is checked against speedscope's schema with Node.js: "
-                           "node and npm must be on PATH (Debian: apt-get install nodejs npm)")
-    dest = tools_dir()
-    dest.mkdir(parents=True, exist_ok=True)
-    with open(str(dest) + ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        stamp = dest / ".installed"
-        if not stamp.exists():
-            for name in ("package.json", "package-lock.json"):
-                shutil.copy(FORMATS / name, dest / name)
-            res = subprocess.run([npm, "ci", "--prefix", str(dest), "--no-audit", "--no-fund",
-                                  "--ignore-scripts", "--loglevel=error"],
-                                 capture_output=True, text=True, timeout=600)
-            if res.returncode != 0:
-                raise ToolsMissing(f"npm ci into {dest} failed ({res.returncode}):\n"
-                                   f"{res.stdout}\n{res.stderr}")
-            stamp.write_text("installed by test_format_speedscope.py\n")
-    if not (dest / SCHEMA_IN_PACKAGE).exists():
-        raise ToolsMissing(f"the speedscope package in {dest} has no {SCHEMA_IN_PACKAGE}")
-    return dest
 
 
 @pytest.fixture(scope="session")
@@ -310,6 +264,22 @@ def test_exclude_idle(python, tmp_path, schema_validator):
     assert all(not p["samples"] for p in run.doc["profiles"]), run.doc
 
 
+def test_excluded_idle_time_is_not_weighed(python, tmp_path, schema_validator):
+    # Busy for 0.4 s, idle for 0.8 s, busy for 0.4 s.  With -x the idle
+    # samples never reach the plugin: the last sample before them must not
+    # stand for the idle time after it.  Without -x the idle time is
+    # weighed as (idle).
+    script, busy = TARGETS / "busy_sleep_busy.py", 0.4
+    with_x = speedscope(python, "trace", script, busy, tmp_path, schema_validator,
+                        extra=["-x"])
+    assert busy * 1e6 <= total_us(with_x.doc) <= (2 * busy + 0.25) * 1e6, \
+        total_us(with_x.doc)
+    without = speedscope(python, "trace", script, busy, tmp_path, schema_validator)
+    idle = sum(w for p in without.doc["profiles"] for s, w in samples(without.doc, p)
+               if s[-1]["name"] == "(idle)")
+    assert idle >= 0.75 * 2 * busy * 1e6, idle
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_non_ascii_names(python, python_version, mode, tmp_path, schema_validator):
     script, names = non_ascii_target(python_version, tmp_path)
@@ -342,3 +312,40 @@ def test_json_escaping_and_no_line_numbers(python, tmp_path, schema_validator):
     assert not re.search(rb"[\x00-\x09\x0b-\x1f]", run.raw)
     assert b"\\u0001" in run.raw and b"\\t" in run.raw and b"\\n" in run.raw
     assert b'q\\"uote\\\\back' in run.raw
+
+
+def test_imports_in_speedscope(python, tmp_path, schema_validator):
+    # speedscope's own importer, in the app its npm package ships: once,
+    # with the interpreter that runs pytest (the file does not depend on it).
+    if os.path.realpath(python) != os.path.realpath(sys.executable):
+        pytest.skip("the browser import runs once, with the interpreter that runs pytest")
+    target = start_target(python, TARGETS / "threads.py", 30)
+    try:
+        time.sleep(0.2)
+        out = tmp_path / "threads.speedscope.json"
+        res = run_pyflame(["-f", "speedscope", "--threads", "-s", "0.5", "-o", str(out),
+                           "-p", str(target.pid)])
+    finally:
+        stop_target(target)
+    assert res.returncode == 0, res.stderr.decode()
+    assert schema_validator(out) is None
+    names = [p["name"] for p in json.loads(out.read_text("utf-8"))["profiles"]]
+    text, listed = speedscope_import(out, tmp_path)
+    assert "Something went wrong" not in text, text
+    # Imported: the views of a loaded profile, and every thread's profile
+    # in its list, with the names as written (non-ASCII among them).
+    assert "Time Order" in text and "Sandwich" in text, text
+    assert sorted(listed) == sorted(names), (listed, names)
+    assert any("schl\u00e4fer-\u00e9" in n for n in listed), listed
+
+
+def test_importer_check_can_fail(tmp_path):
+    # The same check on a file speedscope cannot import: a sample naming a
+    # frame that does not exist.
+    bad = tmp_path / "bad.speedscope.json"
+    bad.write_text(json.dumps({
+        "$schema": SCHEMA_URL, "shared": {"frames": []},
+        "profiles": [{"type": "sampled", "name": "x", "unit": "microseconds",
+                      "startValue": 0, "endValue": 10, "samples": [[5]], "weights": [1]}]}))
+    text, listed = speedscope_import(bad, tmp_path)
+    assert "Something went wrong" in text and not listed, text

@@ -10,13 +10,13 @@ import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 import zlib
 from pathlib import Path
 
 import pytest
 
+from consumers import chromium
 from conftest import PYFLAME, TARGETS, marker_line, run_pyflame, start_target, stop_target
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -499,23 +499,6 @@ def read_png(path):
         rows.append(cur)
         prev = cur
     return width, height, rows, bpp
-
-
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
-
-
-def chromium(url, *args):
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not exe:
-        pytest.fail("headless Chromium is needed to check the SVG in a browser: "
-                    "apt-get install chromium (Debian package 'chromium')")
-    with tempfile.TemporaryDirectory() as profile:
-        res = subprocess.run([exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, url],
-                             capture_output=True, timeout=120)
-    assert res.returncode == 0, res.stderr.decode(errors="replace")[-2000:]
-    return res.stdout.decode("utf-8")
 
 
 def dumped(text):

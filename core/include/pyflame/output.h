@@ -25,6 +25,9 @@ extern "C" {
 
 /* pyflame_output_config.flags */
 #define PYFLAME_OUT_NO_LINE_NUMBERS 0x1u /* -n: print frames without lines */
+/* -x: samples in which no thread ran Python code are left out, so the time
+ * between two samples handed in may hide such samples. */
+#define PYFLAME_OUT_EXCLUDE_IDLE 0x2u
 
 typedef struct pyflame_output_config {
     FILE *out;            /* where to write; owned by the core */
