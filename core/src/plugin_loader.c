@@ -3,6 +3,8 @@
 #include "diag.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdint.h>
@@ -106,9 +108,48 @@ static const char *incomplete(enum kind kind, const void *sym)
     return NULL;
 }
 
+/* pyflame runs as root against other users' processes: it must not load
+ * code that someone else could have replaced.  The plugin file and its
+ * directory must belong to root or to us and be writable by their owner
+ * alone; no directory above may let others rename what it holds (writable
+ * by others without the sticky bit). */
+static int check_trusted(const char *path, char *err, size_t errlen)
+{
+    char real[PATH_MAX];
+    if (!realpath(path, real))
+        return reason(err, errlen, "cannot resolve plugin path %s: %s", path, strerror(errno));
+    uid_t me = geteuid();
+    for (int level = 0;; level++) {
+        struct stat st;
+        if (stat(real, &st) != 0)
+            return reason(err, errlen, "cannot check %s: %s", real, strerror(errno));
+        bool held = level <= 1; /* the plugin itself, or the directory holding it */
+        if (held && st.st_uid != 0 && st.st_uid != me)
+            return reason(err, errlen,
+                          "refusing plugin %s: %s belongs to uid %u, neither root nor you; "
+                          "install plugins in a directory you own", path, real,
+                          (unsigned)st.st_uid);
+        bool others_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+        if (others_write && (held || !(st.st_mode & S_ISVTX)))
+            return reason(err, errlen,
+                          "refusing plugin %s: %s is writable by others than its owner "
+                          "(mode %04o), who could replace the plugin; chmod go-w %s",
+                          path, real, (unsigned)(st.st_mode & 07777), real);
+        if (strcmp(real, "/") == 0)
+            return 0;
+        char *slash = strrchr(real, '/');
+        if (slash == real)
+            slash[1] = '\0'; /* the root directory, checked last */
+        else
+            *slash = '\0';
+    }
+}
+
 static int load_file(enum kind kind, const char *path, struct loaded_plugin *out,
                      char *err, size_t errlen)
 {
+    if (check_trusted(path, err, errlen) != 0)
+        return -1;
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h)
         return reason(err, errlen, "cannot load plugin %s: %s", path, dlerror());

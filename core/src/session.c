@@ -35,6 +35,7 @@ struct session {
     struct python_runtime rt;
     bool runtime_found;
     bool opened; /* the ABI plugin found the interpreter at least once */
+    bool program_ended; /* attach mode: the target called exec */
     pyflame_host abi_host, out_host;
     struct aggregate *agg;
     FILE *out;
@@ -323,7 +324,10 @@ static int tick(struct session *s, bool trace)
     if (s->tracee.execed) {
         s->tracee.execed = false;
         if (!trace) {
-            pf_warn("process %d called exec; stopping", (int)s->tracee.pid);
+            /* Its Python program is over, as if it had exited. */
+            pf_warn("process %d called exec: its Python program ended; stopping",
+                    (int)s->tracee.pid);
+            s->program_ended = true;
             rc = -1;
             goto out;
         }
@@ -401,7 +405,7 @@ static int sampling_loop(struct session *s, bool trace)
     uint64_t end = ts_ns(&next) + (uint64_t)(s->opt->seconds * 1e9);
     while (!session_stop_signal) {
         if (tick(s, trace) != 0)
-            return s->tracee.exited ? 0 : -1;
+            return s->tracee.exited || s->program_ended ? 0 : -1;
         add_ns(&next, interval);
         uint64_t now = now_ns(CLOCK_MONOTONIC);
         if (ts_ns(&next) <= now)

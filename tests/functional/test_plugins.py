@@ -98,3 +98,28 @@ def test_unknown_format():
     res = run_pyflame(["-f", "nosuchformat", "-p", "1"])
     assert res.returncode == 1
     assert "no output plugin 'nosuchformat' found" in res.stderr.decode()
+
+
+@pytest.mark.parametrize("what, change, message", [
+    ("dir", lambda p: os.chmod(p.parent, 0o777), "writable by others than its owner"),
+    ("dir", lambda p: os.chmod(p.parent, 0o775), "writable by others than its owner"),
+    ("file", lambda p: os.chmod(p, 0o666), "writable by others than its owner"),
+    ("file", lambda p: os.chown(p, 65534, 65534), "belongs to uid 65534"),
+    ("dir", lambda p: os.chown(p.parent, 65534, 65534), "belongs to uid 65534"),
+])
+def test_plugin_others_could_replace_is_refused(python, installed, tmp_path, what, change,
+                                                message):
+    # pyflame runs as root: a plugin that someone else could swap is code
+    # they would run with pyflame's rights.
+    plugins = build_plugin(installed, tmp_path / "plugins")
+    plugin = plugins / "pyflame-output-stackcount.so"
+    os.chmod(plugins, 0o755)
+    env = dict(os.environ, PYFLAME_PLUGIN_PATH=str(plugins))
+    ok = run_pyflame(["-f", "stackcount", "-t", python, "-c", "pass"], env=env)
+    assert ok.returncode == 0, ok.stderr.decode()
+    change(plugin)
+    res = run_pyflame(["-f", "stackcount", "-t", python, "-c", "pass"], env=env)
+    err = res.stderr.decode()
+    assert res.returncode == 1 and message in err and "refusing plugin" in err, err
+    assert str(plugin if what == "file" else plugins) in err, err
+    assert res.stdout == b""  # the command never ran

@@ -1,0 +1,260 @@
+"""The target is never left stopped or traced, whatever happens to pyflame
+(a signal that ends it, even SIGKILL) or to the target (it exits, execs,
+forks, is traced by someone else, takes signals and SIGCHLD while
+sampled)."""
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import PYFLAME, TARGETS, run_pyflame, start_target, stop_target
+
+
+def states(pid):
+    """The state letter of every thread of `pid`."""
+    out = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                out.append(f.read().rsplit(")", 1)[1].split()[0])
+        except FileNotFoundError:
+            pass  # a thread that just ended
+    return out
+
+
+def tracer_of(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("TracerPid:"):
+                return int(line.split()[1])
+
+
+def assert_free(pid):
+    """Neither stopped nor traced, and pyflame can attach again."""
+    assert not set(states(pid)) & {"t", "T"}, states(pid)
+    assert tracer_of(pid) == 0
+    res = run_pyflame(["-s", "0.2", "-p", str(pid)])
+    assert res.returncode == 0, res.stderr.decode()
+    assert tracer_of(pid) == 0
+
+
+def leaf_counts(text):
+    counts = {}
+    for line in text.splitlines():
+        stack, _, n = line.rpartition(" ")
+        counts[stack.split(";")[-1]] = counts.get(stack.split(";")[-1], 0) + int(n)
+    return counts
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_signal_ends_run_writes_profile_and_frees_target(sig, tmp_path):
+    target = start_target(sys.executable, TARGETS / "exact_line.py", 60)
+    out = tmp_path / "profile.txt"
+    try:
+        pyflame = subprocess.Popen([PYFLAME, "-s", "30", "-o", str(out), "-p", str(target.pid)],
+                                   stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        pyflame.send_signal(sig)
+        _, err = pyflame.communicate(timeout=10)
+        # Ended by the signal, as a shell would report it; the profile of
+        # the second it ran is written.
+        assert pyflame.returncode == 128 + sig, err.decode()
+        counts = leaf_counts(out.read_text())
+        assert any(":hot_leaf:" in leaf for leaf in counts), counts
+        assert sum(counts.values()) >= 20, counts
+        assert_free(target.pid)
+    finally:
+        stop_target(target)
+
+
+def test_sigkill_of_pyflame_leaves_target_running():
+    # Killed at random moments while sampling every thread as fast as it
+    # can, pyflame has often just stopped the target: the kernel must let
+    # every thread go on.
+    target = start_target(sys.executable, TARGETS / "threads.py", 60)
+    try:
+        for _ in range(8):
+            pyflame = subprocess.Popen([PYFLAME, "--threads", "-r", "0.00001", "-s", "30",
+                                        "-o", os.devnull, "-p", str(target.pid)],
+                                       stderr=subprocess.DEVNULL)
+            time.sleep(random.uniform(0.2, 0.5))
+            pyflame.kill()
+            pyflame.wait(timeout=10)
+            time.sleep(0.05)
+            assert not set(states(target.pid)) & {"t", "T"}, states(target.pid)
+            assert tracer_of(target.pid) == 0
+        assert_free(target.pid)
+    finally:
+        stop_target(target)
+
+
+def test_target_exiting_mid_run_keeps_what_was_collected(tmp_path):
+    target = start_target(sys.executable, TARGETS / "busy_sleep_busy.py", 0.5)
+    res = run_pyflame(["-s", "30", "-p", str(target.pid)])
+    target.wait(timeout=10)
+    assert res.returncode == 0, res.stderr.decode()
+    counts = leaf_counts(res.stdout.decode())
+    assert any(":busy:" in leaf for leaf in counts), counts
+
+
+def test_target_exec_into_non_python_ends_the_run(tmp_path):
+    script = tmp_path / "exec_sleep.py"
+    script.write_text(
+        "import os, sys, time\n"
+        "print('ready', flush=True)\n"
+        "deadline = time.monotonic() + 0.8\n"
+        "while time.monotonic() < deadline: pass  # BUSY\n"
+        "os.execv('/bin/sleep', ['sleep', '30'])\n")
+    target = start_target(sys.executable, script)
+    try:
+        res = run_pyflame(["-s", "30", "-p", str(target.pid)])
+        # Its Python program is over, as if it had exited: what was
+        # collected is written, and the new program runs untouched.
+        assert res.returncode == 0, res.stderr.decode()
+        assert "called exec" in res.stderr.decode()
+        assert any(":<module>:" in leaf for leaf in leaf_counts(res.stdout.decode()))
+        assert os.readlink(f"/proc/{target.pid}/exe") == os.path.realpath("/bin/sleep")
+        assert not set(states(target.pid)) & {"t", "T"} and tracer_of(target.pid) == 0
+    finally:
+        stop_target(target)
+
+
+def test_forked_child_is_neither_traced_nor_stopped(tmp_path):
+    script = tmp_path / "forker.py"
+    script.write_text(
+        "import os, time\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    deadline = time.monotonic() + 30\n"
+        "    while time.monotonic() < deadline: pass\n"
+        "    os._exit(0)\n"
+        "print('ready', child, flush=True)\n"
+        "deadline = time.monotonic() + 30\n"
+        "while time.monotonic() < deadline:\n"
+        "    if os.fork() == 0:\n"  # and more children while sampled
+        "        time.sleep(30)\n"
+        "        os._exit(0)\n"
+        "    time.sleep(0.1)\n")
+    target = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE)
+    try:
+        first_child = int(target.stdout.readline().split()[1])
+        pyflame = subprocess.Popen([PYFLAME, "-r", "0.001", "-s", "2", "-o", os.devnull,
+                                    "-p", str(target.pid)], stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        children = [int(c) for c in open(f"/proc/{target.pid}/task/{target.pid}/children")
+                    .read().split()]
+        assert first_child in children and len(children) >= 3, children
+        for child in children:
+            assert tracer_of(child) == 0, child
+            assert not set(states(child)) & {"t", "T"}, (child, states(child))
+        _, err = pyflame.communicate(timeout=30)
+        assert pyflame.returncode == 0, err.decode()
+    finally:
+        subprocess.run(["pkill", "-KILL", "-P", str(target.pid)])
+        stop_target(target)
+
+
+# A debugger: seizes the process named by argv[1] and holds it.
+DEBUGGER = """
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.ptrace(0x4206, int(sys.argv[1]), None, None) != 0:  # PTRACE_SEIZE
+    sys.exit("PTRACE_SEIZE failed: errno %d" % ctypes.get_errno())
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def test_target_traced_by_another_debugger(tmp_path):
+    target = start_target(sys.executable, TARGETS / "exact_line.py", 60)
+    debugger = None
+    try:
+        debugger = subprocess.Popen([sys.executable, "-c", DEBUGGER, str(target.pid)],
+                                    stdout=subprocess.PIPE)
+        assert debugger.stdout.readline().strip() == b"ready"
+        res = run_pyflame(["-s", "1", "-p", str(target.pid)])
+        err = res.stderr.decode()
+        assert res.returncode == 1, err
+        assert re.search(r"already traced by process %d\b" % debugger.pid, err), err
+        assert res.stdout == b""
+        assert tracer_of(target.pid) == debugger.pid  # its debugger keeps it
+        debugger.kill()
+        debugger.wait(timeout=10)
+        assert_free(target.pid)
+    finally:
+        if debugger and debugger.poll() is None:
+            debugger.kill()
+        stop_target(target)
+
+
+def test_target_handles_its_own_sigchld_while_sampled(tmp_path):
+    script = tmp_path / "reaper.py"
+    log = tmp_path / "reaped"
+    script.write_text(
+        "import os, signal, sys, time\n"
+        "reaped = []\n"
+        "def on_chld(signum, frame):\n"
+        "    while True:\n"
+        "        try:\n"
+        "            pid, _ = os.waitpid(-1, os.WNOHANG)\n"
+        "        except ChildProcessError:\n"
+        "            return\n"
+        "        if pid == 0:\n"
+        "            return\n"
+        "        reaped.append(pid)\n"
+        "signal.signal(signal.SIGCHLD, on_chld)\n"
+        "print('ready', flush=True)\n"
+        "started = []\n"
+        "for _ in range(40):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        os._exit(0)\n"
+        "    started.append(pid)\n"
+        "    deadline = time.monotonic() + 0.02\n"
+        "    while time.monotonic() < deadline: pass\n"
+        "deadline = time.monotonic() + 5\n"
+        "while len(reaped) < len(started) and time.monotonic() < deadline: pass\n"
+        "open(sys.argv[1], 'w').write('%d %d' % (len(started), len(reaped)))\n")
+    res = run_pyflame(["-r", "0.001", "-t", sys.executable, str(script), str(log)])
+    assert res.returncode == 0, res.stderr.decode()
+    started, reaped = map(int, log.read_text().split())
+    assert started == 40 and reaped == 40, (started, reaped)
+
+
+# Looks like CPython 3.12 to pyflame (Py_Version, a _PyRuntime that says it
+# is initialised) but every pointer in its runtime leads nowhere.
+GARBAGE_RUNTIME = r"""
+#include <string.h>
+#include <unistd.h>
+unsigned long Py_Version = 0x030C01F0;
+unsigned char _PyRuntime[1 << 16];
+int main(void)
+{
+    memset(_PyRuntime, 0xA5, sizeof _PyRuntime);
+    write(1, "ready\n", 6);
+    for (;;)
+        pause();
+}
+"""
+
+
+def test_every_sample_failing_is_reported_once(tmp_path):
+    src, exe = tmp_path / "garbage.c", tmp_path / "python3.12"
+    src.write_text(GARBAGE_RUNTIME)
+    subprocess.run(["cc", "-rdynamic", "-o", str(exe), str(src)], check=True)
+    target = start_target(str(exe), "")
+    try:
+        res = run_pyflame(["-r", "0.001", "-s", "1", "-p", str(target.pid)])
+        err = res.stderr.decode().splitlines()
+        # Hundreds of failed samples: one line says so, and the exit status.
+        assert res.returncode == 1, err
+        assert len(err) <= 2, err
+        assert re.search(r"none of the \d{3,} samples could be read", err[-1]), err
+        assert not set(states(target.pid)) & {"t", "T"} and tracer_of(target.pid) == 0
+    finally:
+        stop_target(target)
