@@ -19,15 +19,6 @@ struct entries {
     size_t n, stride, key, value;
 };
 
-static size_t max_field(const int32_t *offs, size_t n, size_t width)
-{
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (offs[i] >= 0 && (size_t)offs[i] + width > m)
-            m = (size_t)offs[i] + width;
-    return m;
-}
-
 /* The entries of a 3.x keys object, with `values` when the dict is split
  * (0 when it is not). */
 static int keys_entries(const struct py_objects *o, uint64_t keys, uint64_t values,
@@ -73,7 +64,7 @@ static int dict_entries(const struct py_objects *o, uint64_t dict, struct entrie
     const int32_t offs[] = {PY_OB_TYPE, l->dict.mask, l->dict.table, l->dict.keys,
                             l->dict.values};
     uint8_t d[64];
-    size_t len = max_field(offs, sizeof offs / sizeof *offs, 8);
+    size_t len = fields_end(offs, sizeof offs / sizeof *offs, 8);
     if (len > sizeof d || remote_read(o->host, dict, d, len) != 0)
         return -1;
     if (o->dict_type && field_ptr(d, PY_OB_TYPE) != o->dict_type)
@@ -150,7 +141,7 @@ int py_int_value(const struct py_objects *o, uint64_t addr, uint64_t *out)
     const struct py_layout *l = o->layout;
     const int32_t offs[] = {PY_OB_TYPE, l->pylong.int_value, l->pylong.size, l->pylong.tag};
     uint8_t h[32];
-    size_t len = max_field(offs, sizeof offs / sizeof *offs, 8);
+    size_t len = fields_end(offs, sizeof offs / sizeof *offs, 8);
     if (len > sizeof h || remote_read(o->host, addr, h, len) != 0)
         return -1;
     uint64_t type = field_ptr(h, PY_OB_TYPE);
@@ -236,7 +227,7 @@ uint64_t py_object_attr(const struct py_objects *o, uint64_t obj, const char *na
                             l->type.cached_keys};
     uint8_t t[1024];
     uint64_t type;
-    size_t len = max_field(offs, sizeof offs / sizeof *offs, 8);
+    size_t len = fields_end(offs, sizeof offs / sizeof *offs, 8);
     if (len > sizeof t || remote_read_ptr(o->host, obj + PY_OB_TYPE, &type) != 0 ||
         remote_read(o->host, type, t, len) != 0)
         return 0;

@@ -27,6 +27,17 @@ static inline int remote_read_ptr(const pyflame_host *host, uint64_t addr,
     return remote_read(host, addr, out, sizeof *out);
 }
 
+/* Bytes to read so that every field at offs[0..n) (each `width` bytes, -1
+ * for absent) is inside. */
+static inline size_t fields_end(const int32_t *offs, size_t n, size_t width)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (offs[i] >= 0 && (size_t)offs[i] + width > m)
+            m = (size_t)offs[i] + width;
+    return m;
+}
+
 static inline uint64_t field_ptr(const uint8_t *buf, int32_t off)
 {
     uint64_t v;

@@ -124,15 +124,6 @@ static int check_ready(struct walker *w, char *err, size_t errlen)
     return PYFLAME_OK;
 }
 
-static size_t max_offset(size_t n, const int32_t *offs)
-{
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (offs[i] >= 0 && (size_t)offs[i] + 8 > m)
-            m = (size_t)offs[i] + 8;
-    return m;
-}
-
 void *walker_open(const struct py_layout *layout, const pyflame_host *host,
                   int *status, char *err, size_t errlen)
 {
@@ -151,7 +142,7 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
     const int32_t toffs[] = {layout->tstate.next, layout->tstate.interp,
                              layout->tstate.frame, layout->tstate.thread_id,
                              layout->tstate.native_thread_id};
-    w->tstate_read = max_offset(sizeof toffs / sizeof *toffs, toffs);
+    w->tstate_read = fields_end(toffs, sizeof toffs / sizeof *toffs, 8);
     struct code_types types = {
         .code = host->find_symbol(host->ctx, layout->symbols.code_type),
         .str = host->find_symbol(host->ctx, layout->symbols.str_type),
