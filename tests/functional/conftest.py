@@ -177,3 +177,41 @@ def python_version(python):
 @pytest.fixture(scope="session", autouse=True)
 def pyflame_binary():
     assert PYFLAME and os.access(PYFLAME, os.X_OK), "PYFLAME must name the built binary"
+
+
+def tracer_of(pid):
+    """TracerPid of process `pid`: 0 when nobody traces it."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("TracerPid:"):
+                return int(line.split()[1])
+
+
+def assert_exact_line_profile(prof, script):
+    """What a profile of targets/exact_line.py (or a copy) must show: the
+    hot leaf dominating, at its exact line, under main at its call line."""
+    hot = prof.with_function("hot_leaf")
+    assert sum(hot.values()) >= 0.5 * prof.total and prof.total > 0, prof.text
+    hot_line, call_line = marker_line(script, "HOT"), marker_line(script, "CALL")
+    at_hot = sum(n for s, n in hot.items() if s[-1].line == hot_line)
+    assert at_hot >= 0.95 * sum(hot.values()), prof.text
+    for stack in hot:
+        assert stack[-1].file == str(script)
+        assert [f.func for f in stack[-3:]] == ["<module>", "main", "hot_leaf"]
+        assert stack[-2].line == call_line
+
+
+def assert_sample_times(times, start, end, mode, seconds, rate):
+    """Real sample times (us since the epoch) of a run between `start` and
+    `end`: increasing, inside the run, about `rate` apart, one per -r over
+    -s (attach) or over the command's run (trace)."""
+    assert all(a < b for a, b in zip(times, times[1:])), times
+    assert start <= times[0] and times[-1] <= end, (start, times[0], times[-1], end)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert 0.5 * rate * 1e6 <= median(gaps) <= 2.5 * rate * 1e6, median(gaps)
+    expected = seconds / rate
+    if mode == "attach":
+        assert 0.5 * expected <= len(times) <= expected + 2, len(times)
+        assert 0.7 * seconds * 1e6 <= times[-1] - times[0] <= (seconds + 0.2) * 1e6
+    else:
+        assert 0.5 * expected <= len(times) <= (end - start) / 1e6 / rate + 2, len(times)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TARGETS, Profile, marker_line, profile, run_pyflame, stop_target
+from conftest import TARGETS, assert_exact_line_profile, Profile, marker_line, profile, run_pyflame, stop_target
 
 EMBED = Path(__file__).parent / "embed"
 BUSY = TARGETS / "embedded_busy.py"
@@ -188,19 +188,6 @@ def assert_busy_profile(prof):
         assert stack[-2].line == call_line, stack
 
 
-def assert_exact_line_profile(prof, script=EXACT):
-    """As test_profile.test_exact_leaf_and_line."""
-    hot = prof.with_function("hot_leaf")
-    assert sum(hot.values()) >= 0.5 * prof.total and prof.total > 0, prof.text
-    hot_line, call_line = marker_line(script, "HOT"), marker_line(script, "CALL")
-    at_hot = sum(n for s, n in hot.items() if s[-1].line == hot_line)
-    assert at_hot >= 0.95 * sum(hot.values()), prof.text
-    for stack in hot:
-        assert stack[-1].file == str(script)
-        assert [f.func for f in stack[-3:]] == ["<module>", "main", "hot_leaf"]
-        assert stack[-2].line == call_line
-
-
 def libpythons(files):
     return sorted(f for f in files if os.path.basename(f).startswith("libpython"))
 
@@ -245,7 +232,7 @@ def test_interpreter_under_another_name(python, how, tmp_path):
     else:
         shutil.copy(python, exe)
     prof, _ = profile(str(exe), "attach", EXACT, seconds=1)
-    assert_exact_line_profile(prof)
+    assert_exact_line_profile(prof, EXACT)
 
 
 @pytest.mark.parametrize("how", ["symlinks", "copies"])
@@ -262,19 +249,19 @@ def test_venv(python, build, how, tmp_path):
     exe = venv / "bin" / "python"
     assert exe.is_symlink() == (how == "symlinks")
     prof, _ = profile(str(exe), "attach", EXACT, seconds=1)
-    assert_exact_line_profile(prof)
+    assert_exact_line_profile(prof, EXACT)
 
 
 def test_abi_forced_on_interpreter(python, build):
     prof, _ = profile(python, "attach", EXACT, seconds=1, extra=["--abi", build.abi])
-    assert_exact_line_profile(prof)
+    assert_exact_line_profile(prof, EXACT)
 
 
 def test_abi_26_means_27(python, build):
     if build.abi != "27":
         pytest.skip("--abi=26 names the 2.7 ABI; this is not 2.7")
     prof, _ = profile(python, "attach", EXACT, seconds=1, extra=["--abi", "26"])
-    assert_exact_line_profile(prof)
+    assert_exact_line_profile(prof, EXACT)
 
 
 @pytest.mark.parametrize("kind", ["pie", "stripped"])

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import PYFLAME, TARGETS, run_pyflame, start_target, stop_target
+from conftest import PYFLAME, TARGETS, run_pyflame, start_target, stop_target, tracer_of
 
 
 def states(pid):
@@ -25,13 +25,6 @@ def states(pid):
         except FileNotFoundError:
             pass  # a thread that just ended
     return out
-
-
-def tracer_of(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("TracerPid:"):
-                return int(line.split()[1])
 
 
 def assert_free(pid):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MODES, TARGETS, marker_line, non_ascii_target, profile
+from conftest import MODES, assert_exact_line_profile, TARGETS, marker_line, non_ascii_target, profile
 
 FLAMEGRAPH = "/usr/share/perl5/Devel/NYTProf/flamegraph.pl"
 
@@ -13,15 +13,7 @@ FLAMEGRAPH = "/usr/share/perl5/Devel/NYTProf/flamegraph.pl"
 def test_exact_leaf_and_line(python, mode, tmp_path):
     script = TARGETS / "exact_line.py"
     prof, _ = profile(python, mode, script, tmp_path=tmp_path)
-    hot = prof.with_function("hot_leaf")
-    assert sum(hot.values()) >= 0.5 * prof.total, prof.text
-    hot_line, call_line = marker_line(script, "HOT"), marker_line(script, "CALL")
-    at_hot = sum(n for s, n in hot.items() if s[-1].line == hot_line)
-    assert at_hot >= 0.95 * sum(hot.values()), prof.text
-    for stack in hot:
-        assert stack[-1].file == str(script)
-        assert [f.func for f in stack[-3:]] == ["<module>", "main", "hot_leaf"]
-        assert stack[-2].line == call_line
+    assert_exact_line_profile(prof, script)
 
 
 # Timing: ctest runs it alone (RUN_SERIAL); on a loaded machine the target

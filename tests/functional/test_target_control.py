@@ -6,20 +6,14 @@ import signal
 import subprocess
 import time
 
-from conftest import PYFLAME, TARGETS, marker_line, profile, run_pyflame, start_target, stop_target
+from conftest import (PYFLAME, TARGETS, marker_line, profile, run_pyflame, start_target,
+                      stop_target, tracer_of)
 
 
 def proc_state(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return fields[0], int(fields[11]) + int(fields[12])  # state, utime+stime
-
-
-def tracer_of(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("TracerPid:"):
-                return int(line.split()[1])
 
 
 def test_signal_reaches_target_between_samples(python, tmp_path):
