@@ -18,13 +18,17 @@ struct elf_file {
 
 struct elf_file *elf_file_open(const char *path)
 {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    return fd < 0 ? NULL : elf_file_open_fd(fd);
+}
+
+struct elf_file *elf_file_open_fd(int fd)
+{
     if (elf_version(EV_CURRENT) == EV_NONE) {
+        close(fd);
         errno = ENOSYS;
         return NULL;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
     Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
     if (!elf || elf_kind(elf) != ELF_K_ELF) {
         if (elf)

@@ -9,6 +9,8 @@ struct elf_file;
 /* Opens `path` for symbol lookups.  NULL with errno set on failure (EINVAL
  * if it is not an ELF file). */
 struct elf_file *elf_file_open(const char *path);
+/* The same for an open file, which it takes over (closed on failure). */
+struct elf_file *elf_file_open_fd(int fd);
 void elf_file_close(struct elf_file *elf);
 
 /* The link-time value (address) of a defined symbol called `name`, looked

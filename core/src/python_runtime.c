@@ -9,6 +9,7 @@
 
 #include "diag.h"
 #include "elf_symbols.h"
+#include "namespaces.h"
 #include "proc_maps.h"
 
 /* Symbols that first appeared in a CPython release, newest first: the
@@ -43,19 +44,19 @@ static const char *base_name(const char *path)
 }
 
 /* Opens a file the target has mapped.  map_files is the mapping itself
- * (right even if the file was replaced on disk); /proc/PID/root resolves
- * the path in the target's mount namespace. */
+ * (right even if the file was replaced on disk, and in any container) but
+ * needs CAP_SYS_ADMIN; else the path, looked up inside the target's root,
+ * never among pyflame's own files. */
 static struct elf_file *open_mapped(pid_t pid, const struct mapping *m)
 {
-    char path[PATH_MAX + 64];
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", (int)pid,
              (unsigned long long)m->start, (unsigned long long)m->end);
     struct elf_file *elf = elf_file_open(path);
     if (elf)
         return elf;
-    snprintf(path, sizeof path, "/proc/%d/root%s", (int)pid, m->path);
-    elf = elf_file_open(path);
-    return elf ? elf : elf_file_open(m->path);
+    int fd = ns_open_in_root(pid, m->path);
+    return fd < 0 ? NULL : elf_file_open_fd(fd);
 }
 
 static int has_runtime_symbols(struct elf_file *elf)
@@ -191,6 +192,12 @@ enum runtime_status python_runtime_find(pid_t pid, struct target_memory *mem,
               "libpython, and neither its executable nor its libraries "
               "define CPython's runtime symbols",
               (int)pid, exe);
+    else if (errno == EXDEV)
+        reason(err, errlen,
+              "cannot read the files of process %d (%s) safely: it runs under "
+              "another root (a container) and this kernel lacks openat2 (Linux "
+              "5.6+); run pyflame as root or with CAP_SYS_ADMIN, to read them "
+              "through /proc/%d/map_files", (int)pid, exe, (int)pid);
     else
         reason(err, errlen, "cannot read the executable of process %d (%s): %s",
               (int)pid, exe, strerror(errno));

@@ -19,6 +19,7 @@
 #include "diag.h"
 #include "dump.h"
 #include "memory.h"
+#include "namespaces.h"
 #include "plugin_loader.h"
 #include "python_runtime.h"
 #include "tracee.h"
@@ -32,6 +33,7 @@ struct session {
     void *abi_state, *out_state;
     struct tracee tracee;
     struct target_memory mem;
+    struct ns_tids tids; /* the target's thread ids -> the host's */
     struct python_runtime rt;
     bool runtime_found;
     bool opened; /* the ABI plugin found the interpreter at least once */
@@ -216,9 +218,16 @@ static void resolve_tid(struct session *s, pyflame_thread *t,
                         const pyflame_thread *done, uint32_t ndone)
 {
     int32_t tid;
-    if (t->os_tid || !t->ident ||
+    /* Both ids are the target's own: in a container, not the host's. */
+    if (t->os_tid) {
+        t->os_tid = t->os_tid > INT32_MAX ? 0
+                    : (uint64_t)ns_tids_host(&s->tids, s->tracee.pid, (pid_t)t->os_tid);
+        return;
+    }
+    if (!t->ident ||
         memory_read(&s->mem, t->ident + GLIBC_PTHREAD_TID_OFFSET, &tid, sizeof tid) != 0)
         return;
+    tid = ns_tids_host(&s->tids, s->tracee.pid, tid);
     if (tid <= 0 || !tracee_has_thread(&s->tracee, tid))
         return;
     /* A thread state made for a new thread carries its creator's id until
@@ -674,6 +683,7 @@ done:
     free(s.labels);
     python_runtime_close(&s.rt);
     memory_close(&s.mem);
+    ns_tids_free(&s.tids);
     plugin_unload(&s.abi);
     plugin_unload(&s.output);
     plugin_dirs_free(&s.dirs);
