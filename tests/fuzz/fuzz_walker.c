@@ -1,0 +1,71 @@
+/* libFuzzer target: the ABI plugins' stack walker over a fake target.
+ *
+ * Linked with one layout table (abi-plugins/layouts/pyXY.c, the global
+ * py_layout), so there is one fuzzer per CPython ABI.  An input is
+ *
+ *   byte 0     sample flags: bits 0-1 for even samples, bits 4-5 for odd
+ *              ones (PYFLAME_SAMPLE_ALL_THREADS, _THREAD_NAMES)
+ *   byte 1     samples to take, minus one (mod 8)
+ *   bytes 2-3  symbols to hide (little endian; bits as in fake_target.c)
+ *   bytes 4-5, 6-7  two 8-byte words of the image, counted in words
+ *              (little endian), swapped between samples
+ *   bytes 8-   the memory image, at FAKE_BASE
+ *
+ * Several samples per input: the code cache and the thread-name cache
+ * keep state from one to the next, and the swap changes the target under
+ * them (a freed code object reused, a thread renamed). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pyflame/abi.h>
+
+#include "fake_target.h"
+#include "layout.h"
+#include "sample_check.h"
+#include "walker.h"
+
+extern const struct py_layout py_layout;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define HEADER 8
+#define MAX_SAMPLES 8
+
+static unsigned le16(const uint8_t *p)
+{
+    return p[0] | (unsigned)p[1] << 8;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < HEADER)
+        return 0;
+    struct fake_target target;
+    if (fake_target_init(&target, data + HEADER, size - HEADER, le16(data + 2)) != 0)
+        abort();
+    pyflame_host host = fake_target_host(&target);
+    int status = 1;
+    char err[256];
+    memset(err, 'x', sizeof err); /* open must write a message on failure */
+    void *w = walker_open(&py_layout, &host, &status, err, sizeof err);
+    open_check(w, status, err, sizeof err);
+    if (w) {
+        struct frame_keys *keys = frame_keys_new();
+        unsigned samples = 1 + data[1] % MAX_SAMPLES;
+        for (unsigned i = 0; i < samples; i++) {
+            uint32_t flags = (i % 2 ? data[0] >> 4 : data[0]) &
+                             (PYFLAME_SAMPLE_ALL_THREADS | PYFLAME_SAMPLE_THREAD_NAMES);
+            pyflame_sample s;
+            memset(&s, 0xa5, sizeof s); /* garbage: a field left unset shows */
+            int rc = walker_sample(w, flags, &s);
+            sample_check(&s, rc, flags, keys);
+            fake_target_swap(&target, 8 * (size_t)le16(data + 4),
+                             8 * (size_t)le16(data + 6));
+        }
+        frame_keys_free(keys);
+        walker_close(w);
+    }
+    fake_target_free(&target);
+    return 0;
+}
