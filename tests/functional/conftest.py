@@ -10,6 +10,8 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +20,20 @@ import pytest
 TARGETS = Path(__file__).parent / "targets"
 PYFLAME = os.environ.get("PYFLAME", "")
 MODES = ["attach", "trace"]
+# Set by the sanitized run of the suite (tests/functional/CMakeLists.txt):
+# pyflame and its plugins are built with ASan and UBSan, and so must be a
+# test's own program that loads a plugin.
+SANITIZED = os.environ.get("PYFLAME_SANITIZED") == "1"
+SANITIZE_CFLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"] if SANITIZED else []
+
+
+def env_for_pyflame_under_tracer():
+    """The environment for pyflame run under strace: LeakSanitizer cannot
+    work in a traced process, so it is turned off there (ASan still runs)."""
+    env = dict(os.environ)
+    if SANITIZED:
+        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+    return env
 
 
 def marker_line(path, marker):
@@ -68,6 +84,24 @@ def parse_frame(text):
 
 def run_pyflame(args, timeout=60, **kwargs):
     return subprocess.run([PYFLAME, *args], capture_output=True, timeout=timeout, **kwargs)
+
+
+def run_pyflame_measured(args, timeout=60):
+    """run_pyflame, and pyflame's peak resident memory in KB (from wait4,
+    so only pyflame's own)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([PYFLAME, *args], stdout=out, stderr=err)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return (subprocess.CompletedProcess(proc.args, proc.returncode, out.read(), err.read()),
+                usage.ru_maxrss)
 
 
 def start_target(python, script, *args):

@@ -2,8 +2,9 @@
 Chromium, and the npm packages pinned in formats/ (ajv, speedscope).
 
 The npm packages are pinned in formats/package.json and package-lock.json
-and installed with `npm ci` into $PYFLAME_BUILD_DIR/format-tools (a
-temporary directory without it), once per version of the lock file."""
+and installed with `npm ci` into $PYFLAME_FORMAT_TOOLS (else
+$PYFLAME_BUILD_DIR/format-tools, else a temporary directory), once per
+version of the lock file."""
 import base64
 import fcntl
 import hashlib
@@ -25,8 +26,10 @@ SCHEMA_IN_PACKAGE = SPEEDSCOPE_APP + "/file-format-schema.json"
 def tools_dir():
     lock = (FORMATS / "package.json").read_bytes() + (FORMATS / "package-lock.json").read_bytes()
     build = os.environ.get("PYFLAME_BUILD_DIR")
-    root = Path(build) / "format-tools" if build else \
-        Path(tempfile.gettempdir()) / "pyflame-format-tools"
+    root = os.environ.get("PYFLAME_FORMAT_TOOLS") or \
+        (Path(build) / "format-tools" if build else
+         Path(tempfile.gettempdir()) / "pyflame-format-tools")
+    root = Path(root)
     return root / hashlib.sha256(lock).hexdigest()[:16]
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TARGETS, Profile, marker_line, start_target, stop_target
+from conftest import TARGETS, Profile, env_for_pyflame_under_tracer, marker_line, start_target, stop_target
 
 PYTHON_ROOT = Path(os.environ.get("PYFLAME_PYTHON_ROOT", "/root/.pyenv/versions"))
 # 3.12 records each thread's kernel id (native_thread_id); 3.10 and 2.7
@@ -220,7 +220,7 @@ def without_openat2(args):
         pytest.skip("strace is not installed: cannot hide openat2 from pyflame")
     return subprocess.run([*NO_MAP_FILES, "strace", "-o", "/dev/null", "-e",
                            "inject=openat2:error=ENOSYS", os.environ["PYFLAME"], *args],
-                          capture_output=True, timeout=60)
+                          capture_output=True, timeout=60, env=env_for_pyflame_under_tracer())
 
 
 @pytest.mark.parametrize("container", [VERSIONS[0]], ids=[VERSIONS[0][0]], indirect=True)

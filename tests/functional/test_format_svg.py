@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from consumers import chromium
-from conftest import PYFLAME, TARGETS, marker_line, run_pyflame, start_target, stop_target
+from conftest import PYFLAME, SANITIZE_CFLAGS, TARGETS, marker_line, run_pyflame, start_target, stop_target
 
 SVG = "{http://www.w3.org/2000/svg}"
 BUILD = Path(os.environ.get("PYFLAME_BUILD_DIR", Path(PYFLAME).parent))
@@ -416,7 +416,7 @@ def test_made_up_profile(tmp_path):
     cc = shutil.which("cc")
     assert cc, "a C compiler (cc) is needed"
     (tmp_path / "driver.c").write_text(DRIVER)
-    subprocess.run([cc, "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Werror",
+    subprocess.run([cc, "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Werror", *SANITIZE_CFLAGS,
                     "-I", str(SOURCE / "core/include"), str(tmp_path / "driver.c"),
                     "-o", str(tmp_path / "driver"), "-ldl"], check=True)
     out = tmp_path / "graph.svg"
