@@ -128,6 +128,13 @@ static int parse_abi(const char *s, char *err, size_t errlen)
     return 0;
 }
 
+/* True when an option's value is a separate argument that looks like an
+ * option ("-o -p 12"): a forgotten value, not a file named "-p". */
+static bool value_is_option(const char *value, char **argv, int optind)
+{
+    return value[0] == '-' && value[1] && value == argv[optind - 1];
+}
+
 int options_parse(int argc, char **argv, struct options *o, char *err,
                   size_t errlen)
 {
@@ -207,9 +214,15 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
         case 'o':
             if (!*optarg)
                 return reason(err, errlen, "-o needs a file name");
+            if (value_is_option(optarg, argv, optind))
+                return reason(err, errlen,
+                              "-o needs a file name, got the option '%s' (for a file of that name write ./%s)",
+                              optarg, optarg);
             o->output = optarg;
             break;
         case 'f':
+            if (value_is_option(optarg, argv, optind))
+                return reason(err, errlen, "-f needs a format name, got the option '%s'", optarg);
             if (!*optarg || strchr(optarg, '/'))
                 return reason(err, errlen, "invalid format name '%s'", optarg);
             o->format = optarg;

@@ -291,6 +291,7 @@ int tracee_spawn(struct tracee *t, char *const argv[], char *err, size_t errlen)
     if (n == (ssize_t)sizeof child_errno) {
         snprintf(err, errlen, "cannot run '%s': %s", argv[0], strerror(child_errno));
         tracee_kill(t);
+        errno = child_errno;
         return -1;
     }
     if (!seized) {

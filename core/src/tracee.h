@@ -30,7 +30,7 @@ int tracee_seize(struct tracee *t, pid_t pid);
 
 /* Starts argv[0] (searched in PATH) as a child, seized before it runs a
  * single instruction of the new program.  Returns 0, or -1 with a message
- * in err. */
+ * in err and errno set to why the command could not be run. */
 int tracee_spawn(struct tracee *t, char *const argv[], char *err,
                  size_t errlen);
 

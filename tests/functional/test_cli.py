@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYFLAME, TARGETS, run_pyflame, start_target, stop_target
+from conftest import PYFLAME, SANITIZED, TARGETS, run_pyflame, start_target, stop_target
 
 SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
 
@@ -101,6 +101,34 @@ def test_ptrace_not_permitted(sleeper):
     (["-T", "-f", "folded", "-p", "1"], "-T selects the timestamped format"),
     (["--bogus"], "unknown option '--bogus'"),
     (["-q"], "unknown option '-q'"),
+    # Every option that takes a value: missing, empty, swallowing the next
+    # option, malformed, negative, zero, tiny, huge, not finite.
+    (["-o"], "option '-o' needs a value"),
+    (["-f"], "option '-f' needs a value"),
+    (["--output=", "-p", "1"], "-o needs a file name"),
+    (["-o", "-p", "1"], "-o needs a file name, got the option '-p'"),
+    (["-f", "-p", "1"], "-f needs a format name, got the option '-p'"),
+    (["--format=", "-p", "1"], "invalid format name ''"),
+    (["-f", "../folded", "-p", "1"], "invalid format name '../folded'"),
+    (["--seconds=", "-p", "1"], "-s needs a number of seconds, got ''"),
+    (["-s", "inf", "-p", "1"], "-s needs a number of seconds, got 'inf'"),
+    (["-s", "1e9", "-p", "1"], "-s 1e9 is out of range"),
+    (["-s", "1e-9", "-p", "1"], "-s 1e-9 is out of range"),
+    (["--rate=", "-p", "1"], "-r needs a number of seconds, got ''"),
+    (["-r", "-1", "-p", "1"], "-r -1 is out of range"),
+    (["-r", "1e-12", "-p", "1"], "-r 1e-12 is out of range"),
+    (["-r", "1e9", "-p", "1"], "-r 1e9 is out of range"),
+    (["-r", "nan", "-p", "1"], "-r needs a number of seconds, got 'nan'"),
+    (["-r", "-inf", "-p", "1"], "-r needs a number of seconds, got '-inf'"),
+    (["--abi=", "-p", "1"], "invalid --abi ''"),
+    (["--abi=0", "-p", "1"], "invalid --abi '0'"),
+    (["--abi=-1", "-p", "1"], "invalid --abi '-1'"),
+    (["--abi=99999999999999999999", "-p", "1"], "invalid --abi '99999999999999999999'"),
+    (["--pid="], "invalid PID ''"),
+    (["-p", "1.5"], "invalid PID '1.5'"),
+    (["-p", "0x10"], "invalid PID '0x10'"),
+    (["-p", str(2 ** 31)], f"invalid PID '{2 ** 31}'"),
+    (["-p", "9" * 30], f"invalid PID '{'9' * 30}'"),
 ])
 def test_usage_errors(args, message):
     res = run_pyflame(args)
@@ -155,12 +183,6 @@ def test_forced_abi_that_does_not_exist(sleeper):
     assert "no ABI plugin '399' found" in error_of(res)
 
 
-def test_output_file_that_cannot_be_written(sleeper):
-    res = run_pyflame(["-o", "/nonexistent/dir/out.txt", "-p", str(sleeper.pid)])
-    assert res.returncode == 1
-    assert "cannot write to /nonexistent/dir/out.txt" in error_of(res)
-
-
 def test_legacy_positional_pid_warns_once(python, sleeper):
     res = run_pyflame([str(sleeper.pid), "-s", "0.2"])
     assert res.returncode == 0, res.stderr.decode()
@@ -190,10 +212,47 @@ def test_trace_leaves_signal_dispositions_alone(python):
     assert traced.stdout == plain.stdout
 
 
-def test_trace_of_missing_program():
-    res = run_pyflame(["-t", "/nonexistent/program"])
-    assert res.returncode == 127
-    assert "cannot run '/nonexistent/program'" in error_of(res)
+@pytest.mark.parametrize("program, status", [
+    ("/nonexistent/program", 127),
+    ("no-such-program-on-path", 127),
+    ("", 127),
+    ("/etc/passwd", 126),  # not executable
+    ("/", 126),  # a directory
+])
+def test_trace_of_a_program_that_cannot_run(program, status):
+    res = run_pyflame(["-t", program, "arg"])
+    assert res.returncode == status, res.stderr.decode()
+    assert f"cannot run '{program}'" in error_of(res)
+
+
+def test_pid_above_the_kernel_limit():
+    limit = int(Path("/proc/sys/kernel/pid_max").read_text())
+    res = run_pyflame(["-p", str(limit + 1)])
+    assert res.returncode == 1
+    assert f"no process with PID {limit + 1}" in error_of(res)
+
+
+def test_pid_1():
+    """init: not Python, and often not traceable even by root. Either way a
+    single error naming the process and exit 1, and init is left alone."""
+    res = run_pyflame(["-p", "1", "-s", "0.1"])
+    assert res.returncode == 1, res.stderr.decode()
+    line = error_of(res)
+    assert "process 1" in line or "PID 1" in line, line
+    assert "TracerPid:\t0" in Path("/proc/1/status").read_text()
+
+
+@pytest.mark.parametrize("output, message", [
+    ("/", "cannot write to /: Is a directory"),
+    ("/nonexistent/dir/out.txt", "cannot write to /nonexistent/dir/out.txt"),
+    # Opens, then fails when the profile is written.
+    ("/dev/full", "cannot write the profile to /dev/full: No space left on device"),
+])
+def test_output_that_cannot_be_written(sleeper, output, message):
+    res = run_pyflame(["-o", output, "-p", str(sleeper.pid), "-s", "0.1"])
+    assert res.returncode == 1, res.stderr.decode()
+    assert message in error_of(res)
+    assert "TracerPid:\t0" in Path(f"/proc/{sleeper.pid}/status").read_text()
 
 
 def long_options(text):
@@ -223,3 +282,14 @@ def test_version():
     res = run_pyflame(["--version"])
     assert res.returncode == 0
     assert re.fullmatch(r"pyflame \d+\.\d+\.\d+ \(plugin API \d+\)\n", res.stdout.decode())
+
+
+@pytest.mark.skipif(not SANITIZED, reason="checks the ASan+UBSan build; this run tests the plain one")
+def test_the_sanitized_build_carries_both_sanitizers():
+    """The sanitized run proves something only if pyflame and every plugin
+    it loads were really built with ASan and UBSan."""
+    files = [Path(PYFLAME), *sorted((Path(PYFLAME).parent / "plugins").glob("*.so"))]
+    assert len(files) > 10, files
+    for path in files:
+        data = path.read_bytes()
+        assert b"__asan_report_load" in data and b"__ubsan_handle_" in data, path

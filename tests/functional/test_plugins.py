@@ -83,15 +83,52 @@ def test_plugin_with_wrong_api_version(python, installed, tmp_path):
     assert "built for plugin API 99" in err and "rebuild the plugin" in err
 
 
-def test_file_that_is_not_a_plugin(python, tmp_path):
-    (tmp_path / "pyflame-output-junk.so").write_bytes(b"not an ELF file")
+def libm():
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        if "/libm.so" in line or "/libm-" in line:
+            return Path(line.split()[-1])
+    pytest.skip("no libm mapped into the test runner")
+
+
+# Files that pose as plugins: (kind, how the file is made, the error).
+IMPOSTORS = [
+    ("output", lambda: b"not an ELF file", "cannot load plugin"),
+    ("output", lambda: b"", "cannot load plugin"),
+    ("output", lambda: libm().read_bytes(), "has no 'pyflame_output_entry' symbol"),
+    ("output", lambda: (BUILD / "plugins/pyflame-abi-311.so").read_bytes(),
+     "has no 'pyflame_output_entry' symbol"),
+    ("abi", lambda: b"\x7fELF" + b"\0" * 60, "cannot load plugin"),
+    ("abi", lambda: libm().read_bytes(), "has no 'pyflame_abi_entry' symbol"),
+    ("abi", lambda: (BUILD / "plugins/pyflame-output-folded.so").read_bytes(),
+     "has no 'pyflame_abi_entry' symbol"),
+]
+
+
+@pytest.mark.parametrize("kind, content, message", IMPOSTORS,
+                         ids=["junk", "empty", "foreign-elf", "abi-as-output",
+                              "truncated-elf", "foreign-elf-abi", "output-as-abi"])
+def test_file_that_is_not_a_plugin(python, tmp_path, kind, content, message):
+    name = "junk" if kind == "output" else "".join(python_version(python))
+    plugin = tmp_path / f"pyflame-{kind}-{name}.so"
+    plugin.write_bytes(content())
     env = dict(os.environ, PYFLAME_PLUGIN_PATH=str(tmp_path))
-    res = run_pyflame(["-f", "junk", "-t", python, "-c", "pass"], env=env)
-    assert res.returncode != 0
-    assert "cannot load plugin" in res.stderr.decode()
+    args = ["-f", "junk"] if kind == "output" else []
+    res = run_pyflame([*args, "-t", python, "-c", "import time; time.sleep(30)"], env=env,
+                      timeout=20)
+    err = res.stderr.decode()
+    assert res.returncode == 1, err
+    assert message in err and str(plugin) in err, err
+    assert err.count("pyflame: error:") == 1, err
     listing = run_pyflame(["--list-plugins"], env=env)
     assert listing.returncode == 1
-    assert "(cannot be loaded)" in listing.stdout.decode()
+    assert any("(cannot be loaded)" in line and str(plugin) in line
+               for line in listing.stdout.decode().splitlines()), listing.stdout.decode()
+
+
+def python_version(python):
+    out = subprocess.run([python, "-c", "import sys; print(*sys.version_info[:2])"],
+                         capture_output=True, text=True, check=True).stdout
+    return out.split()
 
 
 def test_unknown_format():
