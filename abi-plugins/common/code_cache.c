@@ -1,5 +1,6 @@
 #include "code_cache.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,11 @@
 #define WAYS 4
 #define MAX_LINETABLE (1u << 20)
 #define MAX_CODE_HEAD 512
+/* Names and line tables the cached entries may hold together.  Real
+ * programs need a few MB; past this, entries the current sample does not
+ * use are dropped, so a target of many huge line tables costs re-reading,
+ * not memory. */
+#define MAX_CACHE_BYTES (64u << 20)
 
 struct code_cache {
     const pyflame_host *host;
@@ -18,6 +24,7 @@ struct code_cache {
     uint64_t epoch;
     uint64_t next_key;
     struct code_info *temps; /* overflow entries of the current sample */
+    size_t bytes;            /* held by the entries in slots */
     struct code_info slots[BUCKETS][WAYS];
 };
 
@@ -43,6 +50,44 @@ static void clear_entry(struct code_info *e)
     free(e->name);
     free(e->lines);
     memset(e, 0, sizeof *e);
+}
+
+static size_t entry_bytes(const struct code_info *e)
+{
+    return (e->file ? strlen(e->file) + 1 : 0) + (e->name ? strlen(e->name) + 1 : 0) +
+           e->nlines;
+}
+
+static void clear_slot(struct code_cache *c, struct code_info *e)
+{
+    c->bytes -= entry_bytes(e);
+    clear_entry(e);
+}
+
+/* Over MAX_CACHE_BYTES: drops every entry the current sample does not use. */
+static void shrink(struct code_cache *c)
+{
+    for (size_t b = 0; b < BUCKETS; b++)
+        for (size_t w = 0; w < WAYS; w++)
+            if (c->slots[b][w].addr && c->slots[b][w].epoch != c->epoch)
+                clear_slot(c, &c->slots[b][w]);
+}
+
+/* Turns a filled slot into a temporary entry; NULL (and the slot cleared)
+ * without memory. */
+static struct code_info *to_temp(struct code_cache *c, struct code_info *e)
+{
+    struct code_info *t = calloc(1, sizeof *t);
+    if (!t) {
+        clear_slot(c, e);
+        return NULL;
+    }
+    c->bytes -= entry_bytes(e);
+    *t = *e;
+    memset(e, 0, sizeof *e);
+    t->next_temp = c->temps;
+    c->temps = t;
+    return t;
 }
 
 static void free_temps(struct code_cache *c)
@@ -147,8 +192,9 @@ int code_cache_get(struct code_cache *c, uint64_t addr,
     }
 
     struct code_info *e = victim(c, ways);
+    bool in_slot = e != NULL;
     if (e) {
-        clear_entry(e);
+        clear_slot(c, e);
     } else {
         e = calloc(1, sizeof *e);
         if (!e)
@@ -165,6 +211,12 @@ int code_cache_get(struct code_cache *c, uint64_t addr,
         return PYFLAME_ERR_READ;
     }
     e->epoch = c->epoch;
+    if (in_slot && (c->bytes += entry_bytes(e)) > MAX_CACHE_BYTES) {
+        shrink(c);
+        /* All of it is this sample's: the new entry lives one sample. */
+        if (c->bytes > MAX_CACHE_BYTES && !(e = to_temp(c, e)))
+            return PYFLAME_ERR_NOMEM;
+    }
     *out = e;
     return PYFLAME_OK;
 }

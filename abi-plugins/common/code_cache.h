@@ -6,9 +6,11 @@
  * cached entry is trusted only if the pointers it was built from are still
  * the same: a freed and reused address gets a fresh entry.
  *
- * Memory is bounded: a fixed table with a few ways per bucket.  Entries used
- * by the sample being built are never evicted; when a bucket is full of
- * them, a temporary entry is used and freed at the next sample. */
+ * Memory is bounded: a fixed table with a few ways per bucket, and a cap on
+ * the bytes of names and line tables it holds.  Entries used by the sample
+ * being built are never evicted; when a bucket is full of them, a temporary
+ * entry is used and freed at the next sample.  (The core's per-sample read
+ * budget bounds what one sample can add.) */
 #ifndef PYFLAME_ABI_CODE_CACHE_H
 #define PYFLAME_ABI_CODE_CACHE_H
 

@@ -124,16 +124,26 @@ static int match_key(void *arg, uint64_t key, uint64_t value)
     return 1;
 }
 
-static uint64_t find_in(const struct py_objects *o, const struct entries *e, const char *name)
+/* Looks for `name` among the first `max` entries of `e`. */
+static uint64_t find_in(const struct py_objects *o, struct entries e, const char *name,
+                        size_t max)
 {
     struct find f = {o, name, 0};
-    return each_entry(o, e, match_key, &f) == 0 ? f.value : 0;
+    if (e.n > max)
+        e.n = max;
+    return each_entry(o, &e, match_key, &f) == 0 ? f.value : 0;
+}
+
+static uint64_t dict_find(const struct py_objects *o, uint64_t dict, const char *name,
+                          size_t max)
+{
+    struct entries e;
+    return dict_entries(o, dict, &e) == 0 ? find_in(o, e, name, max) : 0;
 }
 
 uint64_t py_dict_get(const struct py_objects *o, uint64_t dict, const char *name)
 {
-    struct entries e;
-    return dict_entries(o, dict, &e) == 0 ? find_in(o, &e, name) : 0;
+    return dict_find(o, dict, name, PY_DICT_MAX_ENTRIES);
 }
 
 int py_int_value(const struct py_objects *o, uint64_t addr, uint64_t *out)
@@ -197,11 +207,11 @@ static uint64_t managed_attr(const struct py_objects *o, uint64_t obj, const uin
         dict = 0;
     }
     if (dict)
-        return py_dict_get(o, dict, name);
+        return dict_find(o, dict, name, PY_ATTR_MAX_ENTRIES);
     if (l->managed.values && !values &&
         remote_read_ptr(h, obj + (uint64_t)(int64_t)l->managed.values, &values) != 0)
         return 0;
-    size_t capacity = PY_DICT_MAX_ENTRIES;
+    size_t capacity = PY_ATTR_MAX_ENTRIES;
     if (!values && l->managed.inline_flag && (flags & l->managed.inline_flag)) {
         int64_t basicsize = field_i64(t, l->type.basicsize);
         uint8_t prefix[8];
@@ -215,9 +225,7 @@ static uint64_t managed_attr(const struct py_objects *o, uint64_t obj, const uin
     struct entries e;
     if (!values || keys_entries(o, field_ptr(t, l->type.cached_keys), values, &e) != 0)
         return 0;
-    if (e.n > capacity)
-        e.n = capacity;
-    return find_in(o, &e, name);
+    return find_in(o, e, name, capacity);
 }
 
 uint64_t py_object_attr(const struct py_objects *o, uint64_t obj, const char *name)
@@ -242,5 +250,5 @@ uint64_t py_object_attr(const struct py_objects *o, uint64_t obj, const char *na
     if (offset <= 0 || offset > (1 << 20) ||
         remote_read_ptr(o->host, obj + (uint64_t)offset, &dict) != 0)
         return 0;
-    return py_dict_get(o, dict, name);
+    return dict_find(o, dict, name, PY_ATTR_MAX_ENTRIES);
 }

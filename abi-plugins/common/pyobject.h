@@ -13,6 +13,10 @@
 /* Dicts bigger than this are not read (sys.modules of a large program has
  * a few thousand entries). */
 #define PY_DICT_MAX_ENTRIES (1u << 16)
+/* Entries searched for an instance attribute: a Thread has about twenty;
+ * a huge __dict__ (or one shared by thousands of objects) is not searched
+ * to its end, since every key costs a read. */
+#define PY_ATTR_MAX_ENTRIES 256u
 
 struct py_objects {
     const pyflame_host *host;

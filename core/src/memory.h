@@ -2,6 +2,7 @@
 #ifndef PYFLAME_MEMORY_H
 #define PYFLAME_MEMORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -16,5 +17,35 @@ void memory_close(struct target_memory *m);
 
 /* Copies len bytes at addr.  Returns 0, or -1 if any byte is unreadable. */
 int memory_read(struct target_memory *m, uint64_t addr, void *buf, size_t len);
+
+/* What one sample may read of the target.  A sample of a real program,
+ * even a thousand threads deep in a cold cache, stays far below; corrupted
+ * or hostile structures (a million code objects, a dict shared by every
+ * thread) would otherwise make one sample take seconds and gigabytes. */
+#define SAMPLE_MAX_READS (1u << 18)
+#define SAMPLE_MAX_BYTES (32u << 20)
+
+struct read_budget {
+    uint32_t reads;
+    uint64_t bytes;
+    bool exceeded; /* a read was refused since the last reset */
+};
+
+static inline void read_budget_reset(struct read_budget *b)
+{
+    *b = (struct read_budget){0};
+}
+
+/* Counts a read of len bytes: true if it fits the budget. */
+static inline bool read_budget_take(struct read_budget *b, size_t len)
+{
+    if (b->reads >= SAMPLE_MAX_READS || len > SAMPLE_MAX_BYTES - b->bytes) {
+        b->exceeded = true;
+        return false;
+    }
+    b->reads++;
+    b->bytes += len;
+    return true;
+}
 
 #endif

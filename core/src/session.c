@@ -52,13 +52,18 @@ struct session {
     char (*labels)[256];
     size_t caplabels;
     uint64_t taken, failed;
+    uint64_t over_budget; /* failed samples that hit the read budget */
+    struct read_budget budget; /* of the sample (or open) under way */
     char last_error[512];
 };
 
 /* Host services. */
 static int host_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-    return memory_read(&((struct session *)ctx)->mem, addr, buf, len);
+    struct session *s = ctx;
+    if (!read_budget_take(&s->budget, len))
+        return -1;
+    return memory_read(&s->mem, addr, buf, len);
 }
 
 static uint64_t host_symbol(void *ctx, const char *name)
@@ -87,6 +92,15 @@ static uint64_t now_ns(clockid_t clock)
 
 static void permission_error(pid_t pid)
 {
+    if (geteuid() == 0) {
+        /* Root was refused: the usual advice would not help. */
+        pf_error("not permitted to trace process %d, even as root: the target "
+                 "holds capabilities pyflame lacks, lives in a user namespace "
+                 "above pyflame's, or a security module forbids it (Yama "
+                 "kernel.yama.ptrace_scope=3, SELinux, AppArmor); run pyflame "
+                 "with the target's privileges, e.g. in its namespace", (int)pid);
+        return;
+    }
     pf_error("not permitted to trace process %d: run pyflame as root or with "
              "CAP_SYS_PTRACE (containers: --cap-add SYS_PTRACE), or as the "
              "target's user with kernel.yama.ptrace_scope=0 "
@@ -184,6 +198,7 @@ static void forget_runtime(struct session *s)
 static int open_abi(struct session *s)
 {
     int status;
+    read_budget_reset(&s->budget);
     s->abi_state = s->abi.u.abi->open(&s->abi_host, &status, s->last_error,
                                       sizeof s->last_error);
     if (s->abi_state) {
@@ -195,6 +210,15 @@ static int open_abi(struct session *s)
     pf_error("cannot read process %d with the CPython %s plugin: %s",
              (int)s->tracee.pid, s->abi.u.abi->name, s->last_error);
     return -1;
+}
+
+/* One sample from the ABI plugin, within the read budget. */
+static void take_sample(struct session *s, uint32_t flags, pyflame_sample *smp)
+{
+    read_budget_reset(&s->budget);
+    s->abi.u.abi->sample(s->abi_state, flags, smp);
+    if (smp->status == PYFLAME_ERR_READ && s->budget.exceeded)
+        s->over_budget++;
 }
 
 static int grow(void **v, size_t *cap, size_t need, size_t size)
@@ -350,11 +374,11 @@ static int tick(struct session *s, bool trace)
     rc = 0;
 
     pyflame_sample smp = {0};
-    s->abi.u.abi->sample(s->abi_state,
-                         (s->opt->threads ? PYFLAME_SAMPLE_ALL_THREADS : 0) |
-                             /* Names are cached: cheap whenever threads are told apart. */
-                             (s->opt->threads ? PYFLAME_SAMPLE_THREAD_NAMES : 0),
-                         &smp);
+    take_sample(s,
+                (s->opt->threads ? PYFLAME_SAMPLE_ALL_THREADS : 0) |
+                    /* Names are cached: cheap whenever threads are told apart. */
+                    (s->opt->threads ? PYFLAME_SAMPLE_THREAD_NAMES : 0),
+                &smp);
     smp.time_ns = now_ns(CLOCK_REALTIME);
     tracee_resume(&s->tracee);
     s->taken++;
@@ -504,8 +528,7 @@ static int run_dump(struct session *s)
         int rc = s->abi_state ? 1 : open_abi(s);
         if (rc == 1) {
             pyflame_sample smp = {0};
-            s->abi.u.abi->sample(s->abi_state,
-                                 PYFLAME_SAMPLE_ALL_THREADS | PYFLAME_SAMPLE_THREAD_NAMES, &smp);
+            take_sample(s, PYFLAME_SAMPLE_ALL_THREADS | PYFLAME_SAMPLE_THREAD_NAMES, &smp);
             prepare(s, &smp);
             tracee_resume(&s->tracee);
             char python[32];
@@ -569,11 +592,18 @@ static int attach(struct session *s, pid_t pid)
 
 static void report_failures(const struct session *s)
 {
+    char budget[256] = "";
+    if (s->over_budget)
+        snprintf(budget, sizeof budget,
+                 "; %" PRIu64 " of them would have read more than %u times or %u MB "
+                 "(the limit of one sample): the target's structures look corrupted",
+                 s->over_budget, SAMPLE_MAX_READS, SAMPLE_MAX_BYTES >> 20);
     if (s->failed && s->failed == s->taken)
-        pf_error("none of the %" PRIu64 " samples could be read%s%s", s->taken,
-                 s->last_error[0] ? ": " : "", s->last_error);
+        pf_error("none of the %" PRIu64 " samples could be read%s%s%s", s->taken,
+                 s->last_error[0] ? ": " : "", s->last_error, budget);
     else if (s->failed)
-        pf_warn("%" PRIu64 " of %" PRIu64 " samples could not be read", s->failed, s->taken);
+        pf_warn("%" PRIu64 " of %" PRIu64 " samples could not be read%s", s->failed,
+                s->taken, budget);
 }
 
 static int exit_status_of(int wait_status)
@@ -611,7 +641,8 @@ int session_run(const struct options *opt)
         char err[512];
         if (tracee_spawn(&s.tracee, opt->command, err, sizeof err) != 0) {
             pf_error("%s", err);
-            status = 127;
+            /* As a shell does: 127 not found, 126 found but not runnable. */
+            status = errno == ENOENT || errno == ENOTDIR ? 127 : 126;
             goto done;
         }
         memory_init(&s.mem, s.tracee.pid);

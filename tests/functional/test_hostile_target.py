@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from conftest import PYFLAME, TARGETS, run_pyflame, start_target, stop_target, tracer_of
+from conftest import (PYFLAME, SANITIZED, TARGETS, run_pyflame, run_pyflame_measured,
+                      start_target, stop_target, tracer_of)
 
 
 def states(pid):
@@ -251,3 +252,48 @@ def test_every_sample_failing_is_reported_once(tmp_path):
         assert not set(states(target.pid)) & {"t", "T"} and tracer_of(target.pid) == 0
     finally:
         stop_target(target)
+
+
+# Peak memory allowed to pyflame against the hostile targets below: the
+# code cache holds at most 64 MB and one sample reads at most 32 MB.
+# AddressSanitizer keeps freed memory in quarantine (256 MB by default).
+MEMORY_LIMIT_KB = (512 if SANITIZED else 200) * 1024
+
+
+def test_huge_line_tables_cost_bounded_memory_and_time():
+    """A thousand code objects with 1 MB line tables each: without bounds
+    one sample read and kept a gigabyte.  Each sample now stops at the read
+    budget, fails, and says why; memory stays bounded."""
+    target = start_target(sys.executable, TARGETS / "huge_linetables.py", 60)
+    try:
+        res, peak_kb = run_pyflame_measured(["-s", "2", "-r", "0.05", "-p", str(target.pid)])
+    finally:
+        stop_target(target)
+    err = res.stderr.decode()
+    assert res.returncode == 1, err
+    m = re.search(r"none of the (\d+) samples could be read.*; (\d+) of them would have read "
+                  r"more than \d+ times or \d+ MB \(the limit of one sample\)", err)
+    assert m and m.group(1) == m.group(2), err
+    # One sample per -r, not one every few seconds (40 asked for).
+    assert int(m.group(1)) >= 10, err
+    assert peak_kb < MEMORY_LIMIT_KB, peak_kb
+
+
+def test_thread_dict_shared_by_hundreds_of_threads():
+    """200 threads share one 60,000-key __dict__ (their names last): names
+    are looked up among a bounded number of keys, so every sample is read
+    and on time; the main thread keeps its own name."""
+    target = start_target(sys.executable, TARGETS / "shared_thread_dict.py", 60)
+    try:
+        res, peak_kb = run_pyflame_measured(
+            ["--thread-names", "-s", "1", "-r", "0.05", "-p", str(target.pid)])
+    finally:
+        stop_target(target)
+    err = res.stderr.decode()
+    assert res.returncode == 0 and "could not be read" not in err, err
+    text = res.stdout.decode()
+    busy = sum(int(line.rpartition(" ")[2]) for line in text.splitlines()
+               if line.startswith("thread MainThread (") and ":busy:" in line)
+    assert busy >= 10, text  # of 20 asked for; unbounded, one took seconds
+    assert "(failed)" not in text, text
+    assert peak_kb < MEMORY_LIMIT_KB, peak_kb
