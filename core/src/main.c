@@ -65,6 +65,9 @@ int main(int argc, char **argv)
     }
     if (opt.legacy_pid)
         pf_warn("giving the PID without -p is deprecated; use 'pyflame -p %d'", opt.pid);
+    if (opt.rate_maybe_hz)
+        pf_warn("-r %g takes one sample every %g seconds; for %g samples per second, "
+                "write --hz %g", opt.interval, opt.interval, opt.interval, opt.interval);
     install_signal_handlers();
     return session_run(&opt);
 }

@@ -29,6 +29,8 @@ const char options_usage[] =
     "  -s, --seconds=SECS      how long to profile an attached process\n"
     "                          (default 1; ignored with -t)\n"
     "  -r, --rate=SECS         time between samples in seconds (default 0.001)\n"
+    "      --hz=N              samples per second instead (py-spy's --rate):\n"
+    "                          --hz 1000 is -r 0.001\n"
     "      --threads           sample every thread, not only the one holding\n"
     "                          the GIL; a thread without the GIL counts as idle\n"
     "      --thread-names      begin each stack with a frame naming its thread,\n"
@@ -64,6 +66,7 @@ enum {
     OPT_THREADS,
     OPT_LIST_PLUGINS,
     OPT_THREAD_NAMES,
+    OPT_HZ,
 };
 
 #define TIMESTAMPED_FORMAT "timestamped"
@@ -74,6 +77,7 @@ static const struct option long_options[] = {
     {"abi", required_argument, NULL, OPT_ABI},
     {"seconds", required_argument, NULL, 's'},
     {"rate", required_argument, NULL, 'r'},
+    {"hz", required_argument, NULL, OPT_HZ},
     {"threads", no_argument, NULL, OPT_THREADS},
     {"thread-names", no_argument, NULL, OPT_THREAD_NAMES},
     {"dump", no_argument, NULL, 'd'},
@@ -102,8 +106,9 @@ static int parse_pid(const char *s, int *pid, char *err, size_t errlen)
     return 0;
 }
 
-static int parse_seconds(const char *opt, const char *s, double min, double max,
-                         double *out, char *err, size_t errlen)
+/* A plain decimal number of `unit` between min and max. */
+static int parse_number(const char *opt, const char *unit, const char *s, double min,
+                        double max, double *out, char *err, size_t errlen)
 {
     char *end;
     errno = 0;
@@ -111,10 +116,10 @@ static int parse_seconds(const char *opt, const char *s, double min, double max,
     /* Plain decimal only: no blanks, no hexadecimal, no "inf". */
     if (*s == '\0' || strspn(s, "0123456789.eE+-") != strlen(s) || *end != '\0' ||
         errno || !isfinite(v))
-        return reason(err, errlen, "%s needs a number of seconds, got '%s'", opt, s);
+        return reason(err, errlen, "%s needs a number of %s, got '%s'", opt, unit, s);
     if (v < min || v > max)
-        return reason(err, errlen, "%s %s is out of range: give between %g and %g seconds",
-                     opt, s, min, max);
+        return reason(err, errlen, "%s %s is out of range: give between %g and %g %s",
+                     opt, s, min, max, unit);
     *out = v;
     return 0;
 }
@@ -145,6 +150,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
         .format = DEFAULT_FORMAT,
     };
     bool trace = false, timestamp = false, format_given = false;
+    int rate_given = 0;
     optind = 0; /* full reset of GNU getopt */
     opterr = 0;
     int c, at = 1;
@@ -195,13 +201,29 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
             o->abi = optarg;
             break;
         case 's':
-            if (parse_seconds("-s", optarg, MIN_INTERVAL, MAX_SECONDS, &o->seconds, err, errlen))
+            if (parse_number("-s", "seconds", optarg, MIN_INTERVAL, MAX_SECONDS, &o->seconds,
+                             err, errlen))
                 return -1;
             break;
         case 'r':
-            if (parse_seconds("-r", optarg, MIN_INTERVAL, MAX_INTERVAL, &o->interval, err, errlen))
+            if (rate_given++)
+                return reason(err, errlen, "-r and --hz both set the rate: give one of them");
+            if (parse_number("-r", "seconds", optarg, MIN_INTERVAL, MAX_INTERVAL, &o->interval,
+                             err, errlen))
                 return -1;
+            /* "-r 100" from py-spy's habit means one sample every 100 s. */
+            o->rate_maybe_hz = o->interval >= 1.0;
             break;
+        case OPT_HZ: {
+            double hz;
+            if (rate_given++)
+                return reason(err, errlen, "-r and --hz both set the rate: give one of them");
+            if (parse_number("--hz", "samples per second", optarg, 1.0 / MAX_INTERVAL,
+                             1.0 / MIN_INTERVAL, &hz, err, errlen))
+                return -1;
+            o->interval = 1.0 / hz;
+            break;
+        }
         case OPT_THREADS:
             o->threads = true;
             break;

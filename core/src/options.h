@@ -18,7 +18,8 @@ struct options {
     bool legacy_pid;      /* given without -p: deprecated */
     char **command;       /* -t: NULL-terminated argv, or NULL */
     double seconds;       /* -s */
-    double interval;      /* -r, seconds between samples */
+    double interval;      /* -r (or 1 / --hz), seconds between samples */
+    bool rate_maybe_hz;   /* -r of a second or more: perhaps meant as --hz */
     const char *output;   /* -o, NULL for stdout */
     const char *abi;      /* --abi, NULL to detect */
     const char *format;   /* -f */

@@ -124,6 +124,10 @@ def test_ptrace_not_permitted(sleeper):
     (["--abi=0", "-p", "1"], "invalid --abi '0'"),
     (["--abi=-1", "-p", "1"], "invalid --abi '-1'"),
     (["--abi=99999999999999999999", "-p", "1"], "invalid --abi '99999999999999999999'"),
+    (["--hz", "0", "-p", "1"], "--hz 0 is out of range"),
+    (["--hz", "2e6", "-p", "1"], "--hz 2e6 is out of range"),
+    (["--hz", "fast", "-p", "1"], "--hz needs a number of samples per second, got 'fast'"),
+    (["-r", "0.01", "--hz", "100", "-p", "1"], "-r and --hz both set the rate"),
     (["--pid="], "invalid PID ''"),
     (["-p", "1.5"], "invalid PID '1.5'"),
     (["-p", "0x10"], "invalid PID '0x10'"),
@@ -181,6 +185,14 @@ def test_forced_abi_that_does_not_exist(sleeper):
     res = run_pyflame(["--abi=399", "-p", str(sleeper.pid)])
     assert res.returncode == 1
     assert "no ABI plugin '399' found" in error_of(res)
+
+
+def test_rate_of_seconds_warns_that_hz_may_be_meant(sleeper):
+    res = run_pyflame(["-r", "5", "-s", "0.1", "-p", str(sleeper.pid)])
+    assert res.returncode == 0, res.stderr.decode()
+    warnings = [l for l in res.stderr.decode().splitlines() if "pyflame: warning:" in l]
+    assert len(warnings) == 1 and "for 5 samples per second, write --hz 5" in warnings[0], \
+        warnings
 
 
 def test_legacy_positional_pid_warns_once(python, sleeper):

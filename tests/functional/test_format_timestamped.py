@@ -61,14 +61,16 @@ def run(python, mode, script, seconds, tmp_path, extra=(), target_args=()):
     return prof, start, end
 
 
-# Every spelling of the format, spread over the tests.
-@pytest.mark.parametrize("mode,select", [("attach", ["-f", "timestamped"]),
-                                         ("trace", ["--timestamp"])])
-def test_times_count_and_exact_line(python, mode, select, tmp_path):
+# Every spelling of the format (and of the rate), spread over the tests.
+@pytest.mark.parametrize("mode,select,rate_args", [
+    ("attach", ["-f", "timestamped"], ["-r", "0.004"]),
+    ("trace", ["--timestamp"], ["--hz", "250"]),
+])
+def test_times_count_and_exact_line(python, mode, select, rate_args, tmp_path):
     script = TARGETS / "exact_line.py"
     seconds, rate = 0.6, 0.004
     prof, start, end = run(python, mode, script, seconds, tmp_path,
-                           extra=[*select, "-r", str(rate)])
+                           extra=[*select, *rate_args])
     times = prof.times
     assert times, prof.text
     assert_sample_times(times, start, end, mode, seconds, rate)

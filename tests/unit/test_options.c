@@ -101,6 +101,27 @@ static void every_option(void **state)
     assert_int_equal(o.pid, 2147483647);
 }
 
+static void rate_in_hz(void **state)
+{
+    (void)state;
+    struct options o;
+    assert_int_equal(PARSE(&o, "--hz", "250", "-p", "1"), 0);
+    assert_true(o.interval == 1.0 / 250);
+    assert_false(o.rate_maybe_hz);
+    assert_int_equal(PARSE(&o, "--hz=1e6", "-p", "1"), 0);
+    assert_true(o.interval == 1e-6);
+    /* -r of a second or more is legal, and flagged for a warning. */
+    assert_int_equal(PARSE(&o, "-r", "100", "-p", "1"), 0);
+    assert_true(o.interval == 100 && o.rate_maybe_hz);
+    assert_int_equal(PARSE(&o, "-r", "0.5", "-p", "1"), 0);
+    assert_false(o.rate_maybe_hz);
+    static const char *const bad[] = {"0", "-5", "abc", "", "inf", "2e6", "1e-4"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        REJECT(bad[i], "-p", "1", "--hz", (char *)bad[i]);
+    REJECT("both set the rate", "-p", "1", "-r", "0.01", "--hz", "100");
+    REJECT("both set the rate", "-p", "1", "--hz", "100", "-r", "0.01");
+}
+
 static void legacy_positional_pid(void **state)
 {
     (void)state;
@@ -315,6 +336,7 @@ int main(void)
         cmocka_unit_test(defaults),
         cmocka_unit_test(every_option),
         cmocka_unit_test(legacy_positional_pid),
+        cmocka_unit_test(rate_in_hz),
         cmocka_unit_test(trace_ends_the_options),
         cmocka_unit_test(trace_errors),
         cmocka_unit_test(trace_after_positional_argument),
