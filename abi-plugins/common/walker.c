@@ -11,6 +11,7 @@
 #include "code_cache.h"
 #include "linetable.h"
 #include "remote.h"
+#include "read_cache.h"
 #include "thread_names.h"
 
 #define MAX_STRUCT_READ 256
@@ -21,6 +22,7 @@ struct walker {
     uint64_t runtime; /* &_PyRuntime, 0 before 3.7 */
     uint64_t interp_head;    /* &interp_head (2.7, 3.6), 0 if absent */
     uint64_t tstate_current; /* &_PyThreadState_Current (2.7, 3.6) */
+    struct read_cache *lines; /* w->host reads through it once open */
     struct code_cache *codes;
     struct thread_names *names;
     size_t tstate_read; /* bytes of PyThreadState holding what we use */
@@ -143,6 +145,12 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
                              layout->tstate.frame, layout->tstate.thread_id,
                              layout->tstate.native_thread_id};
     w->tstate_read = fields_end(toffs, sizeof toffs / sizeof *toffs, 8);
+    if (!(w->lines = read_cache_new(host))) {
+        *status = PYFLAME_ERR_NOMEM;
+        fail(err, errlen, "out of memory");
+        goto fail;
+    }
+    host = w->host = read_cache_host(w->lines);
     struct code_types types = {
         .code = host->find_symbol(host->ctx, layout->symbols.code_type),
         .str = host->find_symbol(host->ctx, layout->symbols.str_type),
@@ -187,6 +195,7 @@ void walker_close(void *state)
         return;
     code_cache_free(w->codes);
     thread_names_free(w->names);
+    read_cache_free(w->lines);
     free(w->frames);
     free(w->threads);
     free(w);
@@ -419,6 +428,7 @@ int walker_sample(void *state, uint32_t flags, pyflame_sample *out)
     struct walker *w = state;
     out->threads = NULL;
     out->nthreads = 0;
+    read_cache_begin_sample(w->lines);
     code_cache_begin_sample(w->codes);
     thread_names_begin_sample(w->names);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -433,6 +434,9 @@ static void wait_until(struct session *s, const struct timespec *deadline)
 static int sampling_loop(struct session *s, bool trace)
 {
     uint64_t interval = (uint64_t)(s->opt->interval * 1e9);
+    /* Linux lets a sleep overrun by 50 us by default, which alone costs
+     * half the samples at 10 kHz. */
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     uint64_t end = ts_ns(&next) + (uint64_t)(s->opt->seconds * 1e9);

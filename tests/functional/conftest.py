@@ -10,12 +10,14 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
-import threading
+import sys
 import time
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from measure import run_measured  # noqa: E402
 
 TARGETS = Path(__file__).parent / "targets"
 PYFLAME = os.environ.get("PYFLAME", "")
@@ -87,21 +89,9 @@ def run_pyflame(args, timeout=60, **kwargs):
 
 
 def run_pyflame_measured(args, timeout=60):
-    """run_pyflame, and pyflame's peak resident memory in KB (from wait4,
-    so only pyflame's own)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([PYFLAME, *args], stdout=out, stderr=err)
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return (subprocess.CompletedProcess(proc.args, proc.returncode, out.read(), err.read()),
-                usage.ru_maxrss)
+    """run_pyflame, and pyflame's own peak resident memory in KB."""
+    res, usage = run_measured([PYFLAME, *args], timeout)
+    return res, usage.ru_maxrss
 
 
 def start_target(python, script, *args):

@@ -1,0 +1,116 @@
+#include "read_cache.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LINE_SIZE 1024u /* divides the page size: a line is readable or not */
+#define NLINES 256u     /* power of two; 256 KB in all */
+
+struct line {
+    uint64_t base;
+    uint64_t epoch; /* valid while equal to the cache's */
+    uint8_t data[LINE_SIZE];
+};
+
+struct read_cache {
+    pyflame_host host; /* what the readers use: ctx is this cache */
+    const pyflame_host *real;
+    uint64_t epoch;
+    struct line lines[NLINES];
+};
+
+static int direct(const struct read_cache *c, uint64_t addr, void *buf, size_t len)
+{
+    return c->real->read_memory(c->real->ctx, addr, buf, len);
+}
+
+static const uint8_t *line_at(struct read_cache *c, uint64_t base)
+{
+    struct line *l = &c->lines[(base / LINE_SIZE) & (NLINES - 1)];
+    if (l->epoch == c->epoch && l->base == base)
+        return l->data;
+    if (direct(c, base, l->data, LINE_SIZE) != 0) {
+        l->epoch = 0;
+        return NULL;
+    }
+    l->base = base;
+    l->epoch = c->epoch;
+    return l->data;
+}
+
+static int cached_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    struct read_cache *c = ctx;
+    if (len == 0)
+        return 0;
+    if (len > LINE_SIZE || addr + len < addr)
+        return direct(c, addr, buf, len);
+    /* At most two lines, which never share a slot. */
+    uint64_t first = addr & ~(uint64_t)(LINE_SIZE - 1);
+    uint64_t last = (addr + len - 1) & ~(uint64_t)(LINE_SIZE - 1);
+    uint8_t *out = buf;
+    for (uint64_t base = first;; base += LINE_SIZE) {
+        const uint8_t *d = line_at(c, base);
+        /* A line can fail where the exact bytes would not (the end of a
+         * mapping that is not page-aligned, in tests): ask for them. */
+        if (!d)
+            return direct(c, addr, buf, len);
+        uint64_t from = addr > base ? addr : base;
+        uint64_t to = addr + len < base + LINE_SIZE ? addr + len : base + LINE_SIZE;
+        memcpy(out + (from - addr), d + (from - base), (size_t)(to - from));
+        if (base == last)
+            return 0;
+    }
+}
+
+static uint64_t forward_symbol(void *ctx, const char *name)
+{
+    const struct read_cache *c = ctx;
+    return c->real->find_symbol(c->real->ctx, name);
+}
+
+__attribute__((format(printf, 2, 3)))
+static void forward_warn(void *ctx, const char *fmt, ...)
+{
+    const struct read_cache *c = ctx;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->real->warn(c->real->ctx, "%s", msg);
+}
+
+struct read_cache *read_cache_new(const pyflame_host *real)
+{
+    struct read_cache *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->real = real;
+    c->epoch = 1;
+    c->host = (pyflame_host){
+        .api_version = real->api_version,
+        .ctx = c,
+        .read_memory = cached_read,
+        .find_symbol = real->find_symbol ? forward_symbol : NULL,
+        .warn = real->warn ? forward_warn : NULL,
+    };
+    return c;
+}
+
+void read_cache_free(struct read_cache *c)
+{
+    free(c);
+}
+
+const pyflame_host *read_cache_host(struct read_cache *c)
+{
+    return &c->host;
+}
+
+void read_cache_begin_sample(struct read_cache *c)
+{
+    c->epoch++;
+}

@@ -1,0 +1,26 @@
+/* A per-sample cache of the target's memory, in aligned 1 KB lines.
+ *
+ * A read of the target costs one system call of about the same price for
+ * 8 bytes as for 4 KB, and a sample's reads cluster: 3.11+ frames sit side
+ * by side in a thread's data stack, code objects of one module lie close
+ * together.  Reading whole lines turns a sample's fifty small reads into a
+ * few.  Lines are valid for one sample only: between samples the target
+ * runs and changes them. */
+#ifndef PYFLAME_ABI_READ_CACHE_H
+#define PYFLAME_ABI_READ_CACHE_H
+
+#include <pyflame/pyflame.h>
+
+struct read_cache;
+
+/* A cache in front of `real`'s read_memory; NULL without memory. */
+struct read_cache *read_cache_new(const pyflame_host *real);
+void read_cache_free(struct read_cache *c);
+
+/* The host to read through: `real` with read_memory going via the cache. */
+const pyflame_host *read_cache_host(struct read_cache *c);
+
+/* Forgets every line: the target may have run since. */
+void read_cache_begin_sample(struct read_cache *c);
+
+#endif

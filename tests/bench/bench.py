@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""pyflame's benchmark: prints, for each interpreter, every figure of
+docs/performance.md.
+
+    /usr/bin/python3 tests/bench/bench.py --pyflame build/pyflame
+    /usr/bin/python3 tests/bench/bench.py --quick ...     (CI: short runs)
+
+Figures (columns):
+  kept@1k, kept@10k  samples taken of those asked for (-r 0.001, 0.0001),
+                     attached for --seconds to a CPU-bound target about 20
+                     frames deep
+  max Hz             samples per second with -r 0.000001 (as fast as it can)
+  cpu/sample         pyflame's user+system CPU time per sample in that run
+  peak MB            pyflame's largest resident size over all runs
+  slow stop          target slowdown in trace mode at 1 kHz (the target is
+                     stopped for each sample); median of interleaved runs
+  slow nonblock      the same with --nonblocking
+  torn               samples found torn with --nonblocking at 10 kHz
+  50thr kept         samples taken at 100 Hz, --threads, 50 busy threads
+  50thr slow         that target's slowdown (units of work per second)
+
+A figure pyflame cannot produce yet (an option it lacks) prints as "n/a".
+Runs in this order: every figure of one interpreter, then the next."""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from measure import run_measured
+
+HERE = Path(__file__).resolve().parent
+WORKLOAD = HERE / "workload.py"
+PYTHONS = [
+    "/root/.pyenv/versions/2.7.18/bin/python2.7",
+    "/root/.pyenv/versions/3.6.15/bin/python3.6",
+    "/root/.pyenv/versions/3.7.16/bin/python3.7",
+    "/root/.pyenv/versions/3.8.18/bin/python3.8",
+    "/root/.pyenv/versions/3.9.18/bin/python3.9",
+    "/root/.pyenv/versions/3.10.13/bin/python3.10",
+    "/root/.pyenv/versions/3.11.7/bin/python3.11",
+    "/root/.pyenv/versions/3.12.1/bin/python3.12",
+    "/root/.pyenv/versions/3.13.0/bin/python3.13",
+    "/usr/bin/python3.11",
+]
+COLUMNS = ["python", "kept@1k", "kept@10k", "max Hz", "cpu/sample", "peak MB",
+           "slow stop", "slow nonblock", "torn", "50thr kept", "50thr slow"]
+
+
+class Run:
+    """One pyflame run: output, CPU seconds and peak memory."""
+
+    def __init__(self, pyflame, args, timeout):
+        res, usage = run_measured([pyflame, *args], timeout)
+        self.out = res.stdout.decode("utf-8", "replace")
+        self.err = res.stderr.decode("utf-8", "replace")
+        self.cpu = usage.ru_utime + usage.ru_stime
+        self.peak_kb = usage.ru_maxrss
+        if res.returncode != 0:
+            raise RuntimeError("pyflame %s failed (%d): %s" % (" ".join(args), res.returncode,
+                                                               self.err.strip()))
+
+
+def folded_samples(text):
+    return sum(int(line.rpartition(" ")[2]) for line in text.splitlines() if line.strip())
+
+
+def timestamped_samples(text):
+    return sum(1 for line in text.splitlines() if line.isdigit())
+
+
+def start(python, *args):
+    proc = subprocess.Popen([python, str(WORKLOAD), *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if proc.stdout.readline().strip() != "ready":
+        proc.kill()
+        raise RuntimeError("the workload did not start: " + proc.stderr.read())
+    return proc
+
+
+def finish(proc):
+    out, err = proc.communicate(timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError("the workload failed: " + err)
+    return dict(line.split() for line in out.splitlines() if len(line.split()) == 2)
+
+
+class Bench:
+    def __init__(self, pyflame, seconds, repeats, work_units):
+        self.pyflame, self.seconds, self.repeats = pyflame, seconds, repeats
+        self.work_units = work_units
+        self.peak_kb = 0
+        helptext = subprocess.run([pyflame, "--help"], capture_output=True, text=True).stdout
+        self.nonblocking = "--nonblocking" in helptext
+
+    def pyflame_run(self, args, timeout=None):
+        run = Run(self.pyflame, args, timeout or self.seconds * 4 + 60)
+        self.peak_kb = max(self.peak_kb, run.peak_kb)
+        return run
+
+    def attached(self, python, interval, extra=()):
+        target = start(python, "spin", self.seconds + 30)
+        try:
+            return self.pyflame_run([*extra, "-s", str(self.seconds), "-r", str(interval),
+                                     "-p", str(target.pid)])
+        finally:
+            target.kill()
+            target.wait()
+
+    def kept(self, python, interval):
+        run = self.attached(python, interval)
+        return folded_samples(run.out) / (self.seconds / interval)
+
+    def max_rate(self, python):
+        run = self.attached(python, 0.000001)
+        samples = folded_samples(run.out)
+        return samples / self.seconds, run.cpu / max(samples, 1)
+
+    def slowdown(self, python, extra):
+        """Median target time under pyflame over median time alone, runs
+        interleaved so that drift in the machine's speed hits both."""
+        alone, profiled = [], []
+        for _ in range(self.repeats):
+            alone.append(float(finish(start(python, "work", self.work_units))["seconds"]))
+            with tempfile.NamedTemporaryFile() as out:
+                run = self.pyflame_run([*extra, "-r", "0.001", "-o", out.name, "-t", python,
+                                        str(WORKLOAD), "work", str(self.work_units)])
+            profiled.append(float(run.out.split("seconds")[1].split()[0]))
+        return statistics.median(profiled) / statistics.median(alone) - 1
+
+    def torn(self, python):
+        run = self.attached(python, 0.0001, ["--nonblocking"])
+        torn = sum(int(line.rpartition(" ")[2]) for line in run.out.splitlines()
+                   if line.startswith("(torn)"))
+        return torn / max(folded_samples(run.out), 1)
+
+    def threads50(self, python):
+        """Samples kept at 100 Hz with --threads, and the slowdown of 50
+        busy threads (their units of work per second, alone and profiled,
+        interleaved)."""
+        kept, alone, profiled = [], [], []
+        for _ in range(self.repeats):
+            alone.append(float(finish(start(python, "threads", 50, self.seconds))
+                               ["units_per_second"]))
+            target = start(python, "threads", 50, self.seconds + 1)
+            try:
+                run = self.pyflame_run(["-T", "--threads", "-s", str(self.seconds),
+                                        "-r", "0.01", "-p", str(target.pid)])
+            finally:
+                rate = float(finish(target)["units_per_second"])
+            profiled.append(rate)
+            kept.append(timestamped_samples(run.out) / (self.seconds / 0.01))
+        return statistics.median(kept), statistics.median(alone) / statistics.median(profiled) - 1
+
+    def row(self, python):
+        pct = lambda v: "%.1f%%" % (100 * v)
+        rate, cpu = self.max_rate(python)
+        row = {
+            "python": python,
+            "kept@1k": pct(self.kept(python, 0.001)),
+            "kept@10k": pct(self.kept(python, 0.0001)),
+            "max Hz": "%.0f" % rate,
+            "cpu/sample": "%.1f us" % (cpu * 1e6),
+            "slow stop": pct(self.slowdown(python, [])),
+            "slow nonblock": pct(self.slowdown(python, ["--nonblocking"]))
+            if self.nonblocking else "n/a",
+            "torn": pct(self.torn(python)) if self.nonblocking else "n/a",
+        }
+        kept, slow = self.threads50(python)
+        row["50thr kept"], row["50thr slow"] = pct(kept), pct(slow)
+        row["peak MB"] = "%.1f" % (self.peak_kb / 1024)
+        return row
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pyflame", default=os.environ.get("PYFLAME", "build/pyflame"))
+    ap.add_argument("--python", action="append", help="interpreter(s); default: all installed")
+    ap.add_argument("--seconds", type=float, default=5.0, help="length of each attached run")
+    ap.add_argument("--repeats", type=int, default=5, help="interleaved runs per slowdown")
+    ap.add_argument("--work", type=int, default=3000, help="units of work per slowdown run")
+    ap.add_argument("--quick", action="store_true",
+                    help="short runs (0.3 s, 1 repeat, little work): checks that it works")
+    args = ap.parse_args()
+    if args.quick:
+        args.seconds, args.repeats, args.work = 0.3, 1, 100
+    pythons = args.python or [p for p in PYTHONS if os.access(p, os.X_OK)]
+    missing = [p for p in (args.python or PYTHONS) if not os.access(p, os.X_OK)]
+    for p in missing:
+        print("skipped: %s is not installed" % p, file=sys.stderr)
+    if not pythons:
+        sys.exit("bench.py: no interpreter to measure")
+    print("pyflame benchmark: %s, %d cores, %.1f s per attached run, %d repeats, %s" % (
+        args.pyflame, os.cpu_count(), args.seconds, args.repeats,
+        time.strftime("%Y-%m-%d %H:%M")))
+    widths = [max(len(c), 11) for c in COLUMNS]
+    widths[0] = max(len(p) for p in pythons)
+    print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths)), flush=True)
+    for python in pythons:
+        row = Bench(args.pyflame, args.seconds, args.repeats, args.work).row(python)
+        print("  ".join(row[c].ljust(w) for c, w in zip(COLUMNS, widths)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Runs bench.py --quick over every interpreter and checks its table: one
+row per installed interpreter, every figure a number (or n/a for an option
+pyflame lacks), samples kept between 0 and 100%.  Exits non-zero if not."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import bench
+
+res = subprocess.run([sys.executable, str(Path(__file__).with_name("bench.py")), "--quick",
+                      *sys.argv[1:]], capture_output=True, text=True, timeout=840)
+print(res.stdout)
+print(res.stderr, file=sys.stderr)
+if res.returncode != 0:
+    sys.exit("bench.py failed with status %d" % res.returncode)
+lines = res.stdout.splitlines()
+header = next(i for i, l in enumerate(lines) if l.startswith("python "))
+rows = [l for l in lines[header + 1:] if l.strip()]
+installed = [p for p in bench.PYTHONS if Path(p).exists()]
+assert len(rows) == len(installed), (rows, installed)
+NUMBER = r"-?\d+(\.\d+)?"
+for line in rows:
+    cells = re.split(r"\s{2,}", line.strip())
+    assert len(cells) == len(bench.COLUMNS), cells
+    row = dict(zip(bench.COLUMNS, cells))
+    assert row["python"] in installed, row
+    for name, value in row.items():
+        if name == "python" or value == "n/a" and name in ("slow nonblock", "torn"):
+            continue
+        assert re.fullmatch(NUMBER + r"( us|%)?", value), (name, value)
+    for name in ("kept@1k", "kept@10k", "50thr kept"):
+        assert 0 < float(row[name].rstrip("%")) <= 101, (name, row)
+    assert float(row["max Hz"]) > 0 and float(row["peak MB"]) > 0, row
+print("bench_smoke: %d interpreters, every figure present" % len(rows))
