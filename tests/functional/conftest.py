@@ -211,6 +211,31 @@ def tracer_of(pid):
                 return int(line.split()[1])
 
 
+def thread_states(pid):
+    """The state letter of every thread of `pid`."""
+    out = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                out.append(f.read().rsplit(")", 1)[1].split()[0])
+        except FileNotFoundError:
+            pass  # a thread that just ended
+    return out
+
+
+def assert_left_running(pid):
+    """No thread of `pid` is stopped (t or T), and nobody traces it."""
+    assert not set(thread_states(pid)) & {"t", "T"}, (pid, thread_states(pid))
+    assert tracer_of(pid) == 0, pid
+
+
+def error_of(res):
+    """The single error line pyflame printed."""
+    lines = [l for l in res.stderr.decode().splitlines() if l.startswith("pyflame: error:")]
+    assert len(lines) == 1, res.stderr.decode()
+    return lines[0]
+
+
 def assert_exact_line_profile(prof, script):
     """What a profile of targets/exact_line.py (or a copy) must show: the
     hot leaf dominating, at its exact line, under main at its call line."""

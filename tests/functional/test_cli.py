@@ -9,16 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYFLAME, SANITIZED, TARGETS, run_pyflame, start_target, stop_target
+from conftest import (PYFLAME, SANITIZED, TARGETS, error_of, run_pyflame, start_target,
+                      stop_target, tracer_of)
 
 SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
-
-
-def error_of(res):
-    """The single error line pyflame printed."""
-    lines = [l for l in res.stderr.decode().splitlines() if l.startswith("pyflame: error:")]
-    assert len(lines) == 1, res.stderr.decode()
-    return lines[0]
 
 
 @pytest.fixture
@@ -170,9 +164,8 @@ def test_unsupported_version(tmp_path):
     assert "supported versions: 2.7, 3.6, 3.7, 3.8, 3.9, 3.11, 3.12, 3.13" in line
 
 
-def test_forced_abi_that_does_not_match(python, sleeper):
-    version = subprocess.run([python, "-c", "import sys; print('%d%d' % sys.version_info[:2])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+def test_forced_abi_that_does_not_match(python_version, sleeper):
+    version = "%d%d" % python_version
     other = "312" if version != "312" else "311"
     res = run_pyflame([f"--abi={other}", "-p", str(sleeper.pid)])
     assert res.returncode == 1
@@ -251,7 +244,7 @@ def test_pid_1():
     assert res.returncode == 1, res.stderr.decode()
     line = error_of(res)
     assert "process 1" in line or "PID 1" in line, line
-    assert "TracerPid:\t0" in Path("/proc/1/status").read_text()
+    assert tracer_of(1) == 0
 
 
 @pytest.mark.parametrize("output, message", [
@@ -264,7 +257,7 @@ def test_output_that_cannot_be_written(sleeper, output, message):
     res = run_pyflame(["-o", output, "-p", str(sleeper.pid), "-s", "0.1"])
     assert res.returncode == 1, res.stderr.decode()
     assert message in error_of(res)
-    assert "TracerPid:\t0" in Path(f"/proc/{sleeper.pid}/status").read_text()
+    assert tracer_of(sleeper.pid) == 0
 
 
 def long_options(text):

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TARGETS, Profile, env_for_pyflame_under_tracer, marker_line, start_target, stop_target
+from conftest import (TARGETS, Profile, assert_left_running, env_for_pyflame_under_tracer,
+                      marker_line, start_target, stop_target)
 
 PYTHON_ROOT = Path(os.environ.get("PYFLAME_PYTHON_ROOT", "/root/.pyenv/versions"))
 # 3.12 records each thread's kernel id (native_thread_id); 3.10 and 2.7
@@ -129,12 +130,6 @@ def pyflame(container, args, prefix=()):
     assert res.returncode == 0, res.stderr.decode()
     assert_left_running(container.pid)
     return res.stdout.decode("utf-8")
-
-
-def assert_left_running(pid):
-    stat = Path("/proc/%d/stat" % pid).read_text()
-    assert stat.rpartition(")")[2].split()[0] not in ("t", "T"), stat
-    assert "TracerPid:\t0\n" in Path("/proc/%d/status" % pid).read_text()
 
 
 def assert_stacks(container, text):

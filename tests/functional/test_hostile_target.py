@@ -12,26 +12,13 @@ import time
 
 import pytest
 
-from conftest import (PYFLAME, SANITIZED, TARGETS, run_pyflame, run_pyflame_measured,
-                      start_target, stop_target, tracer_of)
-
-
-def states(pid):
-    """The state letter of every thread of `pid`."""
-    out = []
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                out.append(f.read().rsplit(")", 1)[1].split()[0])
-        except FileNotFoundError:
-            pass  # a thread that just ended
-    return out
+from conftest import (PYFLAME, SANITIZED, TARGETS, assert_left_running, run_pyflame,
+                      run_pyflame_measured, start_target, stop_target, tracer_of)
 
 
 def assert_free(pid):
     """Neither stopped nor traced, and pyflame can attach again."""
-    assert not set(states(pid)) & {"t", "T"}, states(pid)
-    assert tracer_of(pid) == 0
+    assert_left_running(pid)
     res = run_pyflame(["-s", "0.2", "-p", str(pid)])
     assert res.returncode == 0, res.stderr.decode()
     assert tracer_of(pid) == 0
@@ -80,8 +67,7 @@ def test_sigkill_of_pyflame_leaves_target_running():
             pyflame.kill()
             pyflame.wait(timeout=10)
             time.sleep(0.05)
-            assert not set(states(target.pid)) & {"t", "T"}, states(target.pid)
-            assert tracer_of(target.pid) == 0
+            assert_left_running(target.pid)
         assert_free(target.pid)
     finally:
         stop_target(target)
@@ -113,7 +99,7 @@ def test_target_exec_into_non_python_ends_the_run(tmp_path):
         assert "called exec" in res.stderr.decode()
         assert any(":<module>:" in leaf for leaf in leaf_counts(res.stdout.decode()))
         assert os.readlink(f"/proc/{target.pid}/exe") == os.path.realpath("/bin/sleep")
-        assert not set(states(target.pid)) & {"t", "T"} and tracer_of(target.pid) == 0
+        assert_left_running(target.pid)
     finally:
         stop_target(target)
 
@@ -144,8 +130,7 @@ def test_forked_child_is_neither_traced_nor_stopped(tmp_path):
                     .read().split()]
         assert first_child in children and len(children) >= 3, children
         for child in children:
-            assert tracer_of(child) == 0, child
-            assert not set(states(child)) & {"t", "T"}, (child, states(child))
+            assert_left_running(child)
         _, err = pyflame.communicate(timeout=30)
         assert pyflame.returncode == 0, err.decode()
     finally:
@@ -249,7 +234,7 @@ def test_every_sample_failing_is_reported_once(tmp_path):
         assert res.returncode == 1, err
         assert len(err) <= 2, err
         assert re.search(r"none of the \d{3,} samples could be read", err[-1]), err
-        assert not set(states(target.pid)) & {"t", "T"} and tracer_of(target.pid) == 0
+        assert_left_running(target.pid)
     finally:
         stop_target(target)
 

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from conftest import MODES, TARGETS, marker_line, profile, run_pyflame, start_target, stop_target
+from conftest import (MODES, TARGETS, marker_line, profile, run_pyflame, start_target,
+                      stop_target, tracer_of)
 
 TARGET = TARGETS / "threads.py"
 # Each thread's name, as the target sets it, by the function it runs.
@@ -80,8 +81,7 @@ def test_dump_shows_every_thread_once(python, python_version):
         time.sleep(0.3)
         res = run_pyflame(["-d", "-p", str(target.pid)])
         threads = tasks(target.pid)
-        with open("/proc/%d/status" % target.pid) as f:
-            assert "TracerPid:\t0\n" in f.read()  # detached again
+        assert tracer_of(target.pid) == 0  # detached again
         assert target.poll() is None
     finally:
         stop_target(target)
