@@ -73,20 +73,31 @@ static void shrink(struct code_cache *c)
                 clear_slot(c, &c->slots[b][w]);
 }
 
-/* Turns a filled slot into a temporary entry; NULL (and the slot cleared)
+/* A new empty entry that lives until the next sample; NULL without memory. */
+static struct code_info *new_temp(struct code_cache *c)
+{
+    struct code_info *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->next_temp = c->temps;
+    c->temps = t;
+    return t;
+}
+
+/* Moves a filled slot into a temporary entry; NULL (and the slot cleared)
  * without memory. */
 static struct code_info *to_temp(struct code_cache *c, struct code_info *e)
 {
-    struct code_info *t = calloc(1, sizeof *t);
+    struct code_info *t = new_temp(c);
     if (!t) {
         clear_slot(c, e);
         return NULL;
     }
     c->bytes -= entry_bytes(e);
+    struct code_info *next = t->next_temp;
     *t = *e;
+    t->next_temp = next;
     memset(e, 0, sizeof *e);
-    t->next_temp = c->temps;
-    c->temps = t;
     return t;
 }
 
@@ -196,11 +207,8 @@ int code_cache_get(struct code_cache *c, uint64_t addr,
     if (e) {
         clear_slot(c, e);
     } else {
-        e = calloc(1, sizeof *e);
-        if (!e)
+        if (!(e = new_temp(c)))
             return PYFLAME_ERR_NOMEM;
-        e->next_temp = c->temps;
-        c->temps = e;
         want.next_temp = e->next_temp;
     }
     *e = want;
