@@ -7,6 +7,11 @@
 
 #define LINE_SIZE 1024u /* divides the page size: a line is readable or not */
 #define NLINES 256u     /* power of two; 256 KB in all */
+/* Lines fetched per sample, at most (4 MB).  A real sample needs a few
+ * dozen; past this (thousands of threads, frames scattered over the heap)
+ * a line would cost more of the core's per-sample byte budget than the
+ * bytes it serves, so reads go direct. */
+#define MAX_FETCHES 4096u
 
 struct line {
     uint64_t base;
@@ -18,6 +23,7 @@ struct read_cache {
     pyflame_host host; /* what the readers use: ctx is this cache */
     const pyflame_host *real;
     uint64_t epoch;
+    unsigned fetched; /* lines read in this sample */
     struct line lines[NLINES];
 };
 
@@ -31,6 +37,9 @@ static const uint8_t *line_at(struct read_cache *c, uint64_t base)
     struct line *l = &c->lines[(base / LINE_SIZE) & (NLINES - 1)];
     if (l->epoch == c->epoch && l->base == base)
         return l->data;
+    if (c->fetched >= MAX_FETCHES)
+        return NULL;
+    c->fetched++;
     if (direct(c, base, l->data, LINE_SIZE) != 0) {
         l->epoch = 0;
         return NULL;
@@ -53,8 +62,9 @@ static int cached_read(void *ctx, uint64_t addr, void *buf, size_t len)
     uint8_t *out = buf;
     for (uint64_t base = first;; base += LINE_SIZE) {
         const uint8_t *d = line_at(c, base);
-        /* A line can fail where the exact bytes would not (the end of a
-         * mapping that is not page-aligned, in tests): ask for them. */
+        /* No line (over MAX_FETCHES), or one that failed where the exact
+         * bytes would not (a mapping not page-aligned, in tests): ask for
+         * the bytes themselves. */
         if (!d)
             return direct(c, addr, buf, len);
         uint64_t from = addr > base ? addr : base;
@@ -113,4 +123,5 @@ const pyflame_host *read_cache_host(struct read_cache *c)
 void read_cache_begin_sample(struct read_cache *c)
 {
     c->epoch++;
+    c->fetched = 0;
 }
