@@ -29,4 +29,5 @@ const pyflame_abi_plugin pyflame_abi_entry = {
     .open = open_plugin,
     .sample = walker_sample,
     .close = walker_close,
+    .features = PYFLAME_ABI_DETECTS_TORN,
 };

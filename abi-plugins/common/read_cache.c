@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "remote.h"
+
 #define LINE_SIZE 1024u /* divides the page size: a line is readable or not */
 #define NLINES 256u     /* power of two; 256 KB in all */
 /* Lines fetched per sample, at most (4 MB).  A real sample needs a few
@@ -75,6 +77,12 @@ static int cached_read(void *ctx, uint64_t addr, void *buf, size_t len)
     }
 }
 
+static size_t forward_read_many(void *ctx, const pyflame_read *reads, size_t n)
+{
+    const struct read_cache *c = ctx;
+    return c->real->read_many(c->real->ctx, reads, n);
+}
+
 static uint64_t forward_symbol(void *ctx, const char *name)
 {
     const struct read_cache *c = ctx;
@@ -106,6 +114,7 @@ struct read_cache *read_cache_new(const pyflame_host *real)
         .read_memory = cached_read,
         .find_symbol = real->find_symbol ? forward_symbol : NULL,
         .warn = real->warn ? forward_warn : NULL,
+        .read_many = real->api_version >= 2 && real->read_many ? forward_read_many : NULL,
     };
     return c;
 }
@@ -124,4 +133,40 @@ void read_cache_begin_sample(struct read_cache *c)
 {
     c->epoch++;
     c->fetched = 0;
+}
+
+/* Adds the line at `base` to the batch, unless its slot is taken. */
+static void batch_add(struct read_cache *c, uint64_t base, pyflame_read *batch,
+                      size_t *n, uint8_t *taken)
+{
+    size_t slot = (base / LINE_SIZE) & (NLINES - 1);
+    if (taken[slot] || c->fetched >= MAX_FETCHES)
+        return;
+    taken[slot] = 1;
+    c->fetched++;
+    c->lines[slot].epoch = 0; /* valid only once read */
+    c->lines[slot].base = base;
+    batch[(*n)++] = (pyflame_read){base, c->lines[slot].data, LINE_SIZE};
+}
+
+void read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n)
+{
+    pyflame_read batch[NLINES];
+    uint8_t taken[NLINES] = {0};
+    size_t nbatch = 0;
+    c->epoch++;
+    for (size_t i = 0; i < n && nbatch < NLINES; i++) {
+        if (spans[i].len == 0 || spans[i].addr + spans[i].len < spans[i].addr)
+            continue;
+        uint64_t first = spans[i].addr & ~(uint64_t)(LINE_SIZE - 1);
+        uint64_t last = (spans[i].addr + spans[i].len - 1) & ~(uint64_t)(LINE_SIZE - 1);
+        for (uint64_t base = first; nbatch < NLINES; base += LINE_SIZE) {
+            batch_add(c, base, batch, &nbatch, taken);
+            if (base == last)
+                break;
+        }
+    }
+    size_t done = remote_read_many(c->real, batch, nbatch);
+    for (size_t i = 0; i < done; i++)
+        c->lines[(batch[i].addr / LINE_SIZE) & (NLINES - 1)].epoch = c->epoch;
 }

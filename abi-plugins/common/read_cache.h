@@ -9,6 +9,9 @@
 #ifndef PYFLAME_ABI_READ_CACHE_H
 #define PYFLAME_ABI_READ_CACHE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <pyflame/pyflame.h>
 
 struct read_cache;
@@ -22,5 +25,17 @@ const pyflame_host *read_cache_host(struct read_cache *c);
 
 /* Forgets every line: the target may have run since. */
 void read_cache_begin_sample(struct read_cache *c);
+
+/* A range of the target's memory. */
+struct span {
+    uint64_t addr;
+    size_t len;
+};
+
+/* Forgets every line, then reads afresh those holding a byte of the n
+ * spans, in one batched read where the host allows: what they hold comes
+ * from nearly one moment of a running target.  Lines the batch could not
+ * get are read on demand as usual.  Counts towards the sample's fetches. */
+void read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n);
 
 #endif

@@ -21,6 +21,19 @@ static inline int remote_read(const pyflame_host *host, uint64_t addr,
     return host->read_memory(host->ctx, addr, buf, len);
 }
 
+/* reads[0..n) at once if the host can batch them, else one by one.
+ * Returns how many, from the first, were done in full. */
+static inline size_t remote_read_many(const pyflame_host *host, const pyflame_read *reads,
+                                      size_t n)
+{
+    if (host->api_version >= 2 && host->read_many)
+        return host->read_many(host->ctx, reads, n);
+    size_t done = 0;
+    while (done < n && remote_read(host, reads[done].addr, reads[done].buf, reads[done].len) == 0)
+        done++;
+    return done;
+}
+
 static inline int remote_read_ptr(const pyflame_host *host, uint64_t addr,
                                   uint64_t *out)
 {

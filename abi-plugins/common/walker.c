@@ -15,10 +15,18 @@
 #include "thread_names.h"
 
 #define MAX_STRUCT_READ 256
+/* --nonblocking: how far below the running frame the torn check looks for
+ * the frame a walk began with.  The target may have called that deep
+ * while it was read. */
+#define TORN_LOOKBACK 32
+/* --nonblocking: frames one walk may read and still be checked, skipped
+ * ones (C-stack shims, non-code) included. */
+#define SEEN_MAX (2 * WALK_MAX_DEPTH)
 
 struct walker {
     const struct py_layout *layout;
     const pyflame_host *host;
+    const pyflame_host *direct; /* the core's reads, past the line cache */
     uint64_t runtime; /* &_PyRuntime, 0 before 3.7 */
     uint64_t interp_head;    /* &interp_head (2.7, 3.6), 0 if absent */
     uint64_t tstate_current; /* &_PyThreadState_Current (2.7, 3.6) */
@@ -28,6 +36,8 @@ struct walker {
     size_t tstate_read; /* bytes of PyThreadState holding what we use */
     pyflame_frame *frames; /* WALK_MAX_FRAMES */
     pyflame_thread *threads; /* WALK_MAX_THREADS */
+    struct seen_frame *seen; /* SEEN_MAX, from the first --nonblocking walk */
+    struct span *spans;      /* SEEN_MAX + 2, likewise */
 };
 
 /* Frame pushed at the root of a stack cut at WALK_MAX_DEPTH. */
@@ -150,6 +160,7 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
         fail(err, errlen, "out of memory");
         goto fail;
     }
+    w->direct = host;
     host = w->host = read_cache_host(w->lines);
     struct code_types types = {
         .code = host->find_symbol(host->ctx, layout->symbols.code_type),
@@ -198,6 +209,8 @@ void walker_close(void *state)
     read_cache_free(w->lines);
     free(w->frames);
     free(w->threads);
+    free(w->seen);
+    free(w->spans);
     free(w);
 }
 
@@ -227,12 +240,13 @@ struct frame_view {
     bool skip;       /* not a Python frame (C-stack shim) */
 };
 
-static int read_frame(struct walker *w, uint64_t fp, struct frame_view *v)
+static int read_frame(const struct walker *w, const pyflame_host *h, uint64_t fp,
+                      struct frame_view *v)
 {
     const struct py_layout *l = w->layout;
     uint8_t f[MAX_STRUCT_READ];
     if (l->frame_model == PY_FRAMES_OBJECTS) {
-        if (remote_read(w->host, fp, f, (size_t)l->frame.size) != 0)
+        if (remote_read(h, fp, f, (size_t)l->frame.size) != 0)
             return PYFLAME_ERR_READ;
         int32_t lasti = field_i32(f, l->frame.lasti);
         v->code = field_ptr(f, l->frame.code);
@@ -241,7 +255,7 @@ static int read_frame(struct walker *w, uint64_t fp, struct frame_view *v)
         v->skip = false;
         return PYFLAME_OK;
     }
-    if (remote_read(w->host, fp, f, (size_t)l->iframe.size) != 0)
+    if (remote_read(h, fp, f, (size_t)l->iframe.size) != 0)
         return PYFLAME_ERR_READ;
     v->code = field_ptr(f, l->iframe.code);
     /* The instruction pointer counts from the first code unit. */
@@ -252,14 +266,97 @@ static int read_frame(struct walker *w, uint64_t fp, struct frame_view *v)
     return PYFLAME_OK;
 }
 
+/* The frame a thread runs, given its thread state's frame field: that
+ * frame itself, or (3.11, 3.12) the cframe whose current frame it is. */
+static int running_frame(const struct walker *w, const pyflame_host *h, uint64_t *fp)
+{
+    int32_t cframe_frame = w->layout->tstate.cframe_frame;
+    if (cframe_frame >= 0 && *fp &&
+        remote_read_ptr(h, *fp + (uint64_t)cframe_frame, fp) != 0)
+        return PYFLAME_ERR_READ;
+    return PYFLAME_OK;
+}
+
+/* A frame a walk read: where, and what it held. */
+struct seen_frame {
+    uint64_t fp;
+    struct frame_view v;
+};
+
+/* What a --nonblocking walk read, to be checked: its thread state's frame
+ * field, and every frame in order, leaf first. */
+struct walk_record {
+    uint64_t anchor;
+    size_t n; /* may exceed SEEN_MAX: then only the first are kept */
+};
+
+static bool same_frame(const struct frame_view *a, const struct frame_view *b, bool leaf)
+{
+    /* The leaf runs on: only its code and caller must stay. */
+    return a->code == b->code && a->next == b->next &&
+           (leaf || (a->offset == b->offset && a->skip == b->skip));
+}
+
+/* --nonblocking: reads again, in one batched read, every frame the walk
+ * read and where the thread's stack ends now.  The walk's first frame must
+ * still be on the stack, and every frame below it exactly as the walk read
+ * it: then the stack read existed as a whole, and is no mix of two
+ * moments.  Without a version number in the frames this cannot exclude a
+ * target that changed and changed back while it was read; the batch keeps
+ * that window to about a microsecond. */
+static int check_walk(struct walker *w, uint64_t tstate, const struct walk_record *rec)
+{
+    const struct py_layout *l = w->layout;
+    if (rec->n == 0)
+        return PYFLAME_OK;
+    if (rec->n > SEEN_MAX)
+        return PYFLAME_ERR_READ; /* too deep to check: hostile or corrupted */
+    size_t fsize = (size_t)(l->frame_model == PY_FRAMES_OBJECTS ? l->frame.size : l->iframe.size);
+    size_t ns = 0;
+    w->spans[ns++] = (struct span){tstate + (uint64_t)l->tstate.frame, 8};
+    if (l->tstate.cframe_frame >= 0 && rec->anchor)
+        w->spans[ns++] = (struct span){rec->anchor + (uint64_t)l->tstate.cframe_frame, 8};
+    for (size_t i = 0; i < rec->n; i++)
+        w->spans[ns++] = (struct span){w->seen[i].fp, fsize};
+    read_cache_refresh(w->lines, w->spans, ns);
+
+    /* Where the stack ends, as the batch saw it and once more after: the
+     * same both times, unless the target left and came back meanwhile. */
+    uint64_t fp, again;
+    if (remote_read_ptr(w->host, tstate + (uint64_t)l->tstate.frame, &fp) != 0 ||
+        running_frame(w, w->host, &fp) != PYFLAME_OK ||
+        remote_read_ptr(w->direct, tstate + (uint64_t)l->tstate.frame, &again) != 0 ||
+        running_frame(w, w->direct, &again) != PYFLAME_OK || again != fp)
+        return PYFLAME_ERR_TORN;
+    /* The walk's first frame must still be on the stack: had it returned,
+     * the frames below it could have run on and no longer call it. */
+    int i = 0;
+    for (; fp && fp != w->seen[0].fp && i < TORN_LOOKBACK; i++) {
+        struct frame_view v;
+        if (read_frame(w, w->host, fp, &v) != PYFLAME_OK)
+            return PYFLAME_ERR_TORN;
+        fp = v.next;
+    }
+    if (fp != w->seen[0].fp)
+        return PYFLAME_ERR_TORN;
+    for (size_t k = 0; k < rec->n; k++) {
+        struct frame_view v;
+        if (read_frame(w, w->host, w->seen[k].fp, &v) != PYFLAME_OK ||
+            !same_frame(&v, &w->seen[k].v, k == 0))
+            return PYFLAME_ERR_TORN;
+    }
+    return PYFLAME_OK;
+}
+
 /* Walks the frames of one thread state into w->frames[*used...]. */
 static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
-                       size_t *used)
+                       size_t *used, struct walk_record *rec)
 {
     const struct py_layout *l = w->layout;
     uint64_t fp = field_ptr(ts, l->tstate.frame);
-    if (l->tstate.cframe_frame >= 0 && fp &&
-        remote_read_ptr(w->host, fp + (uint64_t)l->tstate.cframe_frame, &fp) != 0)
+    if (rec)
+        rec->anchor = fp;
+    if (running_frame(w, w->host, &fp) != PYFLAME_OK)
         return PYFLAME_ERR_READ;
 
     pyflame_frame *frames = w->frames + *used;
@@ -279,8 +376,10 @@ static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
         if (cycle_seen(&cyc, fp))
             return PYFLAME_ERR_READ;
         struct frame_view v;
-        if (read_frame(w, fp, &v) != PYFLAME_OK)
+        if (read_frame(w, w->host, fp, &v) != PYFLAME_OK)
             return PYFLAME_ERR_READ;
+        if (rec && rec->n++ < SEEN_MAX)
+            w->seen[rec->n - 1] = (struct seen_frame){fp, v};
         fp = v.next;
         if (v.skip)
             continue;
@@ -330,7 +429,17 @@ static int read_thread(struct walker *w, uint64_t tstate, const struct thread_ct
     if (c->flags & PYFLAME_SAMPLE_THREAD_NAMES)
         t->name = thread_names_get(w->names, c->interp, t->ident);
     *next = field_ptr(ts, l->tstate.next);
-    return walk_thread(w, ts, t, used);
+    if (!(c->flags & PYFLAME_SAMPLE_NONBLOCKING))
+        return walk_thread(w, ts, t, used, NULL);
+    if (!w->seen && (!(w->seen = malloc(SEEN_MAX * sizeof *w->seen)) ||
+                     !(w->spans = malloc((SEEN_MAX + 2) * sizeof *w->spans))))
+        return PYFLAME_ERR_READ;
+    struct walk_record rec = {0};
+    int rc = walk_thread(w, ts, t, used, &rec);
+    /* A running target: a stack that changed under the walk is torn, and
+     * so is most often a walk that failed. */
+    int now = check_walk(w, tstate, &rec);
+    return rc == PYFLAME_OK || now != PYFLAME_OK ? now : rc;
 }
 
 /* The thread holding the GIL of interpreter `interp`, 0 if it is free. */
@@ -373,9 +482,9 @@ static int sample_all(struct walker *w, uint64_t interp, uint32_t flags,
         while (tstate && nthreads < WALK_MAX_THREADS) {
             if (cycle_seen(&tcyc, tstate))
                 return PYFLAME_ERR_READ;
-            if (read_thread(w, tstate, &c, &w->threads[nthreads], &tstate,
-                            &used) != PYFLAME_OK)
-                return PYFLAME_ERR_READ;
+            int rc = read_thread(w, tstate, &c, &w->threads[nthreads], &tstate, &used);
+            if (rc != PYFLAME_OK)
+                return rc;
             nthreads++;
         }
         if (remote_read_ptr(w->host, interp + (uint64_t)l->interp.next, &interp) != 0)
@@ -399,8 +508,9 @@ static int sample_gil_holder(struct walker *w, uint64_t interp, uint32_t flags,
         return PYFLAME_ERR_READ;
     if (!c.gil_holder)
         return PYFLAME_IDLE;
-    if (read_thread(w, c.gil_holder, &c, &w->threads[0], &next, &used) != PYFLAME_OK)
-        return PYFLAME_ERR_READ;
+    int rc = read_thread(w, c.gil_holder, &c, &w->threads[0], &next, &used);
+    if (rc != PYFLAME_OK)
+        return rc;
     out->threads = w->threads;
     out->nthreads = 1;
     return w->threads[0].nframes ? PYFLAME_OK : PYFLAME_IDLE;
@@ -442,7 +552,7 @@ int walker_sample(void *state, uint32_t flags, pyflame_sample *out)
         rc = sample_all(w, interp, flags, out);
     else
         rc = sample_gil_holder(w, interp, flags, out);
-    if (rc == PYFLAME_ERR_READ) {
+    if (rc < 0) {
         out->threads = NULL;
         out->nthreads = 0;
     }

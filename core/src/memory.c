@@ -1,10 +1,13 @@
 #include "memory.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include <pyflame/pyflame.h>
 
 void memory_init(struct target_memory *m, pid_t pid)
 {
@@ -51,4 +54,43 @@ int memory_read(struct target_memory *m, uint64_t addr, void *buf, size_t len)
     if (n < 0 && (errno == ENOSYS || errno == EPERM))
         return read_proc_mem(m, addr, buf, len);
     return -1;
+}
+
+/* Where a read may go: inside the user half of the address space, without
+ * wrapping around. */
+static bool plausible(uint64_t addr, size_t len)
+{
+    return len > 0 && addr + len >= addr && addr + len <= (uint64_t)INT64_MAX;
+}
+
+size_t memory_read_many(struct target_memory *m, const struct pyflame_read *reads, size_t n)
+{
+    struct iovec local[64], remote[64]; /* one system call per 64 reads */
+    size_t done = 0;
+    while (done < n && m->mem_fd < 0) {
+        size_t k = 0;
+        for (; k < 64 && done + k < n; k++) {
+            const struct pyflame_read *r = &reads[done + k];
+            if (!plausible(r->addr, r->len))
+                break;
+            local[k] = (struct iovec){r->buf, r->len};
+            remote[k] = (struct iovec){(void *)(uintptr_t)r->addr, r->len};
+        }
+        if (k == 0)
+            return done;
+        ssize_t got = process_vm_readv(m->pid, local, (unsigned long)k, remote,
+                                       (unsigned long)k, 0);
+        if (got < 0 && (errno == ENOSYS || errno == EPERM))
+            break; /* memory_read falls back to /proc/PID/mem */
+        /* A partial transfer stops between two reads, never inside one. */
+        size_t i = 0;
+        for (; i < k && got >= (ssize_t)local[i].iov_len; i++)
+            got -= (ssize_t)local[i].iov_len;
+        done += i;
+        if (i < k)
+            return done;
+    }
+    while (done < n && memory_read(m, reads[done].addr, reads[done].buf, reads[done].len) == 0)
+        done++;
+    return done;
 }

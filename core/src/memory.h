@@ -18,6 +18,11 @@ void memory_close(struct target_memory *m);
 /* Copies len bytes at addr.  Returns 0, or -1 if any byte is unreadable. */
 int memory_read(struct target_memory *m, uint64_t addr, void *buf, size_t len);
 
+/* The n reads of reads[] (pyflame_host.read_many), in one system call
+ * per IOV_MAX of them.  Returns how many, from the first, were done. */
+struct pyflame_read;
+size_t memory_read_many(struct target_memory *m, const struct pyflame_read *reads, size_t n);
+
 /* What one sample may read of the target.  A sample of a real program,
  * even a thousand threads deep in a cold cache, stays far below; corrupted
  * or hostile structures (a million code objects, a dict shared by every

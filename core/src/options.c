@@ -35,6 +35,10 @@ const char options_usage[] =
     "                          the GIL; a thread without the GIL counts as idle\n"
     "      --thread-names      begin each stack with a frame naming its thread,\n"
     "                          'thread NAME (TID)'; implies --threads\n"
+    "      --nonblocking       read the target while it runs instead of stopping\n"
+    "                          it for each sample: slows it less; a sample torn\n"
+    "                          by the target changing under it is retried, then\n"
+    "                          counted as (failed)\n"
     "  -d, --dump              print the stack of every thread once, leaf first,\n"
     "                          with the thread holding the GIL, and exit\n"
     "\n"
@@ -67,6 +71,7 @@ enum {
     OPT_LIST_PLUGINS,
     OPT_THREAD_NAMES,
     OPT_HZ,
+    OPT_NONBLOCKING,
 };
 
 #define TIMESTAMPED_FORMAT "timestamped"
@@ -79,6 +84,7 @@ static const struct option long_options[] = {
     {"rate", required_argument, NULL, 'r'},
     {"hz", required_argument, NULL, OPT_HZ},
     {"threads", no_argument, NULL, OPT_THREADS},
+    {"nonblocking", no_argument, NULL, OPT_NONBLOCKING},
     {"thread-names", no_argument, NULL, OPT_THREAD_NAMES},
     {"dump", no_argument, NULL, 'd'},
     {"output", required_argument, NULL, 'o'},
@@ -229,6 +235,9 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
             break;
         case OPT_THREAD_NAMES:
             o->threads = o->thread_names = true;
+            break;
+        case OPT_NONBLOCKING:
+            o->nonblocking = true;
             break;
         case 'd':
             o->dump = o->threads = true;

@@ -28,6 +28,7 @@ struct options {
     bool threads;         /* --threads */
     bool thread_names;    /* --thread-names: a root frame per thread */
     bool dump;            /* -d: print every thread's stack once */
+    bool nonblocking;     /* read the target without stopping it */
 };
 
 #define DEFAULT_SECONDS 1.0

@@ -159,20 +159,20 @@ static int load_file(enum kind kind, const char *path, struct loaded_plugin *out
         return reason(err, errlen, "%s is not a pyflame %s plugin: it has no '%s' symbol",
                      path, kinds[kind].label, kinds[kind].symbol);
     }
-    if (*sym != PYFLAME_API_VERSION) {
+    if (*sym < PYFLAME_API_OLDEST || *sym > PYFLAME_API_VERSION) {
         uint32_t v = *sym;
         dlclose(h);
         return reason(err, errlen,
-                     "plugin %s was built for plugin API %u, this pyflame speaks API %d: "
+                     "plugin %s was built for plugin API %u, this pyflame speaks APIs %d to %d: "
                      "rebuild the plugin against this pyflame's headers",
-                     path, v, PYFLAME_API_VERSION);
+                     path, v, PYFLAME_API_OLDEST, PYFLAME_API_VERSION);
     }
     const char *why = incomplete(kind, sym);
     if (why) {
         dlclose(h);
         return reason(err, errlen, "plugin %s is broken: %s", path, why);
     }
-    *out = (struct loaded_plugin){.handle = h, .path = strdup(path)};
+    *out = (struct loaded_plugin){.handle = h, .path = strdup(path), .api_version = *sym};
     if (kind == KIND_ABI)
         out->u.abi = (const pyflame_abi_plugin *)sym;
     else
@@ -211,6 +211,11 @@ void plugin_unload(struct loaded_plugin *p)
         dlclose(p->handle);
     free(p->path);
     *p = (struct loaded_plugin){0};
+}
+
+uint32_t plugin_abi_features(const struct loaded_plugin *p)
+{
+    return p->api_version >= 2 ? p->u.abi->features : 0;
 }
 
 /* Calls fn(name, path) for each plugin file of `kind`, directory order. */
@@ -301,8 +306,8 @@ static void list_one(void *arg, const char *name, const char *path)
     }
     const char *desc = ls->kind == KIND_ABI ? p.u.abi->description : p.u.output->description;
     const char *pname = ls->kind == KIND_ABI ? p.u.abi->name : p.u.output->name;
-    fprintf(ls->out, "%-7s %-10s %-32s API %d  %s\n", kinds[ls->kind].label, pname,
-            desc ? desc : "", PYFLAME_API_VERSION, path);
+    fprintf(ls->out, "%-7s %-10s %-32s API %u  %s\n", kinds[ls->kind].label, pname,
+            desc ? desc : "", p.api_version, path);
     plugin_unload(&p);
 }
 

@@ -9,6 +9,7 @@
 #define PYFLAME_PLUGIN_LOADER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <pyflame/abi.h>
@@ -25,6 +26,7 @@ void plugin_dirs_free(struct plugin_dirs *dirs);
 struct loaded_plugin {
     void *handle;
     char *path;
+    uint32_t api_version; /* the plugin's: fields of later APIs are absent */
     union {
         const pyflame_abi_plugin *abi;
         const pyflame_output_plugin *output;
@@ -38,6 +40,9 @@ int plugin_load_abi(const struct plugin_dirs *dirs, const char *name,
 int plugin_load_output(const struct plugin_dirs *dirs, const char *name,
                        struct loaded_plugin *out, char *err, size_t errlen);
 void plugin_unload(struct loaded_plugin *p);
+
+/* The PYFLAME_ABI_* features of a loaded ABI plugin: 0 before API 2. */
+uint32_t plugin_abi_features(const struct loaded_plugin *p);
 
 /* The CPython versions the ABI plugins found can read, e.g. "3.11, 3.12". */
 void plugin_supported_versions(const struct plugin_dirs *dirs, char *buf,

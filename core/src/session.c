@@ -54,6 +54,7 @@ struct session {
     size_t caplabels;
     uint64_t taken, failed;
     uint64_t over_budget; /* failed samples that hit the read budget */
+    uint64_t torn;        /* failed samples still torn when retried */
     struct read_budget budget; /* of the sample (or open) under way */
     char last_error[512];
 };
@@ -65,6 +66,15 @@ static int host_read(void *ctx, uint64_t addr, void *buf, size_t len)
     if (!read_budget_take(&s->budget, len))
         return -1;
     return memory_read(&s->mem, addr, buf, len);
+}
+
+static size_t host_read_many(void *ctx, const pyflame_read *reads, size_t n)
+{
+    struct session *s = ctx;
+    size_t allowed = 0;
+    while (allowed < n && read_budget_take(&s->budget, reads[allowed].len))
+        allowed++;
+    return memory_read_many(&s->mem, reads, allowed);
 }
 
 static uint64_t host_symbol(void *ctx, const char *name)
@@ -155,6 +165,17 @@ static int load_abi(struct session *s)
     return -1;
 }
 
+/* --nonblocking needs a plugin that can tell a torn sample from a good one. */
+static int check_nonblocking(const struct session *s)
+{
+    if (!s->opt->nonblocking || (plugin_abi_features(&s->abi) & PYFLAME_ABI_DETECTS_TORN))
+        return 0;
+    pf_error("--nonblocking needs an ABI plugin that detects torn samples, and %s "
+             "(plugin API %u) does not: leave out --nonblocking, or use a plugin "
+             "that sets PYFLAME_ABI_DETECTS_TORN", s->abi.path, s->abi.api_version);
+    return -1;
+}
+
 /* Finds the runtime and its plugin.  Returns 1 when found, 0 when the
  * target has no Python runtime (yet), -1 on a fatal error. */
 static int find_runtime(struct session *s, bool quiet_if_absent)
@@ -173,7 +194,7 @@ static int find_runtime(struct session *s, bool quiet_if_absent)
         return -1;
     }
     s->runtime_found = true;
-    if (!s->abi.handle && load_abi(s) != 0)
+    if (!s->abi.handle && (load_abi(s) != 0 || check_nonblocking(s) != 0))
         return -1;
     return 1;
 }
@@ -213,13 +234,50 @@ static int open_abi(struct session *s)
     return -1;
 }
 
-/* One sample from the ABI plugin, within the read budget. */
+/* --nonblocking: a torn sample is read again at once, at most this many
+ * times, then counted as failed.  Retrying rather than dropping keeps code
+ * whose stack changes fast from being under-represented. */
+#define TORN_RETRIES 2
+
+/* One sample from the ABI plugin, each read of it within the read budget.
+ * Leaves smp->status PYFLAME_OK, PYFLAME_IDLE or PYFLAME_ERR_READ. */
 static void take_sample(struct session *s, uint32_t flags, pyflame_sample *smp)
 {
-    read_budget_reset(&s->budget);
-    s->abi.u.abi->sample(s->abi_state, flags, smp);
+    if (s->opt->nonblocking)
+        flags |= PYFLAME_SAMPLE_NONBLOCKING;
+    for (int retries = 0;; retries++) {
+        read_budget_reset(&s->budget);
+        s->abi.u.abi->sample(s->abi_state, flags, smp);
+        if (smp->status != PYFLAME_ERR_TORN || !s->opt->nonblocking)
+            break;
+        if (retries == TORN_RETRIES) {
+            s->torn++;
+            break;
+        }
+    }
     if (smp->status == PYFLAME_ERR_READ && s->budget.exceeded)
         s->over_budget++;
+    if (smp->status != PYFLAME_OK && smp->status != PYFLAME_IDLE) {
+        /* Torn, or a status this core does not know: no stack to trust. */
+        smp->status = PYFLAME_ERR_READ;
+        smp->nthreads = 0;
+        smp->threads = NULL;
+    }
+}
+
+/* Stops the target for a sample, unless --nonblocking.  Returns -1 when
+ * the target is gone. */
+static int hold_target(struct session *s)
+{
+    if (s->opt->nonblocking)
+        return s->tracee.exited ? -1 : 0;
+    return tracee_stop(&s->tracee);
+}
+
+static void release_target(struct session *s)
+{
+    if (!s->opt->nonblocking)
+        tracee_resume(&s->tracee);
 }
 
 static int grow(void **v, size_t *cap, size_t need, size_t size)
@@ -352,7 +410,7 @@ static int record(struct session *s, const pyflame_sample *smp)
  * session must end (target gone, fatal error). */
 static int tick(struct session *s, bool trace)
 {
-    if (tracee_stop(&s->tracee) != 0)
+    if (hold_target(s) != 0)
         return -1;
     int rc = 0;
     if (s->tracee.execed) {
@@ -381,7 +439,7 @@ static int tick(struct session *s, bool trace)
                     (s->opt->threads ? PYFLAME_SAMPLE_THREAD_NAMES : 0),
                 &smp);
     smp.time_ns = now_ns(CLOCK_REALTIME);
-    tracee_resume(&s->tracee);
+    release_target(s);
     s->taken++;
     if (smp.status == PYFLAME_ERR_READ)
         s->failed++;
@@ -391,7 +449,7 @@ static int tick(struct session *s, bool trace)
     }
     return 0;
 out:
-    tracee_resume(&s->tracee);
+    release_target(s);
     return rc;
 }
 
@@ -525,7 +583,7 @@ static int run_dump(struct session *s)
 {
     uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)(s->opt->seconds * 1e9);
     for (;;) {
-        if (tracee_stop(&s->tracee) != 0) {
+        if (hold_target(s) != 0) {
             pf_error("process %d exited", (int)s->tracee.pid);
             return -1;
         }
@@ -534,14 +592,14 @@ static int run_dump(struct session *s)
             pyflame_sample smp = {0};
             take_sample(s, PYFLAME_SAMPLE_ALL_THREADS | PYFLAME_SAMPLE_THREAD_NAMES, &smp);
             prepare(s, &smp);
-            tracee_resume(&s->tracee);
+            release_target(s);
             char python[32];
             snprintf(python, sizeof python, "CPython %d.%d", s->rt.major, s->rt.minor);
             if (claim_output(s) != 0 || dump_print(s->out, &smp, (int)s->tracee.pid, python) != 0)
                 return -1;
             return smp.status == PYFLAME_ERR_READ ? -1 : 0;
         }
-        tracee_resume(&s->tracee);
+        release_target(s);
         if (rc < 0)
             return -1;
         if (now_ns(CLOCK_MONOTONIC) >= end || session_stop_signal) {
@@ -596,18 +654,23 @@ static int attach(struct session *s, pid_t pid)
 
 static void report_failures(const struct session *s)
 {
-    char budget[256] = "";
+    char budget[256] = "", torn[256] = "";
     if (s->over_budget)
         snprintf(budget, sizeof budget,
                  "; %" PRIu64 " of them would have read more than %u times or %u MB "
                  "(the limit of one sample): the target's structures look corrupted",
                  s->over_budget, SAMPLE_MAX_READS, SAMPLE_MAX_BYTES >> 20);
+    if (s->torn)
+        snprintf(torn, sizeof torn,
+                 "; %" PRIu64 " of them were torn %d times in a row: the target changed "
+                 "its stack while it was read (--nonblocking)",
+                 s->torn, TORN_RETRIES + 1);
     if (s->failed && s->failed == s->taken)
-        pf_error("none of the %" PRIu64 " samples could be read%s%s%s", s->taken,
-                 s->last_error[0] ? ": " : "", s->last_error, budget);
+        pf_error("none of the %" PRIu64 " samples could be read%s%s%s%s", s->taken,
+                 s->last_error[0] ? ": " : "", s->last_error, budget, torn);
     else if (s->failed)
-        pf_warn("%" PRIu64 " of %" PRIu64 " samples could not be read%s", s->failed,
-                s->taken, budget);
+        pf_warn("%" PRIu64 " of %" PRIu64 " samples could not be read%s%s", s->failed,
+                s->taken, budget, torn);
 }
 
 static int exit_status_of(int wait_status)
@@ -623,8 +686,9 @@ int session_run(const struct options *opt)
 {
     struct session s = {.opt = opt};
     int status = 1;
-    s.abi_host = (pyflame_host){PYFLAME_API_VERSION, &s, host_read, host_symbol, host_warn};
-    s.out_host = (pyflame_host){PYFLAME_API_VERSION, &s, NULL, NULL, host_warn};
+    s.abi_host = (pyflame_host){PYFLAME_API_VERSION, &s, host_read, host_symbol, host_warn,
+                                host_read_many};
+    s.out_host = (pyflame_host){.api_version = PYFLAME_API_VERSION, .ctx = &s, .warn = host_warn};
     bool trace = opt->command != NULL;
     bool traced = false;
 

@@ -15,7 +15,7 @@ Figures (columns):
   slow stop          target slowdown in trace mode at 1 kHz (the target is
                      stopped for each sample); median of interleaved runs
   slow nonblock      the same with --nonblocking
-  torn               samples found torn with --nonblocking at 10 kHz
+  torn               samples lost to tearing with --nonblocking at 10 kHz
   50thr kept         samples taken at 100 Hz, --threads, 50 busy threads
   50thr slow         that target's slowdown (units of work per second)
 
@@ -23,6 +23,7 @@ A figure pyflame cannot produce yet (an option it lacks) prints as "n/a".
 Runs in this order: every figure of one interpreter, then the next."""
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -132,10 +133,11 @@ class Bench:
         return statistics.median(profiled) / statistics.median(alone) - 1
 
     def torn(self, python):
+        """Samples lost to tearing (still torn when read three times), of
+        those taken; pyflame counts them as (failed) and says so."""
         run = self.attached(python, 0.0001, ["--nonblocking"])
-        torn = sum(int(line.rpartition(" ")[2]) for line in run.out.splitlines()
-                   if line.startswith("(torn)"))
-        return torn / max(folded_samples(run.out), 1)
+        torn = re.search(r"(\d+) of them were torn", run.err)
+        return (int(torn.group(1)) if torn else 0) / max(folded_samples(run.out), 1)
 
     def threads50(self, python):
         """Samples kept at 100 Hz with --threads, and the slowdown of 50

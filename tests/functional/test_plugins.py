@@ -21,7 +21,7 @@ def test_list_plugins():
         assert f"pyflame-abi-{name}.so" in text
         assert f"CPython {name[0]}.{name[1:]}" in text
     assert "pyflame-output-folded.so" in text
-    assert "API 1" in text
+    assert "API 2" in text
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +72,19 @@ def test_out_of_tree_output_plugin(python, installed, tmp_path):
     leaves = [l for l in samples if l.startswith("leaf ")]
     assert int(counts["ok"]) == len(leaves)
     assert leaves.count("leaf hot_leaf") > 0.5 * len(samples)
+
+
+def test_plugin_built_for_an_older_api_still_loads(python, installed, tmp_path):
+    """Fields are only appended: a plugin built for API 1 keeps working."""
+    plugins = build_plugin(installed, tmp_path / "plugins", "-DSTACKCOUNT_API_VERSION=1")
+    env = dict(os.environ, PYFLAME_PLUGIN_PATH=str(plugins))
+    listing = run_pyflame(["--list-plugins"], env=env).stdout.decode()
+    line = next(l for l in listing.splitlines() if "pyflame-output-stackcount.so" in l)
+    assert "API 1" in line, listing
+    res = run_pyflame(["-f", "stackcount", "-t", python, str(TARGETS / "exact_line.py"), "1"],
+                      env=env)
+    assert res.returncode == 0, res.stderr.decode()
+    assert "leaf hot_leaf" in res.stdout.decode()
 
 
 def test_plugin_with_wrong_api_version(python, installed, tmp_path):

@@ -25,6 +25,15 @@ extern "C" {
 /* Fill pyflame_thread.name too.  Costs extra reads now and then (names
  * are cached); plugins that cannot tell names leave them NULL. */
 #define PYFLAME_SAMPLE_THREAD_NAMES 0x2u
+/* API 2: the target is running while it is read (--nonblocking).  Given
+ * only to plugins that set PYFLAME_ABI_DETECTS_TORN. */
+#define PYFLAME_SAMPLE_NONBLOCKING 0x4u
+
+/* pyflame_abi_plugin.features */
+/* With PYFLAME_SAMPLE_NONBLOCKING, sample() checks that the target did not
+ * change what it read while it read it, and returns PYFLAME_ERR_TORN if it
+ * did: a stack is never made of frames that did not coexist. */
+#define PYFLAME_ABI_DETECTS_TORN 0x1u
 
 typedef struct pyflame_abi_plugin {
     uint32_t api_version;    /* PYFLAME_API_VERSION */
@@ -38,12 +47,17 @@ typedef struct pyflame_abi_plugin {
     void *(*open)(const pyflame_host *host, int *status, char *err,
                   size_t errlen);
 
-    /* Take one sample into *out.  Returns PYFLAME_OK, PYFLAME_IDLE or
-     * PYFLAME_ERR_READ (also stored in out->status).  Everything *out points
+    /* Take one sample into *out.  Returns PYFLAME_OK, PYFLAME_IDLE,
+     * PYFLAME_ERR_READ or (API 2) PYFLAME_ERR_TORN, also stored in
+     * out->status.  Everything *out points
      * to stays valid until the next sample() or close() on this state. */
     int (*sample)(void *state, uint32_t flags, pyflame_sample *out);
 
     void (*close)(void *state);
+
+    /* API 2.  PYFLAME_ABI_* bits.  Read only from plugins whose api_version
+     * is 2 or more: older ones have no such field. */
+    uint32_t features;
 } pyflame_abi_plugin;
 
 /* The symbol every ABI plugin exports. */

@@ -23,8 +23,12 @@
 extern "C" {
 #endif
 
-/* Bumped whenever a struct in these headers changes incompatibly. */
-#define PYFLAME_API_VERSION 1
+/* The API these headers describe.  Bumped when a field is appended to a
+ * plugin struct (the new field says which version brought it) or a new
+ * value may be returned; pyflame loads plugins built for any version from
+ * PYFLAME_API_OLDEST up to its own. */
+#define PYFLAME_API_VERSION 2
+#define PYFLAME_API_OLDEST 1
 
 /* Results of plugin calls.  Negative values are errors. */
 enum pyflame_status {
@@ -40,6 +44,11 @@ enum pyflame_status {
     PYFLAME_ERR_NOMEM = -4,
     /* output: writing failed (see errno). */
     PYFLAME_ERR_IO = -5,
+    /* API 2, abi sample() with PYFLAME_SAMPLE_NONBLOCKING: the target
+     * changed while it was read, so the stacks may mix two moments.  The
+     * core retries, then counts the sample as failed: output plugins never
+     * see this value. */
+    PYFLAME_ERR_TORN = -6,
 };
 
 /* pyflame_frame.flags */
@@ -98,6 +107,13 @@ typedef struct pyflame_sample {
     const pyflame_thread *threads;
 } pyflame_sample;
 
+/* One read of a batch: len bytes at addr in the target, into buf. */
+typedef struct pyflame_read {
+    uint64_t addr;
+    void *buf;
+    size_t len;
+} pyflame_read;
+
 /* Services the core hands to every plugin.  `ctx` is the first argument of
  * each function.  Functions marked "ABI only" are NULL for output plugins. */
 typedef struct pyflame_host {
@@ -112,6 +128,12 @@ typedef struct pyflame_host {
     /* Report a problem to the user (printf-style, no trailing newline). */
     void (*warn)(void *ctx, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+    /* API 2, ABI only; absent when api_version is 1, and may be NULL.
+     * The n reads of reads[], in one system call where the kernel allows:
+     * cheaper than n calls of read_memory, and a running target is seen at
+     * nearly one moment.  Returns how many reads, from the first, were done
+     * in full; read the rest one by one if needed. */
+    size_t (*read_many)(void *ctx, const pyflame_read *reads, size_t n);
 } pyflame_host;
 
 #ifdef __cplusplus

@@ -1,0 +1,70 @@
+"""--nonblocking: samples without stopping the target, and never prints a
+stack that mixes two moments."""
+import os
+import time
+
+from conftest import (TARGETS, Profile, assert_exact_line_profile, assert_left_running,
+                      profile, run_pyflame, start_target, stop_target)
+
+
+def voluntary_switches(pid):
+    """Times the target's threads gave up the CPU: each ptrace stop is one."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+            for line in f:
+                if line.startswith("voluntary_ctxt_switches:"):
+                    total += int(line.split()[1])
+    return total
+
+
+def test_exact_profile_in_both_modes(python, tmp_path):
+    for mode in ["attach", "trace"]:
+        prof, _ = profile(python, mode, TARGETS / "exact_line.py", extra=["--nonblocking"],
+                          tmp_path=tmp_path)
+        assert_exact_line_profile(prof, TARGETS / "exact_line.py")
+
+
+def test_target_is_never_stopped(python):
+    """The same run stops a busy target about once per sample without
+    --nonblocking, and (almost) never with it."""
+    proc = start_target(python, TARGETS / "exact_line.py", 60)
+    try:
+        time.sleep(0.2)
+        stops = {}
+        for extra in [[], ["--nonblocking"]]:
+            before = voluntary_switches(proc.pid)
+            res = run_pyflame([*extra, "--hz", "1000", "-s", "1", "-p", str(proc.pid)])
+            stops[bool(extra)] = voluntary_switches(proc.pid) - before
+            assert res.returncode == 0, res.stderr.decode()
+            prof = Profile(res.stdout.decode())
+            assert prof.with_function("hot_leaf"), prof.text
+        assert_left_running(proc.pid)
+    finally:
+        stop_target(proc)
+    assert stops[False] >= 300, stops
+    assert stops[True] <= stops[False] / 20, stops
+
+
+def mixes_towers(stack):
+    funcs = {f.func for f in stack}
+    return "left" in funcs and "right" in funcs
+
+
+def test_torn_samples_are_counted_never_printed(python):
+    """see_saw.py changes its stack every few microseconds, faster than a
+    sample is read: many samples tear.  None may mix its two towers."""
+    proc = start_target(python, TARGETS / "see_saw.py", 60)
+    try:
+        time.sleep(0.2)
+        res = run_pyflame(["--nonblocking", "--hz", "2000", "-s", "2", "-p", str(proc.pid)])
+    finally:
+        stop_target(proc)
+    err = res.stderr.decode()
+    # Every sample may tear: then pyflame says so and fails.
+    assert res.returncode == 0 or "none of the" in err, err
+    prof = Profile(res.stdout.decode())
+    mixed = {s: n for s, n in prof.stacks.items() if mixes_towers(s)}
+    assert not mixed, mixed
+    assert "were torn 3 times in a row" in err, err
+    assert prof.failed > 0, prof.text
