@@ -14,10 +14,14 @@
  * a line would cost more of the core's per-sample byte budget than the
  * bytes it serves, so reads go direct. */
 #define MAX_FETCHES 4096u
+/* Lines a sample used that the next one reads ahead, all in one batch: a
+ * target that keeps running the same code keeps reading the same lines. */
+#define PREFETCH_MAX 64u
 
 struct line {
     uint64_t base;
     uint64_t epoch; /* valid while equal to the cache's */
+    uint64_t used;  /* the epoch it was last recorded as used in */
     uint8_t data[LINE_SIZE];
 };
 
@@ -26,6 +30,8 @@ struct read_cache {
     const pyflame_host *real;
     uint64_t epoch;
     unsigned fetched; /* lines read in this sample */
+    unsigned nused;
+    uint64_t used[PREFETCH_MAX]; /* bases of lines this sample used */
     struct line lines[NLINES];
 };
 
@@ -34,11 +40,21 @@ static int direct(const struct read_cache *c, uint64_t addr, void *buf, size_t l
     return c->real->read_memory(c->real->ctx, addr, buf, len);
 }
 
+/* Notes that this sample used line l, for the next one to read ahead. */
+static const uint8_t *use(struct read_cache *c, struct line *l)
+{
+    if (l->used != c->epoch && c->nused < PREFETCH_MAX) {
+        l->used = c->epoch;
+        c->used[c->nused++] = l->base;
+    }
+    return l->data;
+}
+
 static const uint8_t *line_at(struct read_cache *c, uint64_t base)
 {
     struct line *l = &c->lines[(base / LINE_SIZE) & (NLINES - 1)];
     if (l->epoch == c->epoch && l->base == base)
-        return l->data;
+        return use(c, l);
     if (c->fetched >= MAX_FETCHES)
         return NULL;
     c->fetched++;
@@ -48,7 +64,7 @@ static const uint8_t *line_at(struct read_cache *c, uint64_t base)
     }
     l->base = base;
     l->epoch = c->epoch;
-    return l->data;
+    return use(c, l);
 }
 
 static int cached_read(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -129,44 +145,61 @@ const pyflame_host *read_cache_host(struct read_cache *c)
     return &c->host;
 }
 
+static void fetch_batch(struct read_cache *c, const uint64_t *bases, size_t n);
+
 void read_cache_begin_sample(struct read_cache *c)
 {
+    uint64_t ahead[PREFETCH_MAX];
+    size_t n = c->nused;
+    memcpy(ahead, c->used, n * sizeof *ahead);
+    c->nused = 0;
     c->epoch++;
     c->fetched = 0;
+    fetch_batch(c, ahead, n);
 }
 
-/* Adds the line at `base` to the batch, unless its slot is taken. */
-static void batch_add(struct read_cache *c, uint64_t base, pyflame_read *batch,
-                      size_t *n, uint8_t *taken)
-{
-    size_t slot = (base / LINE_SIZE) & (NLINES - 1);
-    if (taken[slot] || c->fetched >= MAX_FETCHES)
-        return;
-    taken[slot] = 1;
-    c->fetched++;
-    c->lines[slot].epoch = 0; /* valid only once read */
-    c->lines[slot].base = base;
-    batch[(*n)++] = (pyflame_read){base, c->lines[slot].data, LINE_SIZE};
-}
-
-void read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n)
+/* Reads the lines at bases[0..n) in one batch where the host allows,
+ * each into its slot, skipping a base whose slot another already took. */
+static void fetch_batch(struct read_cache *c, const uint64_t *bases, size_t n)
 {
     pyflame_read batch[NLINES];
     uint8_t taken[NLINES] = {0};
     size_t nbatch = 0;
+    for (size_t i = 0; i < n && c->fetched < MAX_FETCHES; i++) {
+        size_t slot = (bases[i] / LINE_SIZE) & (NLINES - 1);
+        if (taken[slot])
+            continue;
+        taken[slot] = 1;
+        c->fetched++;
+        c->lines[slot].epoch = 0; /* valid only once read */
+        c->lines[slot].base = bases[i];
+        batch[nbatch++] = (pyflame_read){bases[i], c->lines[slot].data, LINE_SIZE};
+    }
+    /* A line that fails (unmapped since) ends a batch: go on after it. */
+    for (size_t done = 0; done < nbatch; done++) {
+        size_t got = remote_read_many(c->real, batch + done, nbatch - done);
+        for (size_t k = done; k < done + got; k++)
+            c->lines[(batch[k].addr / LINE_SIZE) & (NLINES - 1)].epoch = c->epoch;
+        done += got;
+    }
+}
+
+void read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n)
+{
+    uint64_t bases[NLINES];
+    size_t nbases = 0;
     c->epoch++;
-    for (size_t i = 0; i < n && nbatch < NLINES; i++) {
+    for (size_t i = 0; i < n && nbases < NLINES; i++) {
         if (spans[i].len == 0 || spans[i].addr + spans[i].len < spans[i].addr)
             continue;
         uint64_t first = spans[i].addr & ~(uint64_t)(LINE_SIZE - 1);
         uint64_t last = (spans[i].addr + spans[i].len - 1) & ~(uint64_t)(LINE_SIZE - 1);
-        for (uint64_t base = first; nbatch < NLINES; base += LINE_SIZE) {
-            batch_add(c, base, batch, &nbatch, taken);
+        for (uint64_t base = first; nbases < NLINES; base += LINE_SIZE) {
+            if (nbases == 0 || bases[nbases - 1] != base)
+                bases[nbases++] = base;
             if (base == last)
                 break;
         }
     }
-    size_t done = remote_read_many(c->real, batch, nbatch);
-    for (size_t i = 0; i < done; i++)
-        c->lines[(batch[i].addr / LINE_SIZE) & (NLINES - 1)].epoch = c->epoch;
+    fetch_batch(c, bases, nbases);
 }
