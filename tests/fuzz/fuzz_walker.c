@@ -3,8 +3,8 @@
  * Linked with one layout table (abi-plugins/layouts/pyXY.c, the global
  * py_layout), so there is one fuzzer per CPython ABI.  An input is
  *
- *   byte 0     sample flags: bits 0-1 for even samples, bits 4-5 for odd
- *              ones (PYFLAME_SAMPLE_ALL_THREADS, _THREAD_NAMES)
+ *   byte 0     sample flags: bits 0-2 for even samples, bits 4-6 for odd
+ *              ones (PYFLAME_SAMPLE_ALL_THREADS, _THREAD_NAMES, _NONBLOCKING)
  *   byte 1     samples to take, minus one (mod 8)
  *   bytes 2-3  symbols to hide (little endian; bits as in fake_target.c)
  *   bytes 4-5, 6-7  two 8-byte words of the image, counted in words
@@ -55,7 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unsigned samples = 1 + data[1] % MAX_SAMPLES;
         for (unsigned i = 0; i < samples; i++) {
             uint32_t flags = (i % 2 ? data[0] >> 4 : data[0]) &
-                             (PYFLAME_SAMPLE_ALL_THREADS | PYFLAME_SAMPLE_THREAD_NAMES);
+                             (PYFLAME_SAMPLE_ALL_THREADS | PYFLAME_SAMPLE_THREAD_NAMES |
+                              PYFLAME_SAMPLE_NONBLOCKING);
             pyflame_sample s;
             memset(&s, 0xa5, sizeof s); /* garbage: a field left unset shows */
             int rc = walker_sample(w, flags, &s);
