@@ -21,14 +21,15 @@
 struct line {
     uint64_t base;
     uint64_t epoch; /* valid while equal to the cache's */
-    uint64_t used;  /* the epoch it was last recorded as used in */
+    uint64_t used;  /* the sample it was last recorded as used in */
     uint8_t data[LINE_SIZE];
 };
 
 struct read_cache {
     pyflame_host host; /* what the readers use: ctx is this cache */
     const pyflame_host *real;
-    uint64_t epoch;
+    uint64_t epoch;   /* bumped by each sample and each refresh */
+    uint64_t sample;  /* bumped by each sample only */
     unsigned fetched; /* lines read in this sample */
     unsigned nused;
     uint64_t used[PREFETCH_MAX]; /* bases of lines this sample used */
@@ -43,8 +44,8 @@ static int direct(const struct read_cache *c, uint64_t addr, void *buf, size_t l
 /* Notes that this sample used line l, for the next one to read ahead. */
 static const uint8_t *use(struct read_cache *c, struct line *l)
 {
-    if (l->used != c->epoch && c->nused < PREFETCH_MAX) {
-        l->used = c->epoch;
+    if (l->used != c->sample && c->nused < PREFETCH_MAX) {
+        l->used = c->sample;
         c->used[c->nused++] = l->base;
     }
     return l->data;
@@ -154,6 +155,7 @@ void read_cache_begin_sample(struct read_cache *c)
     memcpy(ahead, c->used, n * sizeof *ahead);
     c->nused = 0;
     c->epoch++;
+    c->sample++;
     c->fetched = 0;
     fetch_batch(c, ahead, n);
 }

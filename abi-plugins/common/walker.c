@@ -431,9 +431,17 @@ static int read_thread(struct walker *w, uint64_t tstate, const struct thread_ct
     *next = field_ptr(ts, l->tstate.next);
     if (!(c->flags & PYFLAME_SAMPLE_NONBLOCKING))
         return walk_thread(w, ts, t, used, NULL);
-    if (!w->seen && (!(w->seen = malloc(SEEN_MAX * sizeof *w->seen)) ||
-                     !(w->spans = malloc((SEEN_MAX + 2) * sizeof *w->spans))))
-        return PYFLAME_ERR_READ;
+    if (!w->seen) {
+        w->seen = malloc(SEEN_MAX * sizeof *w->seen);
+        w->spans = malloc((SEEN_MAX + 2) * sizeof *w->spans);
+        if (!w->seen || !w->spans) {
+            free(w->seen);
+            free(w->spans);
+            w->seen = NULL;
+            w->spans = NULL;
+            return PYFLAME_ERR_READ;
+        }
+    }
     struct walk_record rec = {0};
     int rc = walk_thread(w, ts, t, used, &rec);
     /* A running target: a stack that changed under the walk is torn, and

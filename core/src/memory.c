@@ -82,7 +82,7 @@ size_t memory_read_many(struct target_memory *m, const struct pyflame_read *read
                                        (unsigned long)k, 0);
         if (got < 0 && (errno == ENOSYS || errno == EPERM))
             break; /* memory_read falls back to /proc/PID/mem */
-        /* A partial transfer stops between two reads, never inside one. */
+        /* Only reads copied in full count; a short one ends the batch. */
         size_t i = 0;
         for (; i < k && got >= (ssize_t)local[i].iov_len; i++)
             got -= (ssize_t)local[i].iov_len;

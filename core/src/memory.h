@@ -19,7 +19,7 @@ void memory_close(struct target_memory *m);
 int memory_read(struct target_memory *m, uint64_t addr, void *buf, size_t len);
 
 /* The n reads of reads[] (pyflame_host.read_many), in one system call
- * per IOV_MAX of them.  Returns how many, from the first, were done. */
+ * per 64 of them.  Returns how many, from the first, were done in full. */
 struct pyflame_read;
 size_t memory_read_many(struct target_memory *m, const struct pyflame_read *reads, size_t n);
 
@@ -39,6 +39,13 @@ struct read_budget {
 static inline void read_budget_reset(struct read_budget *b)
 {
     *b = (struct read_budget){0};
+}
+
+/* Uncounts a read that was counted but not made. */
+static inline void read_budget_give_back(struct read_budget *b, size_t len)
+{
+    b->reads--;
+    b->bytes -= len;
 }
 
 /* Counts a read of len bytes: true if it fits the budget. */

@@ -74,7 +74,12 @@ static size_t host_read_many(void *ctx, const pyflame_read *reads, size_t n)
     size_t allowed = 0;
     while (allowed < n && read_budget_take(&s->budget, reads[allowed].len))
         allowed++;
-    return memory_read_many(&s->mem, reads, allowed);
+    size_t done = memory_read_many(&s->mem, reads, allowed);
+    /* Reads after the first failure were never made: a caller that goes
+     * on past a failure asks for them again. */
+    for (size_t i = done + 1; i < allowed; i++)
+        read_budget_give_back(&s->budget, reads[i].len);
+    return done;
 }
 
 static uint64_t host_symbol(void *ctx, const char *name)
@@ -248,6 +253,8 @@ static void take_sample(struct session *s, uint32_t flags, pyflame_sample *smp)
     for (int retries = 0;; retries++) {
         read_budget_reset(&s->budget);
         s->abi.u.abi->sample(s->abi_state, flags, smp);
+        if (s->budget.exceeded && smp->status == PYFLAME_ERR_TORN)
+            smp->status = PYFLAME_ERR_READ; /* the check ran out of reads */
         if (smp->status != PYFLAME_ERR_TORN || !s->opt->nonblocking)
             break;
         if (retries == TORN_RETRIES) {
@@ -587,6 +594,8 @@ static int run_dump(struct session *s)
             pf_error("process %d exited", (int)s->tracee.pid);
             return -1;
         }
+        if (s->opt->nonblocking)
+            tracee_poll(&s->tracee); /* nothing else handles its events here */
         int rc = s->abi_state ? 1 : open_abi(s);
         if (rc == 1) {
             pyflame_sample smp = {0};
