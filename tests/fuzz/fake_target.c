@@ -79,6 +79,15 @@ void fake_target_free(struct fake_target *t)
     t->image = NULL;
 }
 
+/* Like the core's: reads in order, stopping at the first that fails. */
+static size_t read_many(void *ctx, const pyflame_read *reads, size_t n)
+{
+    size_t done = 0;
+    while (done < n && read_memory(ctx, reads[done].addr, reads[done].buf, reads[done].len) == 0)
+        done++;
+    return done;
+}
+
 pyflame_host fake_target_host(struct fake_target *t)
 {
     return (pyflame_host){
@@ -87,6 +96,7 @@ pyflame_host fake_target_host(struct fake_target *t)
         .read_memory = read_memory,
         .find_symbol = find_symbol,
         .warn = warn,
+        .read_many = read_many,
     };
 }
 
