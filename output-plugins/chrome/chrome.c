@@ -33,6 +33,7 @@
  * Memory: the call tree (bounded by the distinct stacks), the distinct
  * strings, and the two per-sample arrays the format itself consists of.
  * Everything is written at close(). */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@
 
 #include <pyflame/output.h>
 
+#include "../common/spool.h"
 #include "../common/text.h"
 
 #define NONE UINT32_MAX
@@ -141,10 +143,9 @@ struct chrome {
     uint32_t idle, failed; /* their nodes, NONE until needed */
     uint32_t nthread_nodes, thread_node; /* thread_node: the first one */
     int root_has_stacks; /* a stack hangs directly under the root */
-    /* The samples: leaf node index and time since the previous sample (us). */
-    uint32_t *samples;
-    int64_t *deltas;
-    size_t nsamples, capsamples;
+    /* The samples, on disk until the end: a run of an hour at 1 kHz would
+     * otherwise hold tens of MB. */
+    struct spool *samples;
     uint64_t start_us, last_us;
     int started; /* a sample has been seen */
     char *label;
@@ -226,32 +227,17 @@ static uint32_t special(struct chrome *c, const char *label)
 
 /* ---- Samples ------------------------------------------------------------- */
 
-static int reserve_samples(struct chrome *c, size_t more)
-{
-    if (c->nsamples + more <= c->capsamples)
-        return 0;
-    size_t cap = c->capsamples ? c->capsamples * 2 : 4096;
-    while (cap < c->nsamples + more)
-        cap *= 2;
-    uint32_t *s = realloc(c->samples, cap * sizeof *s);
-    if (!s)
-        return -1;
-    c->samples = s;
-    int64_t *d = realloc(c->deltas, cap * sizeof *d);
-    if (!d)
-        return -1;
-    c->deltas = d;
-    c->capsamples = cap;
-    return 0;
-}
+/* One sample: leaf node index and time since the previous sample (us). */
+struct sample_record {
+    uint32_t leaf;
+    int64_t delta;
+};
 
-/* Space was reserved. */
-static void add_sample(struct chrome *c, uint32_t leaf, int64_t delta)
+static int add_sample(struct chrome *c, uint32_t leaf, int64_t delta)
 {
     c->nodes[leaf].hits++;
-    c->samples[c->nsamples] = leaf;
-    c->deltas[c->nsamples] = delta;
-    c->nsamples++;
+    struct sample_record r = {leaf, delta};
+    return spool_put(c->samples, &r);
 }
 
 static int runs_python(const pyflame_thread *t)
@@ -314,8 +300,6 @@ static int chrome_sample(void *state, const pyflame_sample *s)
     if (s->status == PYFLAME_OK)
         for (uint32_t i = 0; i < s->nthreads; i++)
             running += (uint32_t)runs_python(&s->threads[i]);
-    if (reserve_samples(c, running ? running : 1) != 0)
-        return PYFLAME_ERR_NOMEM;
 
     if (running == 0) {
         uint32_t *slot = s->status == PYFLAME_ERR_READ ? &c->failed : &c->idle;
@@ -323,7 +307,8 @@ static int chrome_sample(void *state, const pyflame_sample *s)
             *slot = special(c, s->status == PYFLAME_ERR_READ ? "(failed)" : "(idle)");
         if (*slot == NONE)
             return PYFLAME_ERR_NOMEM;
-        add_sample(c, *slot, delta);
+        if (add_sample(c, *slot, delta) != 0)
+            return PYFLAME_ERR_IO;
     } else {
         /* All threads' stacks first, so that a failure adds no sample. */
         uint32_t leaves[64], *leaf = running <= 64 ? leaves : malloc(running * sizeof *leaf);
@@ -339,10 +324,13 @@ static int chrome_sample(void *state, const pyflame_sample *s)
                 return PYFLAME_ERR_NOMEM;
             }
         }
-        for (uint32_t i = 0; i < n; i++)
-            add_sample(c, leaf[i], i ? 0 : delta);
+        int rc = 0;
+        for (uint32_t i = 0; i < n && rc == 0; i++)
+            rc = add_sample(c, leaf[i], i ? 0 : delta);
         if (leaf != leaves)
             free(leaf);
+        if (rc != 0)
+            return PYFLAME_ERR_IO;
     }
     c->started = 1;
     c->last_us = now;
@@ -398,7 +386,27 @@ static void put_node(const struct chrome *c, uint32_t i)
     fputs("]}", c->out);
 }
 
-static void write_json(const struct chrome *c)
+/* Writes one of the per-sample arrays, from the spool. */
+static int put_samples(const struct chrome *c, int deltas)
+{
+    size_t n = spool_count(c->samples);
+    if (spool_rewind(c->samples) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct sample_record r;
+        if (spool_get(c->samples, &r) != 0)
+            return -1;
+        if (i)
+            fputc(',', c->out);
+        if (deltas)
+            fprintf(c->out, "%" PRId64, r.delta);
+        else
+            fprintf(c->out, "%" PRIu32, out_id(c, r.leaf));
+    }
+    return 0;
+}
+
+static int write_json(const struct chrome *c)
 {
     FILE *out = c->out;
     fputs("{\"nodes\":[\n", out);
@@ -413,12 +421,13 @@ static void write_json(const struct chrome *c)
     }
     fprintf(out, "],\n\"startTime\":%" PRIu64 ",\"endTime\":%" PRIu64 ",\n\"samples\":[",
             c->start_us, c->started ? c->last_us : c->start_us);
-    for (size_t i = 0; i < c->nsamples; i++)
-        fprintf(out, i ? ",%" PRIu32 : "%" PRIu32, out_id(c, c->samples[i]));
+    if (put_samples(c, 0) != 0)
+        return -1;
     fputs("],\n\"timeDeltas\":[", out);
-    for (size_t i = 0; i < c->nsamples; i++)
-        fprintf(out, i ? ",%" PRId64 : "%" PRId64, c->deltas[i]);
+    if (put_samples(c, 1) != 0)
+        return -1;
     fputs("]}\n", out);
+    return 0;
 }
 
 /* ---- Plugin -------------------------------------------------------------- */
@@ -428,8 +437,7 @@ static void chrome_free(struct chrome *c)
     strings_free(&c->strings);
     free(c->nodes);
     free(c->children);
-    free(c->samples);
-    free(c->deltas);
+    spool_free(c->samples);
     free(c->label);
     free(c);
 }
@@ -444,6 +452,13 @@ static void *chrome_open(const pyflame_host *host, const pyflame_output_config *
         if (c)
             chrome_free(c);
         host->warn(host->ctx, "chrome: out of memory");
+        return NULL;
+    }
+    if (!(c->samples = spool_new(sizeof(struct sample_record)))) {
+        host->warn(host->ctx, "chrome: cannot make a temporary file for the samples in "
+                   "$TMPDIR (else /tmp): %s; point TMPDIR at a writable directory",
+                   strerror(errno));
+        chrome_free(c);
         return NULL;
     }
     c->out = cfg->out;
@@ -462,8 +477,8 @@ static void *chrome_open(const pyflame_host *host, const pyflame_output_config *
 static int chrome_close(void *state)
 {
     struct chrome *c = state;
-    write_json(c);
-    int rc = fflush(c->out) == 0 && !ferror(c->out) ? PYFLAME_OK : PYFLAME_ERR_IO;
+    int rc = write_json(c) == 0 && fflush(c->out) == 0 && !ferror(c->out) ? PYFLAME_OK
+                                                                          : PYFLAME_ERR_IO;
     chrome_free(c);
     return rc;
 }

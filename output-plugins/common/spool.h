@@ -1,0 +1,26 @@
+/* Records of one size, kept in an unlinked temporary file rather than in
+ * memory.  A per-sample format that can only write its output at the end
+ * (the two parallel arrays of one JSON object, say) keeps a long run's
+ * samples on disk, so its memory stays bounded however long pyflame runs. */
+#ifndef PYFLAME_OUTPUT_SPOOL_H
+#define PYFLAME_OUTPUT_SPOOL_H
+
+#include <stddef.h>
+
+struct spool;
+
+/* A spool in $TMPDIR (else /tmp); NULL with errno set if none can be made. */
+struct spool *spool_new(size_t record_size);
+void spool_free(struct spool *s);
+
+/* Appends a record.  Returns 0, or -1 (disk full: see errno). */
+int spool_put(struct spool *s, const void *record);
+
+size_t spool_count(const struct spool *s);
+
+/* Reads the records again from the first: spool_rewind, then spool_get
+ * once per record.  Both return 0, or -1 on a read error. */
+int spool_rewind(struct spool *s);
+int spool_get(struct spool *s, void *record);
+
+#endif
