@@ -299,15 +299,16 @@ static void list_one(void *arg, const char *name, const char *path)
     char err[512];
     (void)name;
     if (load_file(ls->kind, path, &p, err, sizeof err) != 0) {
-        fprintf(ls->out, "%-7s %-10s %-32s %s\n", kinds[ls->kind].label, name,
-                "(cannot be loaded)", err);
+        fprintf(ls->out, "%-7s %-11s %-6s %s  (cannot be loaded) %s\n", kinds[ls->kind].label,
+                name, "-", path, err);
         ls->failures++;
         return;
     }
     const char *desc = ls->kind == KIND_ABI ? p.u.abi->description : p.u.output->description;
     const char *pname = ls->kind == KIND_ABI ? p.u.abi->name : p.u.output->name;
-    fprintf(ls->out, "%-7s %-10s %-32s API %u  %s\n", kinds[ls->kind].label, pname,
-            desc ? desc : "", p.api_version, path);
+    /* The description last: its length varies most. */
+    fprintf(ls->out, "%-7s %-11s API %-2u %s  %s\n", kinds[ls->kind].label, pname,
+            p.api_version, path, desc ? desc : "");
     plugin_unload(&p);
 }
 
@@ -316,7 +317,7 @@ int plugin_list(const struct plugin_dirs *d, FILE *out)
     fprintf(out, "Plugin directories, searched in this order:\n");
     for (size_t i = 0; i < d->n; i++)
         fprintf(out, "  %s\n", d->v[i]);
-    fprintf(out, "\n%-7s %-10s %-32s %s\n", "KIND", "NAME", "DESCRIPTION", "API  PATH");
+    fprintf(out, "\n%-7s %-11s %-6s %s\n", "KIND", "NAME", "API", "PATH  DESCRIPTION");
     struct list_state ls = {out, KIND_ABI, 0};
     each_file(d, KIND_ABI, list_one, &ls);
     ls.kind = KIND_OUTPUT;
