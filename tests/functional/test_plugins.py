@@ -137,6 +137,56 @@ def test_file_that_is_not_a_plugin(python, python_version, tmp_path, kind, conte
                for line in listing.stdout.decode().splitlines()), listing.stdout.decode()
 
 
+# An ABI plugin built for API 1: no features field, so no torn-sample check.
+API1_ABI_PLUGIN = r"""
+#include <stdio.h>
+#include <pyflame/abi.h>
+static void *open_it(const pyflame_host *h, int *status, char *err, size_t len)
+{
+    (void)h;
+    *status = PYFLAME_ERR_UNSUPPORTED;
+    snprintf(err, len, "a stub");
+    return NULL;
+}
+static int sample(void *state, uint32_t flags, pyflame_sample *out)
+{
+    (void)state; (void)flags;
+    out->status = PYFLAME_IDLE;
+    return PYFLAME_IDLE;
+}
+static void close_it(void *state) { (void)state; }
+__attribute__((visibility("default"))) const pyflame_abi_plugin pyflame_abi_entry = {
+    .api_version = 1, .name = NAME, .description = "API 1 stub",
+    .py_major = MAJOR, .py_minor = MINOR,
+    .open = open_it, .sample = sample, .close = close_it,
+};
+"""
+
+
+def test_nonblocking_refuses_an_abi_plugin_without_the_torn_check(python, python_version,
+                                                                  tmp_path):
+    major, minor = python_version
+    source = tmp_path / "api1.c"
+    source.write_text(API1_ABI_PLUGIN)
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    plugin = plugins / ("pyflame-abi-%d%d.so" % python_version)
+    subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
+                    "-I", str(SOURCE / "core/include"), '-DNAME="%d%d"' % python_version,
+                    "-DMAJOR=%d" % major, "-DMINOR=%d" % minor, str(source), "-o", str(plugin)],
+                   check=True)
+    env = dict(os.environ, PYFLAME_PLUGIN_PATH=str(plugins))
+    command = ["-t", python, "-c", "import time; time.sleep(30)"]
+    res = run_pyflame(["--nonblocking", *command], env=env, timeout=20)
+    assert res.returncode == 1, res.stderr.decode()
+    err = error_of(res)
+    assert "--nonblocking needs an ABI plugin that detects torn samples" in err, err
+    assert str(plugin) in err and "plugin API 1" in err, err
+    # Without --nonblocking the same plugin is used: its own error shows.
+    res = run_pyflame(command, env=env, timeout=20)
+    assert res.returncode == 1 and "a stub" in error_of(res), res.stderr.decode()
+
+
 def test_unknown_format():
     res = run_pyflame(["-f", "nosuchformat", "-p", "1"])
     assert res.returncode == 1
