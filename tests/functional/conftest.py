@@ -185,11 +185,6 @@ def run_timed(python, mode, script, seconds, tmp_path, extra=(), target_args=())
     return text, int(start * 1e6), int(end * 1e6) + 1, tasks
 
 
-def median(values):
-    values = sorted(values)
-    return values[len(values) // 2]
-
-
 @pytest.fixture(scope="session")
 def python_version(python):
     """(major, minor) of the interpreter under test."""
@@ -256,8 +251,10 @@ def assert_sample_times(times, start, end, mode, seconds, rate):
     -s (attach) or over the command's run (trace)."""
     assert all(a < b for a, b in zip(times, times[1:])), times
     assert start <= times[0] and times[-1] <= end, (start, times[0], times[-1], end)
-    gaps = [b - a for a, b in zip(times, times[1:])]
-    assert 0.5 * rate * 1e6 <= median(gaps) <= 2.5 * rate * 1e6, median(gaps)
+    # The mean gap: on a loaded machine a late stop makes the gaps alternate
+    # short and long (1 and 7 ms at -r 0.004), and a median picks either.
+    mean_gap = (times[-1] - times[0]) / max(len(times) - 1, 1)
+    assert 0.5 * rate * 1e6 <= mean_gap <= 2.5 * rate * 1e6, (mean_gap, times[:20])
     expected = seconds / rate
     if mode == "attach":
         assert 0.5 * expected <= len(times) <= expected + 2, len(times)
