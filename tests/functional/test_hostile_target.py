@@ -255,12 +255,19 @@ def test_huge_line_tables_cost_bounded_memory_and_time():
     finally:
         stop_target(target)
     err = res.stderr.decode()
-    assert res.returncode == 1, err
-    m = re.search(r"none of the (\d+) samples could be read.*; (\d+) of them would have read "
-                  r"more than \d+ times or \d+ MB \(the limit of one sample\)", err)
-    assert m and m.group(1) == m.group(2), err
+    # Every sample fails at the budget, but for one that finds the GIL free
+    # now and then (idle): then pyflame warns rather than fails.
+    m = re.search(r"(?:none of the (\d+) samples could be read|(\d+) of \d+ samples could not "
+                  r"be read).*; (\d+) of them would have read more than \d+ times or \d+ MB "
+                  r"\(the limit of one sample\)", err)
+    assert m, err
+    failed = int(m.group(1) or m.group(2))
+    assert int(m.group(3)) == failed, err
+    assert res.returncode == (1 if m.group(1) else 0), err
+    lines = res.stdout.decode().splitlines()
+    assert all(l.startswith(("(failed) ", "(idle) ")) for l in lines), lines
     # One sample per -r, not one every few seconds (40 asked for).
-    assert int(m.group(1)) >= 10, err
+    assert failed >= 10, err
     assert peak_kb < MEMORY_LIMIT_KB, peak_kb
 
 
