@@ -36,6 +36,17 @@ struct read_cache {
     struct line lines[NLINES];
 };
 
+/* The line holding addr, and the slot it goes in. */
+static uint64_t line_base(uint64_t addr)
+{
+    return addr & ~(uint64_t)(LINE_SIZE - 1);
+}
+
+static struct line *slot_of(struct read_cache *c, uint64_t base)
+{
+    return &c->lines[(base / LINE_SIZE) & (NLINES - 1)];
+}
+
 static int direct(const struct read_cache *c, uint64_t addr, void *buf, size_t len)
 {
     return c->real->read_memory(c->real->ctx, addr, buf, len);
@@ -53,7 +64,7 @@ static const uint8_t *use(struct read_cache *c, struct line *l)
 
 static const uint8_t *line_at(struct read_cache *c, uint64_t base)
 {
-    struct line *l = &c->lines[(base / LINE_SIZE) & (NLINES - 1)];
+    struct line *l = slot_of(c, base);
     if (l->epoch == c->epoch && l->base == base)
         return use(c, l);
     if (c->fetched >= MAX_FETCHES)
@@ -76,8 +87,7 @@ static int cached_read(void *ctx, uint64_t addr, void *buf, size_t len)
     if (len > LINE_SIZE || addr + len < addr)
         return direct(c, addr, buf, len);
     /* At most two lines, which never share a slot. */
-    uint64_t first = addr & ~(uint64_t)(LINE_SIZE - 1);
-    uint64_t last = (addr + len - 1) & ~(uint64_t)(LINE_SIZE - 1);
+    uint64_t first = line_base(addr), last = line_base(addr + len - 1);
     uint8_t *out = buf;
     for (uint64_t base = first;; base += LINE_SIZE) {
         const uint8_t *d = line_at(c, base);
@@ -146,20 +156,6 @@ const pyflame_host *read_cache_host(struct read_cache *c)
     return &c->host;
 }
 
-static void fetch_batch(struct read_cache *c, const uint64_t *bases, size_t n);
-
-void read_cache_begin_sample(struct read_cache *c)
-{
-    uint64_t ahead[PREFETCH_MAX];
-    size_t n = c->nused;
-    memcpy(ahead, c->used, n * sizeof *ahead);
-    c->nused = 0;
-    c->epoch++;
-    c->sample++;
-    c->fetched = 0;
-    fetch_batch(c, ahead, n);
-}
-
 /* Reads the lines at bases[0..n) in one batch where the host allows,
  * each into its slot, skipping a base whose slot another already took. */
 static void fetch_batch(struct read_cache *c, const uint64_t *bases, size_t n)
@@ -168,22 +164,33 @@ static void fetch_batch(struct read_cache *c, const uint64_t *bases, size_t n)
     uint8_t taken[NLINES] = {0};
     size_t nbatch = 0;
     for (size_t i = 0; i < n && c->fetched < MAX_FETCHES; i++) {
-        size_t slot = (bases[i] / LINE_SIZE) & (NLINES - 1);
-        if (taken[slot])
+        struct line *l = slot_of(c, bases[i]);
+        if (taken[l - c->lines])
             continue;
-        taken[slot] = 1;
+        taken[l - c->lines] = 1;
         c->fetched++;
-        c->lines[slot].epoch = 0; /* valid only once read */
-        c->lines[slot].base = bases[i];
-        batch[nbatch++] = (pyflame_read){bases[i], c->lines[slot].data, LINE_SIZE};
+        l->epoch = 0; /* valid only once read */
+        l->base = bases[i];
+        batch[nbatch++] = (pyflame_read){bases[i], l->data, LINE_SIZE};
     }
     /* A line that fails (unmapped since) ends a batch: go on after it. */
     for (size_t done = 0; done < nbatch; done++) {
         size_t got = remote_read_many(c->real, batch + done, nbatch - done);
         for (size_t k = done; k < done + got; k++)
-            c->lines[(batch[k].addr / LINE_SIZE) & (NLINES - 1)].epoch = c->epoch;
+            slot_of(c, batch[k].addr)->epoch = c->epoch;
         done += got;
     }
+}
+
+void read_cache_begin_sample(struct read_cache *c)
+{
+    /* fetch_batch only fills lines: the list it reads stays as it is. */
+    size_t n = c->nused;
+    c->nused = 0;
+    c->epoch++;
+    c->sample++;
+    c->fetched = 0;
+    fetch_batch(c, c->used, n);
 }
 
 void read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n)
@@ -194,8 +201,8 @@ void read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n
     for (size_t i = 0; i < n && nbases < NLINES; i++) {
         if (spans[i].len == 0 || spans[i].addr + spans[i].len < spans[i].addr)
             continue;
-        uint64_t first = spans[i].addr & ~(uint64_t)(LINE_SIZE - 1);
-        uint64_t last = (spans[i].addr + spans[i].len - 1) & ~(uint64_t)(LINE_SIZE - 1);
+        uint64_t first = line_base(spans[i].addr);
+        uint64_t last = line_base(spans[i].addr + spans[i].len - 1);
         for (uint64_t base = first; nbases < NLINES; base += LINE_SIZE) {
             if (nbases == 0 || bases[nbases - 1] != base)
                 bases[nbases++] = base;

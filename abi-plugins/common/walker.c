@@ -34,6 +34,7 @@ struct walker {
     struct code_cache *codes;
     struct thread_names *names;
     size_t tstate_read; /* bytes of PyThreadState holding what we use */
+    size_t frame_size;  /* bytes of a frame holding what we use */
     pyflame_frame *frames; /* WALK_MAX_FRAMES */
     pyflame_thread *threads; /* WALK_MAX_THREADS */
     struct seen_frame *seen; /* SEEN_MAX, from the first --nonblocking walk */
@@ -182,6 +183,7 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
     w->threads = calloc(WALK_MAX_THREADS, sizeof *w->threads);
     int32_t frame_size = layout->frame_model == PY_FRAMES_OBJECTS ? layout->frame.size
                                                                  : layout->iframe.size;
+    w->frame_size = frame_size > 0 ? (size_t)frame_size : 0;
     if (w->tstate_read > MAX_STRUCT_READ || frame_size <= 0 || frame_size > MAX_STRUCT_READ) {
         *status = PYFLAME_ERR_UNSUPPORTED;
         fail(err, errlen, "the layout table of this plugin is out of bounds");
@@ -245,9 +247,9 @@ static int read_frame(const struct walker *w, const pyflame_host *h, uint64_t fp
 {
     const struct py_layout *l = w->layout;
     uint8_t f[MAX_STRUCT_READ];
+    if (remote_read(h, fp, f, w->frame_size) != 0)
+        return PYFLAME_ERR_READ;
     if (l->frame_model == PY_FRAMES_OBJECTS) {
-        if (remote_read(h, fp, f, (size_t)l->frame.size) != 0)
-            return PYFLAME_ERR_READ;
         int32_t lasti = field_i32(f, l->frame.lasti);
         v->code = field_ptr(f, l->frame.code);
         v->offset = lasti < 0 ? -1 : (long)lasti * l->frame.lasti_unit;
@@ -255,8 +257,6 @@ static int read_frame(const struct walker *w, const pyflame_host *h, uint64_t fp
         v->skip = false;
         return PYFLAME_OK;
     }
-    if (remote_read(h, fp, f, (size_t)l->iframe.size) != 0)
-        return PYFLAME_ERR_READ;
     v->code = field_ptr(f, l->iframe.code);
     /* The instruction pointer counts from the first code unit. */
     uint64_t instr = field_ptr(f, l->iframe.instr);
@@ -275,6 +275,15 @@ static int running_frame(const struct walker *w, const pyflame_host *h, uint64_t
         remote_read_ptr(h, *fp + (uint64_t)cframe_frame, fp) != 0)
         return PYFLAME_ERR_READ;
     return PYFLAME_OK;
+}
+
+/* The frame a thread runs now, from its thread state in the target. */
+static int stack_end(const struct walker *w, const pyflame_host *h, uint64_t tstate,
+                     uint64_t *fp)
+{
+    if (remote_read_ptr(h, tstate + (uint64_t)w->layout->tstate.frame, fp) != 0)
+        return PYFLAME_ERR_READ;
+    return running_frame(w, h, fp);
 }
 
 /* A frame a walk read: where, and what it held. */
@@ -311,22 +320,19 @@ static int check_walk(struct walker *w, uint64_t tstate, const struct walk_recor
         return PYFLAME_OK;
     if (rec->n > SEEN_MAX)
         return PYFLAME_ERR_READ; /* too deep to check: hostile or corrupted */
-    size_t fsize = (size_t)(l->frame_model == PY_FRAMES_OBJECTS ? l->frame.size : l->iframe.size);
     size_t ns = 0;
     w->spans[ns++] = (struct span){tstate + (uint64_t)l->tstate.frame, 8};
     if (l->tstate.cframe_frame >= 0 && rec->anchor)
         w->spans[ns++] = (struct span){rec->anchor + (uint64_t)l->tstate.cframe_frame, 8};
     for (size_t i = 0; i < rec->n; i++)
-        w->spans[ns++] = (struct span){w->seen[i].fp, fsize};
+        w->spans[ns++] = (struct span){w->seen[i].fp, w->frame_size};
     read_cache_refresh(w->lines, w->spans, ns);
 
     /* Where the stack ends, as the batch saw it and once more after: the
      * same both times, unless the target left and came back meanwhile. */
     uint64_t fp, again;
-    if (remote_read_ptr(w->host, tstate + (uint64_t)l->tstate.frame, &fp) != 0 ||
-        running_frame(w, w->host, &fp) != PYFLAME_OK ||
-        remote_read_ptr(w->direct, tstate + (uint64_t)l->tstate.frame, &again) != 0 ||
-        running_frame(w, w->direct, &again) != PYFLAME_OK || again != fp)
+    if (stack_end(w, w->host, tstate, &fp) != PYFLAME_OK ||
+        stack_end(w, w->direct, tstate, &again) != PYFLAME_OK || again != fp)
         return PYFLAME_ERR_TORN;
     /* The walk's first frame must still be on the stack: had it returned,
      * the frames below it could have run on and no longer call it. */
@@ -412,6 +418,23 @@ struct thread_ctx {
     uint32_t flags;
 };
 
+/* The arrays check_walk needs, made by the first --nonblocking walk; both
+ * or neither. */
+static int alloc_check(struct walker *w)
+{
+    if (w->seen)
+        return 0;
+    w->seen = malloc(SEEN_MAX * sizeof *w->seen);
+    w->spans = malloc((SEEN_MAX + 2) * sizeof *w->spans);
+    if (w->seen && w->spans)
+        return 0;
+    free(w->seen);
+    free(w->spans);
+    w->seen = NULL;
+    w->spans = NULL;
+    return -1;
+}
+
 static int read_thread(struct walker *w, uint64_t tstate, const struct thread_ctx *c,
                        pyflame_thread *t, uint64_t *next, size_t *used)
 {
@@ -431,17 +454,8 @@ static int read_thread(struct walker *w, uint64_t tstate, const struct thread_ct
     *next = field_ptr(ts, l->tstate.next);
     if (!(c->flags & PYFLAME_SAMPLE_NONBLOCKING))
         return walk_thread(w, ts, t, used, NULL);
-    if (!w->seen) {
-        w->seen = malloc(SEEN_MAX * sizeof *w->seen);
-        w->spans = malloc((SEEN_MAX + 2) * sizeof *w->spans);
-        if (!w->seen || !w->spans) {
-            free(w->seen);
-            free(w->spans);
-            w->seen = NULL;
-            w->spans = NULL;
-            return PYFLAME_ERR_READ;
-        }
-    }
+    if (alloc_check(w) != 0)
+        return PYFLAME_ERR_READ;
     struct walk_record rec = {0};
     int rc = walk_thread(w, ts, t, used, &rec);
     /* A running target: a stack that changed under the walk is torn, and

@@ -36,11 +36,18 @@ static int read_proc_mem(struct target_memory *m, uint64_t addr, void *buf,
     return n == (ssize_t)len ? 0 : -1;
 }
 
+/* Where a read may go: inside the user half of the address space, without
+ * wrapping around. */
+static bool plausible(uint64_t addr, size_t len)
+{
+    return len > 0 && addr + len >= addr && addr + len <= (uint64_t)INT64_MAX;
+}
+
 int memory_read(struct target_memory *m, uint64_t addr, void *buf, size_t len)
 {
     if (len == 0)
         return 0;
-    if (addr + len < addr || addr > (uint64_t)INT64_MAX)
+    if (!plausible(addr, len))
         return -1;
     if (m->mem_fd >= 0)
         return read_proc_mem(m, addr, buf, len);
@@ -54,13 +61,6 @@ int memory_read(struct target_memory *m, uint64_t addr, void *buf, size_t len)
     if (n < 0 && (errno == ENOSYS || errno == EPERM))
         return read_proc_mem(m, addr, buf, len);
     return -1;
-}
-
-/* Where a read may go: inside the user half of the address space, without
- * wrapping around. */
-static bool plausible(uint64_t addr, size_t len)
-{
-    return len > 0 && addr + len >= addr && addr + len <= (uint64_t)INT64_MAX;
 }
 
 size_t memory_read_many(struct target_memory *m, const struct pyflame_read *reads, size_t n)

@@ -590,12 +590,12 @@ static int run_dump(struct session *s)
 {
     uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)(s->opt->seconds * 1e9);
     for (;;) {
+        if (s->opt->nonblocking)
+            tracee_poll(&s->tracee); /* nothing else handles its events here */
         if (hold_target(s) != 0) {
             pf_error("process %d exited", (int)s->tracee.pid);
             return -1;
         }
-        if (s->opt->nonblocking)
-            tracee_poll(&s->tracee); /* nothing else handles its events here */
         int rc = s->abi_state ? 1 : open_abi(s);
         if (rc == 1) {
             pyflame_sample smp = {0};
