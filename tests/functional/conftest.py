@@ -198,12 +198,18 @@ def pyflame_binary():
     assert PYFLAME and os.access(PYFLAME, os.X_OK), "PYFLAME must name the built binary"
 
 
+def status_field(path, key):
+    """The number after `key:` in a /proc status file."""
+    with open(path) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {key} in {path}")
+
+
 def tracer_of(pid):
     """TracerPid of process `pid`: 0 when nobody traces it."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("TracerPid:"):
-                return int(line.split()[1])
+    return status_field(f"/proc/{pid}/status", "TracerPid")
 
 
 def thread_states(pid):

@@ -4,18 +4,13 @@ import os
 import time
 
 from conftest import (TARGETS, Profile, assert_exact_line_profile, assert_left_running,
-                      profile, run_pyflame, start_target, stop_target)
+                      profile, run_pyflame, start_target, status_field, stop_target)
 
 
 def voluntary_switches(pid):
     """Times the target's threads gave up the CPU: each ptrace stop is one."""
-    total = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-            for line in f:
-                if line.startswith("voluntary_ctxt_switches:"):
-                    total += int(line.split()[1])
-    return total
+    return sum(status_field(f"/proc/{pid}/task/{tid}/status", "voluntary_ctxt_switches")
+               for tid in os.listdir(f"/proc/{pid}/task"))
 
 
 def test_exact_profile_in_both_modes(python, tmp_path):
