@@ -97,9 +97,12 @@ def test_trace_follows_exec_with_the_right_names(python, tmp_path):
     beta = prof.with_function("beta")
     assert sum(beta.values()) > 300, prof.text
     second = str(TARGETS / "exec_second.py")
+    hot = marker_line(second, "HOT")
     for stack in beta:
         assert stack[-1].file == second
-        assert stack[-1].line == marker_line(second, "HOT")
+        # A sample may catch beta on its first line, before its loop.
+        assert hot - 1 <= stack[-1].line <= hot, stack[-1]
+    assert max(beta, key=beta.get)[-1].line == hot, beta
     # Frames of the first program are only ever its own two, at their lines:
     # nothing of the second is labelled with the first's names.
     first = str(TARGETS / "exec_first.py")
