@@ -44,6 +44,7 @@ struct session {
     FILE *out;
     bool out_created; /* -o FILE did not exist before we opened it */
     int sigchld_fd;   /* signalfd: the target has news (see wait_until) */
+    uint64_t events_checked_ns; /* when sigchld_fd was last looked at */
     pyflame_frame *scratch; /* frames with lines cleared, for -n */
     size_t capscratch;
     pyflame_thread *scratch_threads;
@@ -472,33 +473,50 @@ static uint64_t ts_ns(const struct timespec *ts)
     return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
 }
 
+/* Reads the target's news from sigchld_fd, waiting up to `timeout` for
+ * some to come. */
+static void handle_events(struct session *s, const struct timespec *timeout)
+{
+    struct pollfd p = {.fd = s->sigchld_fd, .events = POLLIN};
+    if (ppoll(&p, 1, timeout, NULL) > 0) {
+        struct signalfd_siginfo info;
+        while (read(s->sigchld_fd, &info, sizeof info) > 0)
+            ;
+        tracee_poll(&s->tracee);
+    }
+    s->events_checked_ns = now_ns(CLOCK_MONOTONIC);
+}
+
+/* A sampler that is behind never sleeps, but still looks at the target's
+ * events this often. */
+#define EVENTS_CHECK_NS 1000000ull
+
 /* Sleeps until `deadline` (CLOCK_MONOTONIC), handling the target's events
  * as they come: a thread that received a signal stays stopped until we
  * let it go, so waiting for the next tick would delay its signals. */
 static void wait_until(struct session *s, const struct timespec *deadline)
 {
-    struct pollfd p = {.fd = s->sigchld_fd, .events = POLLIN};
-    while (!session_stop_signal && !s->tracee.exited) {
-        uint64_t now = now_ns(CLOCK_MONOTONIC), end = ts_ns(deadline);
-        if (now >= end)
-            return;
+    const struct timespec zero = {0, 0};
+    uint64_t now = now_ns(CLOCK_MONOTONIC), end = ts_ns(deadline);
+    if (now >= end && now - s->events_checked_ns >= EVENTS_CHECK_NS)
+        handle_events(s, &zero);
+    while (now < end && !session_stop_signal && !s->tracee.exited) {
         struct timespec rel = {(time_t)((end - now) / 1000000000ull),
                                (long)((end - now) % 1000000000ull)};
-        if (ppoll(&p, 1, &rel, NULL) > 0) {
-            struct signalfd_siginfo info;
-            while (read(s->sigchld_fd, &info, sizeof info) > 0)
-                ;
-            tracee_poll(&s->tracee);
-        }
+        handle_events(s, &rel);
+        now = s->events_checked_ns;
     }
 }
 
-/* Samples on absolute deadlines: start + k * interval.  Deadlines already
- * past are skipped, never made up in a burst, so the rate holds over long
- * runs without drift. */
+/* Samples on absolute deadlines: start + k * interval.  A sampler that
+ * falls behind takes its next sample at once, for the latest deadline
+ * past, and skips the others: never a burst to make up, so no run has
+ * more samples than deadlines, and the rate holds without drift. */
 static int sampling_loop(struct session *s, bool trace)
 {
     uint64_t interval = (uint64_t)(s->opt->interval * 1e9);
+    if (interval == 0)
+        interval = 1;
     /* Linux lets a sleep overrun by 50 us by default, which alone costs
      * half the samples at 10 kHz. */
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
@@ -510,8 +528,8 @@ static int sampling_loop(struct session *s, bool trace)
             return s->tracee.exited || s->program_ended ? 0 : -1;
         add_ns(&next, interval);
         uint64_t now = now_ns(CLOCK_MONOTONIC);
-        if (ts_ns(&next) <= now)
-            add_ns(&next, ((now - ts_ns(&next)) / interval + 1) * interval);
+        if (ts_ns(&next) < now)
+            add_ns(&next, (now - ts_ns(&next)) / interval * interval);
         if (!trace && ts_ns(&next) >= end) {
             /* Stay attached for all of -s, as asked. */
             struct timespec stop = {(time_t)(end / 1000000000ull),
