@@ -1,6 +1,7 @@
 #include "read_cache.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,10 @@
 
 #define LINE_SIZE 1024u /* divides the page size: a line is readable or not */
 #define NLINES 256u     /* power of two; 256 KB in all */
+/* Slots a line may take, from the one its address hashes to.  Frames and
+ * thread states often lie a multiple of 256 KB apart: with one slot per
+ * line they would keep evicting one another. */
+#define PROBES 8u
 /* Lines fetched per sample, at most (4 MB).  A real sample needs a few
  * dozen; past this (thousands of threads, frames scattered over the heap)
  * a line would cost more of the core's per-sample byte budget than the
@@ -36,15 +41,24 @@ struct read_cache {
     struct line lines[NLINES];
 };
 
-/* The line holding addr, and the slot it goes in. */
+/* The line holding addr. */
 static uint64_t line_base(uint64_t addr)
 {
     return addr & ~(uint64_t)(LINE_SIZE - 1);
 }
 
+/* Where line `base` is, or where it may go: the first of its PROBES slots
+ * that holds it or holds nothing of this epoch.  NULL when all are taken
+ * by other lines. */
 static struct line *slot_of(struct read_cache *c, uint64_t base)
 {
-    return &c->lines[(base / LINE_SIZE) & (NLINES - 1)];
+    size_t home = (size_t)(((base / LINE_SIZE) * 0x9E3779B97F4A7C15ull) >> 40);
+    for (size_t i = 0; i < PROBES; i++) {
+        struct line *l = &c->lines[(home + i) & (NLINES - 1)];
+        if (l->epoch != c->epoch || l->base == base)
+            return l;
+    }
+    return NULL;
 }
 
 static int direct(const struct read_cache *c, uint64_t addr, void *buf, size_t len)
@@ -62,18 +76,20 @@ static const uint8_t *use(struct read_cache *c, struct line *l)
     return l->data;
 }
 
+/* Line `base` of this epoch, read now if needed; NULL if it cannot be
+ * had (unreadable, no slot free, over MAX_FETCHES). */
 static const uint8_t *line_at(struct read_cache *c, uint64_t base)
 {
     struct line *l = slot_of(c, base);
-    if (l->epoch == c->epoch && l->base == base)
+    if (!l)
+        return NULL;
+    if (l->epoch == c->epoch)
         return use(c, l);
     if (c->fetched >= MAX_FETCHES)
         return NULL;
     c->fetched++;
-    if (direct(c, base, l->data, LINE_SIZE) != 0) {
-        l->epoch = 0;
+    if (direct(c, base, l->data, LINE_SIZE) != 0)
         return NULL;
-    }
     l->base = base;
     l->epoch = c->epoch;
     return use(c, l);
@@ -91,9 +107,9 @@ static int cached_read(void *ctx, uint64_t addr, void *buf, size_t len)
     uint8_t *out = buf;
     for (uint64_t base = first;; base += LINE_SIZE) {
         const uint8_t *d = line_at(c, base);
-        /* No line (over MAX_FETCHES), or one that failed where the exact
-         * bytes would not (a mapping not page-aligned, in tests): ask for
-         * the bytes themselves. */
+        /* No line (over MAX_FETCHES, no slot), or one that failed where
+         * the exact bytes would not (a mapping not page-aligned, in
+         * tests): ask for the bytes themselves. */
         if (!d)
             return direct(c, addr, buf, len);
         uint64_t from = addr > base ? addr : base;
@@ -156,30 +172,55 @@ const pyflame_host *read_cache_host(struct read_cache *c)
     return &c->host;
 }
 
-/* Reads the lines at bases[0..n) in one batch where the host allows,
- * each into its slot, skipping a base whose slot another already took. */
-static void fetch_batch(struct read_cache *c, const uint64_t *bases, size_t n)
+/* Sorts a batch by address: few reads, often nearly in order. */
+static void sort_by_addr(pyflame_read *r, size_t n)
 {
-    pyflame_read batch[NLINES];
-    uint8_t taken[NLINES] = {0};
-    size_t nbatch = 0;
-    for (size_t i = 0; i < n && c->fetched < MAX_FETCHES; i++) {
+    for (size_t i = 1; i < n; i++) {
+        pyflame_read x = r[i];
+        size_t j = i;
+        for (; j > 0 && r[j - 1].addr > x.addr; j--)
+            r[j] = r[j - 1];
+        r[j] = x;
+    }
+}
+
+/* Reads the lines at bases[0..n) in one batch where the host allows, each
+ * into its slot, in address order so that neighbours make one range;
+ * skips a line already there or without a free slot.  Then, in the same
+ * batch, the reads after[0..nafter).  Returns 0 if those were all done. */
+static int fetch_batch(struct read_cache *c, const uint64_t *bases, size_t n,
+                       const pyflame_read *after, size_t nafter)
+{
+    pyflame_read batch[NLINES + READ_AFTER_MAX];
+    size_t nlines = 0;
+    for (size_t i = 0; i < n && nlines < NLINES && c->fetched < MAX_FETCHES; i++) {
         struct line *l = slot_of(c, bases[i]);
-        if (taken[l - c->lines])
+        if (!l || l->epoch == c->epoch)
             continue;
-        taken[l - c->lines] = 1;
         c->fetched++;
-        l->epoch = 0; /* valid only once read */
+        /* Claimed now, so that later lines probe past it; undone below if
+         * the read fails. */
         l->base = bases[i];
-        batch[nbatch++] = (pyflame_read){bases[i], l->data, LINE_SIZE};
+        l->epoch = c->epoch;
+        batch[nlines++] = (pyflame_read){bases[i], l->data, LINE_SIZE};
     }
-    /* A line that fails (unmapped since) ends a batch: go on after it. */
+    sort_by_addr(batch, nlines);
+    size_t nbatch = nlines;
+    for (size_t i = 0; i < nafter && i < READ_AFTER_MAX; i++)
+        batch[nbatch++] = after[i];
+    int rc = nafter <= READ_AFTER_MAX ? 0 : -1;
+    /* A read that fails (unmapped since) ends a batch: go on after it. */
     for (size_t done = 0; done < nbatch; done++) {
-        size_t got = remote_read_many(c->real, batch + done, nbatch - done);
-        for (size_t k = done; k < done + got; k++)
-            slot_of(c, batch[k].addr)->epoch = c->epoch;
-        done += got;
+        done += remote_read_many(c->real, batch + done, nbatch - done);
+        if (done >= nlines && done < nbatch) {
+            rc = -1;
+        } else if (done < nlines) {
+            struct line *l = (struct line *)((uint8_t *)batch[done].buf -
+                                             offsetof(struct line, data));
+            l->epoch = 0;
+        }
     }
+    return rc;
 }
 
 void read_cache_begin_sample(struct read_cache *c)
@@ -190,10 +231,11 @@ void read_cache_begin_sample(struct read_cache *c)
     c->epoch++;
     c->sample++;
     c->fetched = 0;
-    fetch_batch(c, c->used, n);
+    fetch_batch(c, c->used, n, NULL, 0);
 }
 
-void read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n)
+int read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n,
+                       const pyflame_read *after, size_t nafter)
 {
     uint64_t bases[NLINES];
     size_t nbases = 0;
@@ -210,5 +252,5 @@ void read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n
                 break;
         }
     }
-    fetch_batch(c, bases, nbases);
+    return fetch_batch(c, bases, nbases, after, nafter);
 }

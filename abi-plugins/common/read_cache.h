@@ -32,10 +32,17 @@ struct span {
     size_t len;
 };
 
+/* Reads after a refresh's lines, at most. */
+#define READ_AFTER_MAX 4
+
 /* Forgets every line, then reads afresh those holding a byte of the n
  * spans, in one batched read where the host allows: what they hold comes
- * from nearly one moment of a running target.  Lines the batch could not
- * get are read on demand as usual.  Counts towards the sample's fetches. */
-void read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n);
+ * from nearly one moment of a running target.  The reads `after` (at most
+ * READ_AFTER_MAX) go straight to their buffers, in the same batch after
+ * every line: they see the target just after the lines.  Lines the batch
+ * could not get are read on demand as usual.  Counts towards the sample's
+ * fetches.  Returns 0 if every read of `after` was done. */
+int read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n,
+                       const pyflame_read *after, size_t nafter);
 
 #endif

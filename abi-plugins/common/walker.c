@@ -26,7 +26,6 @@
 struct walker {
     const struct py_layout *layout;
     const pyflame_host *host;
-    const pyflame_host *direct; /* the core's reads, past the line cache */
     uint64_t runtime; /* &_PyRuntime, 0 before 3.7 */
     uint64_t interp_head;    /* &interp_head (2.7, 3.6), 0 if absent */
     uint64_t tstate_current; /* &_PyThreadState_Current (2.7, 3.6) */
@@ -161,7 +160,6 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
         fail(err, errlen, "out of memory");
         goto fail;
     }
-    w->direct = host;
     host = w->host = read_cache_host(w->lines);
     struct code_types types = {
         .code = host->find_symbol(host->ctx, layout->symbols.code_type),
@@ -277,15 +275,6 @@ static int running_frame(const struct walker *w, const pyflame_host *h, uint64_t
     return PYFLAME_OK;
 }
 
-/* The frame a thread runs now, from its thread state in the target. */
-static int stack_end(const struct walker *w, const pyflame_host *h, uint64_t tstate,
-                     uint64_t *fp)
-{
-    if (remote_read_ptr(h, tstate + (uint64_t)w->layout->tstate.frame, fp) != 0)
-        return PYFLAME_ERR_READ;
-    return running_frame(w, h, fp);
-}
-
 /* A frame a walk read: where, and what it held. */
 struct seen_frame {
     uint64_t fp;
@@ -326,13 +315,22 @@ static int check_walk(struct walker *w, uint64_t tstate, const struct walk_recor
         w->spans[ns++] = (struct span){rec->anchor + (uint64_t)l->tstate.cframe_frame, 8};
     for (size_t i = 0; i < rec->n; i++)
         w->spans[ns++] = (struct span){w->seen[i].fp, w->frame_size};
-    read_cache_refresh(w->lines, w->spans, ns);
-
-    /* Where the stack ends, as the batch saw it and once more after: the
-     * same both times, unless the target left and came back meanwhile. */
-    uint64_t fp, again;
-    if (stack_end(w, w->host, tstate, &fp) != PYFLAME_OK ||
-        stack_end(w, w->direct, tstate, &again) != PYFLAME_OK || again != fp)
+    /* Where the stack ends, as the batch saw it and once more at its end:
+     * the same both times, unless the target left and came back.  With
+     * cframes (3.11, 3.12) the walk's cframe must still be the thread's. */
+    bool cframes = l->tstate.cframe_frame >= 0;
+    uint64_t end_after[2] = {0, 0};
+    pyflame_read after[2] = {
+        {tstate + (uint64_t)l->tstate.frame, &end_after[0], 8},
+        {rec->anchor + (uint64_t)l->tstate.cframe_frame, &end_after[1], 8},
+    };
+    uint64_t fp;
+    if (read_cache_refresh(w->lines, w->spans, ns, after, cframes ? 2 : 1) != 0 ||
+        remote_read_ptr(w->host, tstate + (uint64_t)l->tstate.frame, &fp) != 0 ||
+        fp != end_after[0])
+        return PYFLAME_ERR_TORN;
+    if (cframes && (fp != rec->anchor || running_frame(w, w->host, &fp) != PYFLAME_OK ||
+                    fp != end_after[1]))
         return PYFLAME_ERR_TORN;
     /* The walk's first frame must still be on the stack: had it returned,
      * the frames below it could have run on and no longer call it. */

@@ -68,18 +68,24 @@ size_t memory_read_many(struct target_memory *m, const struct pyflame_read *read
     struct iovec local[64], remote[64]; /* one system call per 64 reads */
     size_t done = 0;
     while (done < n && m->mem_fd < 0) {
-        size_t k = 0;
+        size_t k = 0, nremote = 0;
         for (; k < 64 && done + k < n; k++) {
             const struct pyflame_read *r = &reads[done + k];
             if (!plausible(r->addr, r->len))
                 break;
             local[k] = (struct iovec){r->buf, r->len};
-            remote[k] = (struct iovec){(void *)(uintptr_t)r->addr, r->len};
+            /* Reads that continue one another are one range for the
+             * kernel: it looks up and pins the target's pages per range. */
+            struct iovec *last = nremote ? &remote[nremote - 1] : NULL;
+            if (last && (uintptr_t)last->iov_base + last->iov_len == r->addr)
+                last->iov_len += r->len;
+            else
+                remote[nremote++] = (struct iovec){(void *)(uintptr_t)r->addr, r->len};
         }
         if (k == 0)
             return done;
         ssize_t got = process_vm_readv(m->pid, local, (unsigned long)k, remote,
-                                       (unsigned long)k, 0);
+                                       (unsigned long)nremote, 0);
         if (got < 0 && (errno == ENOSYS || errno == EPERM))
             break; /* memory_read falls back to /proc/PID/mem */
         /* Only reads copied in full count; a short one ends the batch. */

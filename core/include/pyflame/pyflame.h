@@ -131,8 +131,10 @@ typedef struct pyflame_host {
     /* API 2, ABI only; absent when api_version is 1, and may be NULL.
      * The n reads of reads[], in one system call where the kernel allows:
      * cheaper than n calls of read_memory, and a running target is seen at
-     * nearly one moment.  Returns how many reads, from the first, were done
-     * in full; read the rest one by one if needed. */
+     * nearly one moment.  The reads are made in the order given, so a read
+     * placed last sees the target no earlier than those before it.  Returns
+     * how many reads, from the first, were done in full; read the rest one
+     * by one if needed. */
     size_t (*read_many)(void *ctx, const pyflame_read *reads, size_t n);
 } pyflame_host;
 
