@@ -1,9 +1,11 @@
 #include "code_cache.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "linetable.h"
 #include "pystring.h"
 #include "remote.h"
 
@@ -163,7 +165,7 @@ static struct code_info *victim(struct code_cache *c, struct code_info *ways)
 }
 
 int code_cache_get(struct code_cache *c, uint64_t addr,
-                   const struct code_info **out)
+                   struct code_info **out)
 {
     const struct py_layout *l = c->layout;
     uint8_t head[MAX_CODE_HEAD];
@@ -178,6 +180,7 @@ int code_cache_get(struct code_cache *c, uint64_t addr,
         .name_ptr = field_ptr(head, l->code.name),
         .linetable_ptr = field_ptr(head, l->code.linetable),
         .firstlineno = field_i32(head, l->code.firstlineno),
+        .memo_offset = LONG_MIN,
     };
     want.code_bytes = UINT64_MAX; /* unknown: the bytecode is a separate object */
     if (l->code.code >= 0) {
@@ -227,4 +230,16 @@ int code_cache_get(struct code_cache *c, uint64_t addr,
     }
     *out = e;
     return PYFLAME_OK;
+}
+
+int code_info_line(struct code_info *ci, enum py_line_format format, long offset)
+{
+    if (offset != ci->memo_offset) {
+        ci->memo_line = 0;
+        if (offset < 0 || (uint64_t)offset < ci->code_bytes)
+            ci->memo_line = py_line_for_offset(format, ci->lines, ci->nlines,
+                                               ci->firstlineno, offset);
+        ci->memo_offset = offset;
+    }
+    return ci->memo_line;
 }

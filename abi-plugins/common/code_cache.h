@@ -32,6 +32,10 @@ struct code_info {
     uint8_t *lines;
     size_t nlines;
     uint64_t key; /* unique per fill, for pyflame_frame.key */
+    /* The last line asked for: a caller's frame stays on one instruction
+     * from sample to sample. */
+    long memo_offset;
+    int memo_line;
     uint64_t epoch; /* last sample that used it */
     struct code_info *next_temp;
 };
@@ -55,6 +59,10 @@ void code_cache_begin_sample(struct code_cache *cache);
 
 /* Looks up the code object at `addr`, reading and caching it if needed. */
 int code_cache_get(struct code_cache *cache, uint64_t addr,
-                   const struct code_info **out);
+                   struct code_info **out);
+
+/* The line of the instruction at byte `offset` of the code (-1: before the
+ * first), 0 when the offset is past its end. */
+int code_info_line(struct code_info *ci, enum py_line_format format, long offset);
 
 #endif

@@ -388,16 +388,13 @@ static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
         if (v.skip)
             continue;
 
-        const struct code_info *ci;
+        struct code_info *ci;
         int rc = code_cache_get(w->codes, v.code, &ci);
         if (rc == CODE_NOT_CODE)
             continue;
         if (rc != PYFLAME_OK)
             return PYFLAME_ERR_READ;
-        int line = 0;
-        if (v.offset < 0 || (uint64_t)v.offset < ci->code_bytes)
-            line = py_line_for_offset(l->line_format, ci->lines, ci->nlines,
-                                      ci->firstlineno, v.offset);
+        int line = code_info_line(ci, l->line_format, v.offset);
         frames[n++] = (pyflame_frame){ci->file, ci->name, (uint32_t)line, 0,
                                       ci->key};
     }
