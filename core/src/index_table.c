@@ -1,6 +1,7 @@
 #include "index_table.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void index_table_free(struct index_table *t)
 {
@@ -65,11 +66,18 @@ int index_table_insert(struct index_table *t, uint64_t hash, uint32_t index)
 
 uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
 {
+    /* A word at a time: stacks are hashed whole on every sample. */
     const unsigned char *p = data;
-    uint64_t h = 0xcbf29ce484222325ull ^ seed;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
+    uint64_t h = (seed + 1) * 0x9E3779B97F4A7C15ull ^ len;
+    for (; len > 0; p += 8, len = len > 8 ? len - 8 : 0) {
+        uint64_t w = 0;
+        memcpy(&w, p, len < 8 ? len : 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
     }
+    /* Mixed down so that every bit of the input reaches the low bits. */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
     return h;
 }

@@ -24,7 +24,8 @@ int64_t index_table_find(const struct index_table *t, uint64_t hash,
 /* Records that item `index` has `hash`.  Returns 0, or -1 out of memory. */
 int index_table_insert(struct index_table *t, uint64_t hash, uint32_t index);
 
-/* FNV-1a, for strings and id sequences. */
+/* A 64-bit hash of bytes, a word at a time, for strings and id sequences;
+ * different seeds give unrelated hashes. */
 uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
 
 #endif
