@@ -23,6 +23,7 @@
 #include "namespaces.h"
 #include "plugin_loader.h"
 #include "python_runtime.h"
+#include "tid_memo.h"
 #include "tracee.h"
 
 volatile int session_stop_signal;
@@ -35,6 +36,7 @@ struct session {
     struct tracee tracee;
     struct target_memory mem;
     struct ns_tids tids; /* the target's thread ids -> the host's */
+    struct tid_memo tid_memo; /* pthread_t -> the host's thread id */
     struct python_runtime rt;
     bool runtime_found;
     bool opened; /* the ABI plugin found the interpreter at least once */
@@ -308,17 +310,21 @@ static int grow(void **v, size_t *cap, size_t need, size_t size)
 static void resolve_tid(struct session *s, pyflame_thread *t,
                         const pyflame_thread *done, uint32_t ndone)
 {
-    int32_t tid;
+    pid_t tid;
     /* Both ids are the target's own: in a container, not the host's. */
     if (t->os_tid) {
         t->os_tid = t->os_tid > INT32_MAX ? 0
                     : (uint64_t)ns_tids_host(&s->tids, s->tracee.pid, (pid_t)t->os_tid);
         return;
     }
-    if (!t->ident ||
-        memory_read(&s->mem, t->ident + GLIBC_PTHREAD_TID_OFFSET, &tid, sizeof tid) != 0)
+    if (!t->ident)
         return;
-    tid = ns_tids_host(&s->tids, s->tracee.pid, tid);
+    if (!tid_memo_get(&s->tid_memo, t->ident, s->tracee.generation, &tid)) {
+        int32_t raw;
+        tid = memory_read(&s->mem, t->ident + GLIBC_PTHREAD_TID_OFFSET, &raw, sizeof raw) == 0
+                  ? ns_tids_host(&s->tids, s->tracee.pid, raw) : 0;
+        tid_memo_put(&s->tid_memo, t->ident, s->tracee.generation, tid);
+    }
     if (tid <= 0 || !tracee_has_thread(&s->tracee, tid))
         return;
     /* A thread state made for a new thread carries its creator's id until

@@ -49,14 +49,17 @@ static struct thread_slot *add(struct tracee *t, pid_t tid)
     }
     s = &t->threads[t->nthreads++];
     *s = (struct thread_slot){tid, RUNNING, 0};
+    t->generation++;
     return s;
 }
 
 static void drop(struct tracee *t, pid_t tid)
 {
     struct thread_slot *s = find(t, tid);
-    if (s)
+    if (s) {
         *s = t->threads[--t->nthreads];
+        t->generation++;
+    }
 }
 
 static bool is_stop_signal(int sig)
@@ -74,6 +77,7 @@ static struct thread_slot *handle(struct tracee *t, pid_t tid, int status)
             t->exited = true;
             t->wait_status = status;
             t->nthreads = 0;
+            t->generation++;
         }
         return NULL;
     }

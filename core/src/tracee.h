@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct thread_slot;
@@ -18,6 +19,7 @@ struct tracee {
     pid_t pid;
     struct thread_slot *threads;
     size_t nthreads, cap;
+    uint64_t generation; /* changes whenever a thread comes or goes */
     bool exited;     /* the process is gone; wait_status tells how */
     int wait_status; /* as from waitpid, valid when exited and own child */
     bool execed;     /* it called exec since the flag was last cleared */
