@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <pyflame/abi.h>
 
@@ -547,7 +548,10 @@ int walker_sample(void *state, uint32_t flags, pyflame_sample *out)
     out->threads = NULL;
     out->nthreads = 0;
     read_cache_begin_sample(w->lines);
-    code_cache_begin_sample(w->codes);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    code_cache_begin_sample(w->codes, (uint64_t)now.tv_sec * 1000000000ull +
+                                          (uint64_t)now.tv_nsec);
     thread_names_begin_sample(w->names);
 
     uint64_t interp;
