@@ -11,6 +11,7 @@ Figures (columns):
                      frames deep
   max Hz             samples per second with -r 0.000001 (as fast as it can)
   cpu/sample         pyflame's user+system CPU time per sample in that run
+  max Hz nb, cpu nb  the same two with --nonblocking
   peak MB            pyflame's largest resident size over all runs
   slow stop          target slowdown in trace mode at 1 kHz (the target is
                      stopped for each sample); median of interleaved runs
@@ -20,7 +21,11 @@ Figures (columns):
   50thr slow         that target's slowdown (units of work per second)
 
 A figure pyflame cannot produce yet (an option it lacks) prints as "n/a".
-Runs in this order: every figure of one interpreter, then the next."""
+Runs in this order: every figure of one interpreter, then the next.
+
+Last, the machine's stop floor (stop_floor.c, built next to pyflame in
+tests/bench): what a process loses when it is stopped and let go 1000
+times a second with nothing read, the least that "slow stop" can be."""
 import argparse
 import os
 import re
@@ -47,8 +52,8 @@ PYTHONS = [
     "/root/.pyenv/versions/3.13.0/bin/python3.13",
     "/usr/bin/python3.11",
 ]
-COLUMNS = ["python", "kept@1k", "kept@10k", "max Hz", "cpu/sample", "peak MB",
-           "slow stop", "slow nonblock", "torn", "50thr kept", "50thr slow"]
+COLUMNS = ["python", "kept@1k", "kept@10k", "max Hz", "cpu/sample", "max Hz nb", "cpu nb",
+           "peak MB", "slow stop", "slow nonblock", "torn", "50thr kept", "50thr slow"]
 
 
 class Run:
@@ -115,8 +120,8 @@ class Bench:
         run = self.attached(python, interval)
         return folded_samples(run.out) / (self.seconds / interval)
 
-    def max_rate(self, python):
-        run = self.attached(python, 0.000001)
+    def max_rate(self, python, extra=()):
+        run = self.attached(python, 0.000001, extra)
         samples = folded_samples(run.out)
         return samples / self.seconds, run.cpu / max(samples, 1)
 
@@ -160,12 +165,15 @@ class Bench:
     def row(self, python):
         pct = lambda v: "%.1f%%" % (100 * v)
         rate, cpu = self.max_rate(python)
+        rate_nb, cpu_nb = self.max_rate(python, ["--nonblocking"]) if self.nonblocking else (0, 0)
         row = {
             "python": python,
             "kept@1k": pct(self.kept(python, 0.001)),
             "kept@10k": pct(self.kept(python, 0.0001)),
             "max Hz": "%.0f" % rate,
             "cpu/sample": "%.1f us" % (cpu * 1e6),
+            "max Hz nb": "%.0f" % rate_nb if self.nonblocking else "n/a",
+            "cpu nb": "%.1f us" % (cpu_nb * 1e6) if self.nonblocking else "n/a",
             "slow stop": pct(self.slowdown(python, [])),
             "slow nonblock": pct(self.slowdown(python, ["--nonblocking"]))
             if self.nonblocking else "n/a",
@@ -180,6 +188,8 @@ class Bench:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pyflame", default=os.environ.get("PYFLAME", "build/pyflame"))
+    ap.add_argument("--stop-floor", help="stop_floor program (default: tests/bench/stop_floor "
+                    "in pyflame's build directory)")
     ap.add_argument("--python", action="append", help="interpreter(s); default: all installed")
     ap.add_argument("--seconds", type=float, default=5.0, help="length of each attached run")
     ap.add_argument("--repeats", type=int, default=5, help="interleaved runs per slowdown")
@@ -204,6 +214,15 @@ def main():
     for python in pythons:
         row = Bench(args.pyflame, args.seconds, args.repeats, args.work).row(python)
         print("  ".join(row[c].ljust(w) for c, w in zip(COLUMNS, widths)), flush=True)
+    floor = args.stop_floor or Path(args.pyflame).resolve().parent / "tests/bench/stop_floor"
+    if not os.access(str(floor), os.X_OK):
+        sys.exit("bench.py: no %s: build it (cmake --build build) or name it with --stop-floor"
+                 % floor)
+    res = subprocess.run([str(floor), "1000", str(args.seconds), str(args.repeats)],
+                         capture_output=True, text=True, timeout=args.seconds * args.repeats * 4 + 60)
+    if res.returncode != 0:
+        sys.exit("bench.py: %s failed: %s" % (floor, res.stderr.strip()))
+    print("\n" + res.stdout.strip() + " (the least that slow stop can be on this machine)")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Runs bench.py --quick (over the interpreters given with --python, else
 every one installed) and checks its table: one row per interpreter, every
 figure a number, samples kept between 0 and 100%.  Exits non-zero if not."""
+import itertools
 import re
 import subprocess
 import sys
@@ -16,7 +17,7 @@ if res.returncode != 0:
     sys.exit("bench.py failed with status %d" % res.returncode)
 lines = res.stdout.splitlines()
 header = next(i for i, l in enumerate(lines) if l.startswith("python "))
-rows = [l for l in lines[header + 1:] if l.strip()]
+rows = list(itertools.takewhile(str.strip, lines[header + 1:]))
 asked = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--python"]
 installed = [p for p in asked or bench.PYTHONS if Path(p).exists()]
 assert len(rows) == len(installed), (rows, installed)
@@ -33,4 +34,6 @@ for line in rows:
     for name in ("kept@1k", "kept@10k", "50thr kept"):
         assert 0 < float(row[name].rstrip("%")) <= 101, (name, row)
     assert float(row["max Hz"]) > 0 and float(row["peak MB"]) > 0, row
+    assert float(row["max Hz nb"]) > 0, row
+assert re.search(r"^stop floor " + NUMBER + "%", res.stdout, re.M), "no stop floor"
 print("bench_smoke: %d interpreters, every figure present" % len(rows))
