@@ -9,7 +9,7 @@
 #include "remote.h"
 
 #define LINE_SIZE 1024u /* divides the page size: a line is readable or not */
-#define NLINES 256u     /* power of two; 256 KB in all */
+#define NLINES 1024u    /* power of two; 1 MB in all */
 /* Slots a line may take, from the one its address hashes to.  Frames and
  * thread states often lie a multiple of 256 KB apart: with one slot per
  * line they would keep evicting one another. */
@@ -21,7 +21,7 @@
 #define MAX_FETCHES 4096u
 /* Lines a sample used that the next one reads ahead, all in one batch: a
  * target that keeps running the same code keeps reading the same lines. */
-#define PREFETCH_MAX 64u
+#define PREFETCH_MAX NLINES
 
 struct line {
     uint64_t base;

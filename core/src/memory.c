@@ -63,13 +63,16 @@ int memory_read(struct target_memory *m, uint64_t addr, void *buf, size_t len)
     return -1;
 }
 
+/* Reads per process_vm_readv (the kernel takes up to 1024). */
+#define BATCH_MAX 256
+
 size_t memory_read_many(struct target_memory *m, const struct pyflame_read *reads, size_t n)
 {
-    struct iovec local[64], remote[64]; /* one system call per 64 reads */
+    struct iovec local[BATCH_MAX], remote[BATCH_MAX]; /* one system call per BATCH_MAX reads */
     size_t done = 0;
     while (done < n && m->mem_fd < 0) {
         size_t k = 0, nremote = 0;
-        for (; k < 64 && done + k < n; k++) {
+        for (; k < BATCH_MAX && done + k < n; k++) {
             const struct pyflame_read *r = &reads[done + k];
             if (!plausible(r->addr, r->len))
                 break;

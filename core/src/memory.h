@@ -19,7 +19,7 @@ void memory_close(struct target_memory *m);
 int memory_read(struct target_memory *m, uint64_t addr, void *buf, size_t len);
 
 /* The n reads of reads[] (pyflame_host.read_many), in one system call
- * per 64 of them.  Returns how many, from the first, were done in full. */
+ * per 256 of them.  Returns how many, from the first, were done in full. */
 struct pyflame_read;
 size_t memory_read_many(struct target_memory *m, const struct pyflame_read *reads, size_t n);
 
