@@ -7,6 +7,7 @@
 
 #include "linetable.h"
 #include "pystring.h"
+#include "read_cache.h"
 #include "remote.h"
 
 #define BUCKETS 2048 /* power of two */
@@ -25,6 +26,8 @@ struct code_cache {
     struct code_types types;
     uint64_t epoch;
     uint64_t now_ns; /* of the sample under way */
+    uint64_t gap_ns; /* since the sample before */
+    struct read_cache *lines;
     uint64_t next_key;
     struct code_info *temps; /* overflow entries of the current sample */
     size_t bytes;            /* held by the entries in slots */
@@ -33,7 +36,7 @@ struct code_cache {
 
 struct code_cache *code_cache_new(const pyflame_host *host,
                                   const struct py_layout *layout,
-                                  struct code_types types)
+                                  struct code_types types, struct read_cache *lines)
 {
     if (layout->code.size > MAX_CODE_HEAD)
         return NULL;
@@ -43,6 +46,7 @@ struct code_cache *code_cache_new(const pyflame_host *host,
     c->host = host;
     c->layout = layout;
     c->types = types;
+    c->lines = lines;
     c->epoch = 1;
     return c;
 }
@@ -129,6 +133,7 @@ void code_cache_begin_sample(struct code_cache *c, uint64_t now_ns)
 {
     free_temps(c);
     c->epoch++;
+    c->gap_ns = now_ns - c->now_ns;
     c->now_ns = now_ns;
 }
 
@@ -174,6 +179,9 @@ int code_cache_get(struct code_cache *c, uint64_t addr,
     for (size_t w = 0; w < WAYS; w++) {
         struct code_info *e = &ways[w];
         if (addr && e->addr == addr && c->now_ns - e->checked_ns < CODE_RECHECK_NS) {
+            /* Due by the next sample, if it comes as soon as this one did. */
+            if (c->lines && c->now_ns - e->checked_ns + c->gap_ns >= CODE_RECHECK_NS)
+                read_cache_note(c->lines, addr, (size_t)l->code.size);
             e->epoch = c->epoch;
             *out = e;
             return PYFLAME_OK;

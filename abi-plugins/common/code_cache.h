@@ -53,9 +53,14 @@ struct code_types {
 
 struct code_cache;
 
+struct read_cache;
+
+/* `lines`, if not NULL, is the line cache `host` reads through: a trusted
+ * entry due for its check by the next sample has its header's lines read
+ * ahead there, so that the check costs no read of its own. */
 struct code_cache *code_cache_new(const pyflame_host *host,
                                   const struct py_layout *layout,
-                                  struct code_types types);
+                                  struct code_types types, struct read_cache *lines);
 void code_cache_free(struct code_cache *cache);
 
 /* Starts a new sample at now_ns (CLOCK_MONOTONIC): entries of the previous

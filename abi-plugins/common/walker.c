@@ -167,7 +167,7 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
         .str = host->find_symbol(host->ctx, layout->symbols.str_type),
         .bytes = host->find_symbol(host->ctx, layout->symbols.bytes_type),
     };
-    w->codes = code_cache_new(host, layout, types);
+    w->codes = code_cache_new(host, layout, types, w->lines);
     struct py_objects objects = {
         .host = host,
         .layout = layout,
