@@ -7,7 +7,6 @@
 
 #include "linetable.h"
 #include "pystring.h"
-#include "read_cache.h"
 #include "remote.h"
 
 #define BUCKETS 2048 /* power of two */
@@ -25,9 +24,6 @@ struct code_cache {
     const struct py_layout *layout;
     struct code_types types;
     uint64_t epoch;
-    uint64_t now_ns; /* of the sample under way */
-    uint64_t gap_ns; /* since the sample before */
-    struct read_cache *lines;
     uint64_t next_key;
     struct code_info *temps; /* overflow entries of the current sample */
     size_t bytes;            /* held by the entries in slots */
@@ -36,7 +32,7 @@ struct code_cache {
 
 struct code_cache *code_cache_new(const pyflame_host *host,
                                   const struct py_layout *layout,
-                                  struct code_types types, struct read_cache *lines)
+                                  struct code_types types)
 {
     if (layout->code.size > MAX_CODE_HEAD)
         return NULL;
@@ -46,7 +42,6 @@ struct code_cache *code_cache_new(const pyflame_host *host,
     c->host = host;
     c->layout = layout;
     c->types = types;
-    c->lines = lines;
     c->epoch = 1;
     return c;
 }
@@ -129,12 +124,10 @@ void code_cache_free(struct code_cache *c)
     free(c);
 }
 
-void code_cache_begin_sample(struct code_cache *c, uint64_t now_ns)
+void code_cache_begin_sample(struct code_cache *c)
 {
     free_temps(c);
     c->epoch++;
-    c->gap_ns = now_ns - c->now_ns;
-    c->now_ns = now_ns;
 }
 
 static size_t bucket_of(uint64_t addr)
@@ -175,18 +168,6 @@ int code_cache_get(struct code_cache *c, uint64_t addr,
                    struct code_info **out)
 {
     const struct py_layout *l = c->layout;
-    struct code_info *ways = c->slots[bucket_of(addr)];
-    for (size_t w = 0; w < WAYS; w++) {
-        struct code_info *e = &ways[w];
-        if (addr && e->addr == addr && c->now_ns - e->checked_ns < CODE_RECHECK_NS) {
-            /* Due by the next sample, if it comes as soon as this one did. */
-            if (c->lines && c->now_ns - e->checked_ns + c->gap_ns >= CODE_RECHECK_NS)
-                read_cache_note(c->lines, addr, (size_t)l->code.size);
-            e->epoch = c->epoch;
-            *out = e;
-            return PYFLAME_OK;
-        }
-    }
     uint8_t head[MAX_CODE_HEAD];
     if (remote_read(c->host, addr, head, (size_t)l->code.size) != 0)
         return PYFLAME_ERR_READ;
@@ -199,7 +180,6 @@ int code_cache_get(struct code_cache *c, uint64_t addr,
         .name_ptr = field_ptr(head, l->code.name),
         .linetable_ptr = field_ptr(head, l->code.linetable),
         .firstlineno = field_i32(head, l->code.firstlineno),
-        .checked_ns = c->now_ns,
         .memo_offset = LONG_MIN,
     };
     want.code_bytes = UINT64_MAX; /* unknown: the bytecode is a separate object */
@@ -211,6 +191,7 @@ int code_cache_get(struct code_cache *c, uint64_t addr,
         want.code_bytes = (uint64_t)units * 2; /* _Py_CODEUNIT is 2 bytes */
     }
 
+    struct code_info *ways = c->slots[bucket_of(addr)];
     for (size_t w = 0; w < WAYS; w++) {
         struct code_info *e = &ways[w];
         if (e->addr == addr && e->filename_ptr == want.filename_ptr &&
@@ -219,7 +200,6 @@ int code_cache_get(struct code_cache *c, uint64_t addr,
             e->firstlineno == want.firstlineno &&
             e->code_bytes == want.code_bytes) {
             e->epoch = c->epoch;
-            e->checked_ns = c->now_ns;
             *out = e;
             return PYFLAME_OK;
         }

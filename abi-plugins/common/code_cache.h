@@ -2,12 +2,9 @@
  *
  * A frame names its code object by address; the file name, function name
  * and line table behind it cost several reads, so they are kept here.  On
- * use the code object's fixed header is read again (one read) and the
+ * every use the code object's fixed header is read again (one read) and the
  * cached entry is trusted only if the pointers it was built from are still
- * the same: a freed and reused address gets a fresh entry.  That check is
- * made at most every CODE_RECHECK_NS per entry: at the default rate every
- * sample still makes it; faster samplers share one, as each read of a new
- * place costs the kernel as much as a small object is worth.
+ * the same: a freed and reused address gets a fresh entry.
  *
  * Memory is bounded: a fixed table with a few ways per bucket, and a cap on
  * the bytes of names and line tables it holds.  Entries used by the sample
@@ -24,12 +21,8 @@
 
 #include "layout.h"
 
-/* How long a code object checked against the target stays trusted. */
-#define CODE_RECHECK_NS 1000000ull
-
 struct code_info {
     uint64_t addr;
-    uint64_t checked_ns; /* when its header was last compared */
     /* What the entry was built from, compared on every use. */
     uint64_t filename_ptr, name_ptr, linetable_ptr;
     int32_t firstlineno;
@@ -53,19 +46,13 @@ struct code_types {
 
 struct code_cache;
 
-struct read_cache;
-
-/* `lines`, if not NULL, is the line cache `host` reads through: a trusted
- * entry due for its check by the next sample has its header's lines read
- * ahead there, so that the check costs no read of its own. */
 struct code_cache *code_cache_new(const pyflame_host *host,
                                   const struct py_layout *layout,
-                                  struct code_types types, struct read_cache *lines);
+                                  struct code_types types);
 void code_cache_free(struct code_cache *cache);
 
-/* Starts a new sample at now_ns (CLOCK_MONOTONIC): entries of the previous
- * one may be evicted again. */
-void code_cache_begin_sample(struct code_cache *cache, uint64_t now_ns);
+/* Starts a new sample: entries of the previous one may be evicted again. */
+void code_cache_begin_sample(struct code_cache *cache);
 
 /* Result of code_cache_get besides PYFLAME_OK and PYFLAME_ERR_READ. */
 #define CODE_NOT_CODE 1 /* a readable object that is not a code object */

@@ -223,21 +223,6 @@ static int fetch_batch(struct read_cache *c, const uint64_t *bases, size_t n,
     return rc;
 }
 
-void read_cache_note(struct read_cache *c, uint64_t addr, size_t len)
-{
-    if (len == 0 || addr + len < addr)
-        return;
-    for (uint64_t base = line_base(addr); base < addr + len && c->nused < PREFETCH_MAX;
-         base += LINE_SIZE) {
-        struct line *l = slot_of(c, base);
-        if (l && l->epoch == c->epoch && l->base == base) {
-            use(c, l); /* read already: counted once */
-        } else {
-            c->used[c->nused++] = base;
-        }
-    }
-}
-
 void read_cache_begin_sample(struct read_cache *c)
 {
     /* fetch_batch only fills lines: the list it reads stays as it is. */

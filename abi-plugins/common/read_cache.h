@@ -26,10 +26,6 @@ const pyflame_host *read_cache_host(struct read_cache *c);
 /* Forgets every line: the target may have run since. */
 void read_cache_begin_sample(struct read_cache *c);
 
-/* Counts the lines holding [addr, addr + len) as used by this sample, so
- * that the next one reads them ahead, though this one did not read them. */
-void read_cache_note(struct read_cache *c, uint64_t addr, size_t len);
-
 /* A range of the target's memory. */
 struct span {
     uint64_t addr;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <pyflame/abi.h>
 
@@ -38,7 +37,7 @@ struct walker {
     pyflame_frame *frames; /* WALK_MAX_FRAMES */
     pyflame_thread *threads; /* WALK_MAX_THREADS */
     struct seen_frame *seen; /* SEEN_MAX, from the first --nonblocking walk */
-    struct span *spans;      /* SEEN_MAX, likewise */
+    struct span *spans;      /* SEEN_MAX + 2, likewise */
 };
 
 /* Frame pushed at the root of a stack cut at WALK_MAX_DEPTH. */
@@ -167,7 +166,7 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
         .str = host->find_symbol(host->ctx, layout->symbols.str_type),
         .bytes = host->find_symbol(host->ctx, layout->symbols.bytes_type),
     };
-    w->codes = code_cache_new(host, layout, types, w->lines);
+    w->codes = code_cache_new(host, layout, types);
     struct py_objects objects = {
         .host = host,
         .layout = layout,
@@ -297,12 +296,12 @@ static bool same_frame(const struct frame_view *a, const struct frame_view *b, b
 }
 
 /* --nonblocking: reads again, in one batched read, every frame the walk
- * read and, after them, where the thread's stack ends.  The walk's first
- * frame must still be on the stack, and every frame below it exactly as
- * the walk read it: then the stack read existed as a whole, and is no mix
- * of two moments.  Without a version number in the frames this cannot
- * exclude a target that changed and changed back while it was read; the
- * batch keeps that window to about a microsecond. */
+ * read and where the thread's stack ends now.  The walk's first frame must
+ * still be on the stack, and every frame below it exactly as the walk read
+ * it: then the stack read existed as a whole, and is no mix of two
+ * moments.  Without a version number in the frames this cannot exclude a
+ * target that changed and changed back while it was read; the batch keeps
+ * that window to about a microsecond. */
 static int check_walk(struct walker *w, uint64_t tstate, const struct walk_record *rec)
 {
     const struct py_layout *l = w->layout;
@@ -310,9 +309,14 @@ static int check_walk(struct walker *w, uint64_t tstate, const struct walk_recor
         return PYFLAME_OK;
     if (rec->n > SEEN_MAX)
         return PYFLAME_ERR_READ; /* too deep to check: hostile or corrupted */
+    size_t ns = 0;
+    w->spans[ns++] = (struct span){tstate + (uint64_t)l->tstate.frame, 8};
+    if (l->tstate.cframe_frame >= 0 && rec->anchor)
+        w->spans[ns++] = (struct span){rec->anchor + (uint64_t)l->tstate.cframe_frame, 8};
     for (size_t i = 0; i < rec->n; i++)
-        w->spans[i] = (struct span){w->seen[i].fp, w->frame_size};
-    /* Where the stack ends, read after the frames in the same batch.  With
+        w->spans[ns++] = (struct span){w->seen[i].fp, w->frame_size};
+    /* Where the stack ends, as the batch saw it and once more at its end:
+     * the same both times, unless the target left and came back.  With
      * cframes (3.11, 3.12) the walk's cframe must still be the thread's. */
     bool cframes = l->tstate.cframe_frame >= 0;
     uint64_t end_after[2] = {0, 0};
@@ -320,10 +324,14 @@ static int check_walk(struct walker *w, uint64_t tstate, const struct walk_recor
         {tstate + (uint64_t)l->tstate.frame, &end_after[0], 8},
         {rec->anchor + (uint64_t)l->tstate.cframe_frame, &end_after[1], 8},
     };
-    if (read_cache_refresh(w->lines, w->spans, rec->n, after, cframes ? 2 : 1) != 0 ||
-        (cframes && end_after[0] != rec->anchor))
+    uint64_t fp;
+    if (read_cache_refresh(w->lines, w->spans, ns, after, cframes ? 2 : 1) != 0 ||
+        remote_read_ptr(w->host, tstate + (uint64_t)l->tstate.frame, &fp) != 0 ||
+        fp != end_after[0])
         return PYFLAME_ERR_TORN;
-    uint64_t fp = end_after[cframes ? 1 : 0];
+    if (cframes && (fp != rec->anchor || running_frame(w, w->host, &fp) != PYFLAME_OK ||
+                    fp != end_after[1]))
+        return PYFLAME_ERR_TORN;
     /* The walk's first frame must still be on the stack: had it returned,
      * the frames below it could have run on and no longer call it. */
     int i = 0;
@@ -412,7 +420,7 @@ static int alloc_check(struct walker *w)
     if (w->seen)
         return 0;
     w->seen = malloc(SEEN_MAX * sizeof *w->seen);
-    w->spans = malloc(SEEN_MAX * sizeof *w->spans);
+    w->spans = malloc((SEEN_MAX + 2) * sizeof *w->spans);
     if (w->seen && w->spans)
         return 0;
     free(w->seen);
@@ -548,10 +556,7 @@ int walker_sample(void *state, uint32_t flags, pyflame_sample *out)
     out->threads = NULL;
     out->nthreads = 0;
     read_cache_begin_sample(w->lines);
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    code_cache_begin_sample(w->codes, (uint64_t)now.tv_sec * 1000000000ull +
-                                          (uint64_t)now.tv_nsec);
+    code_cache_begin_sample(w->codes);
     thread_names_begin_sample(w->names);
 
     uint64_t interp;
