@@ -493,8 +493,10 @@ static void handle_events(struct session *s, const struct timespec *timeout)
     s->events_checked_ns = now_ns(CLOCK_MONOTONIC);
 }
 
-/* A sampler that is behind never sleeps, but still looks at the target's
- * events this often. */
+/* Sampling faster than this (20 kHz), pyflame does not sleep between
+ * samples: waking up would cost more than the wait.  The target's events
+ * are then looked at every EVENTS_CHECK_NS. */
+#define MIN_SLEEP_NS 50000ull
 #define EVENTS_CHECK_NS 1000000ull
 
 /* Sleeps until `deadline` (CLOCK_MONOTONIC), handling the target's events
@@ -502,10 +504,7 @@ static void handle_events(struct session *s, const struct timespec *timeout)
  * let it go, so waiting for the next tick would delay its signals. */
 static void wait_until(struct session *s, const struct timespec *deadline)
 {
-    const struct timespec zero = {0, 0};
     uint64_t now = now_ns(CLOCK_MONOTONIC), end = ts_ns(deadline);
-    if (now >= end && now - s->events_checked_ns >= EVENTS_CHECK_NS)
-        handle_events(s, &zero);
     while (now < end && !session_stop_signal && !s->tracee.exited) {
         struct timespec rel = {(time_t)((end - now) / 1000000000ull),
                                (long)((end - now) % 1000000000ull)};
@@ -514,10 +513,9 @@ static void wait_until(struct session *s, const struct timespec *deadline)
     }
 }
 
-/* Samples on absolute deadlines: start + k * interval.  A sampler that
- * falls behind takes its next sample at once, for the latest deadline
- * past, and skips the others: never a burst to make up, so no run has
- * more samples than deadlines, and the rate holds without drift. */
+/* Samples on absolute deadlines: start + k * interval.  Deadlines already
+ * past are skipped, never made up in a burst, so the rate holds over long
+ * runs without drift. */
 static int sampling_loop(struct session *s, bool trace)
 {
     uint64_t interval = (uint64_t)(s->opt->interval * 1e9);
@@ -534,8 +532,8 @@ static int sampling_loop(struct session *s, bool trace)
             return s->tracee.exited || s->program_ended ? 0 : -1;
         add_ns(&next, interval);
         uint64_t now = now_ns(CLOCK_MONOTONIC);
-        if (ts_ns(&next) < now)
-            add_ns(&next, (now - ts_ns(&next)) / interval * interval);
+        if (ts_ns(&next) <= now)
+            add_ns(&next, ((now - ts_ns(&next)) / interval + 1) * interval);
         if (!trace && ts_ns(&next) >= end) {
             /* Stay attached for all of -s, as asked. */
             struct timespec stop = {(time_t)(end / 1000000000ull),
@@ -543,7 +541,12 @@ static int sampling_loop(struct session *s, bool trace)
             wait_until(s, &stop);
             break;
         }
-        wait_until(s, &next);
+        if (interval >= MIN_SLEEP_NS) {
+            wait_until(s, &next);
+        } else if (now - s->events_checked_ns >= EVENTS_CHECK_NS) {
+            const struct timespec zero = {0, 0};
+            handle_events(s, &zero);
+        }
     }
     return 0;
 }
