@@ -38,9 +38,16 @@ def test_every_busy_thread_shows_and_sleepers_are_idle(python, mode, tmp_path):
     busy = found["busy_alpha"] + found["busy_beta"]
     assert waiting <= 0.05 * busy, found
     assert prof.idle > 0
-    for stack in prof.stacks:
+    # Each busy thread sits on its loop's line; a sample may catch one on
+    # its first line, before the loop (seen on a loaded machine), but the
+    # loop's line must be where it mostly is.
+    alpha_line = marker_line(TARGET, "ALPHA")
+    alpha = {}
+    for stack, n in prof.stacks.items():
         if stack[-1].func == "busy_alpha":
-            assert stack[-1].line == marker_line(TARGET, "ALPHA")
+            assert stack[-1].line in (alpha_line - 1, alpha_line), stack
+            alpha[stack[-1].line] = alpha.get(stack[-1].line, 0) + n
+    assert alpha.get(alpha_line, 0) > alpha.get(alpha_line - 1, 0), alpha
 
     prof_x, _ = profile(python, mode, TARGET, seconds=1.0, extra=["--threads", "-x"],
                         tmp_path=tmp_path)
