@@ -172,16 +172,10 @@ const pyflame_host *read_cache_host(struct read_cache *c)
     return &c->host;
 }
 
-/* Sorts a batch by address: few reads, often nearly in order. */
-static void sort_by_addr(pyflame_read *r, size_t n)
+static int by_addr(const void *a, const void *b)
 {
-    for (size_t i = 1; i < n; i++) {
-        pyflame_read x = r[i];
-        size_t j = i;
-        for (; j > 0 && r[j - 1].addr > x.addr; j--)
-            r[j] = r[j - 1];
-        r[j] = x;
-    }
+    uint64_t x = ((const pyflame_read *)a)->addr, y = ((const pyflame_read *)b)->addr;
+    return (x > y) - (x < y);
 }
 
 /* Reads the lines at bases[0..n) in one batch where the host allows, each
@@ -204,7 +198,7 @@ static int fetch_batch(struct read_cache *c, const uint64_t *bases, size_t n,
         l->epoch = c->epoch;
         batch[nlines++] = (pyflame_read){bases[i], l->data, LINE_SIZE};
     }
-    sort_by_addr(batch, nlines);
+    qsort(batch, nlines, sizeof *batch, by_addr);
     size_t nbatch = nlines;
     for (size_t i = 0; i < nafter && i < READ_AFTER_MAX; i++)
         batch[nbatch++] = after[i];
