@@ -518,9 +518,7 @@ static void wait_until(struct session *s, const struct timespec *deadline)
  * runs without drift. */
 static int sampling_loop(struct session *s, bool trace)
 {
-    uint64_t interval = (uint64_t)(s->opt->interval * 1e9);
-    if (interval == 0)
-        interval = 1;
+    uint64_t interval = (uint64_t)(s->opt->interval * 1e9); /* >= 1000: MIN_INTERVAL */
     /* Linux lets a sleep overrun by 50 us by default, which alone costs
      * half the samples at 10 kHz. */
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
