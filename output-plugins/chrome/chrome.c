@@ -455,9 +455,7 @@ static void *chrome_open(const pyflame_host *host, const pyflame_output_config *
         return NULL;
     }
     if (!(c->samples = spool_new(sizeof(struct sample_record)))) {
-        host->warn(host->ctx, "chrome: cannot make a temporary file for the samples in "
-                   "$TMPDIR (else /tmp): %s; point TMPDIR at a writable directory",
-                   strerror(errno));
+        host->warn(host->ctx, "chrome: " SPOOL_CANNOT_MAKE, strerror(errno));
         chrome_free(c);
         return NULL;
     }

@@ -1,5 +1,6 @@
 #include "spool.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +45,14 @@ void spool_free(struct spool *s)
 
 int spool_put(struct spool *s, const void *record)
 {
-    if (fwrite(record, s->size, 1, s->f) != 1)
+    return spool_put_many(s, record, 1);
+}
+
+int spool_put_many(struct spool *s, const void *records, size_t n)
+{
+    if (n && fwrite(records, s->size, n, s->f) != n)
         return -1;
-    s->count++;
+    s->count += n;
     return 0;
 }
 
@@ -63,4 +69,28 @@ int spool_rewind(struct spool *s)
 int spool_get(struct spool *s, void *record)
 {
     return fread(record, s->size, 1, s->f) == 1 ? 0 : -1;
+}
+
+int spool_read(struct spool *s, size_t first, size_t n, void *records)
+{
+    if (first > s->count || n > s->count - first)
+        return -1;
+    if (fflush(s->f) != 0) /* what fwrite holds back must reach the file */
+        return -1;
+    int fd = fileno(s->f);
+    char *to = records;
+    size_t len = n * s->size;
+    off_t at = (off_t)(first * s->size);
+    while (len) {
+        ssize_t got = pread(fd, to, len, at);
+        if (got <= 0) {
+            if (got < 0 && errno == EINTR)
+                continue;
+            return -1;
+        }
+        to += got;
+        at += got;
+        len -= (size_t)got;
+    }
+    return 0;
 }

@@ -11,10 +11,18 @@ struct spool;
 
 /* A spool in $TMPDIR (else /tmp); NULL with errno set if none can be made. */
 struct spool *spool_new(size_t record_size);
+
+/* What to tell the user when spool_new fails, with strerror(errno) for %s. */
+#define SPOOL_CANNOT_MAKE                                                           \
+    "cannot make a temporary file for the samples in $TMPDIR (else /tmp): %s; " \
+    "point TMPDIR at a writable directory"
+
 void spool_free(struct spool *s);
 
-/* Appends a record.  Returns 0, or -1 (disk full: see errno). */
+/* Appends a record, or n records.  Returns 0, or -1 (disk full: see
+ * errno). */
 int spool_put(struct spool *s, const void *record);
+int spool_put_many(struct spool *s, const void *records, size_t n);
 
 size_t spool_count(const struct spool *s);
 
@@ -22,5 +30,10 @@ size_t spool_count(const struct spool *s);
  * once per record.  Both return 0, or -1 on a read error. */
 int spool_rewind(struct spool *s);
 int spool_get(struct spool *s, void *record);
+
+/* Reads records first .. first + n - 1 into records[], wherever spool_get
+ * stands, and leaves it there.  Returns 0, or -1 (a read error, or fewer
+ * records than asked for). */
+int spool_read(struct spool *s, size_t first, size_t n, void *records);
 
 #endif

@@ -25,16 +25,16 @@
  * program keeps one whole timeline.  speedscope opens the profile that ran
  * Python code the longest (activeProfileIndex).
  *
- * Weights are real time in microseconds (see compute_weights); speedscope
- * lays a profile's samples end to end, from startValue (when its first
- * sample was taken, from the first sample of the run) to endValue =
- * startValue + the sum of its weights.
+ * Weights are real time in microseconds (see timeline.h); speedscope lays
+ * a profile's samples end to end, from startValue (when its first sample
+ * was taken, from the first sample of the run) to endValue = startValue +
+ * the sum of its weights.
  *
  * Everything is written at the end, since the frames come before the
- * profiles and a sample's weight depends on the next one.  Memory: the
- * distinct frames and the distinct stacks (a tree of (parent, frame)
- * nodes), plus 8 bytes per sample for its time and 8 per thread in it;
- * another 16 per sample while writing. */
+ * profiles and a sample's weight depends on the next one.  Until then the
+ * samples wait on disk, in $TMPDIR (timeline.h, entry_log.h): memory holds
+ * the distinct frames, the distinct stacks (a tree of (parent, frame)
+ * nodes) and a few KB per thread, however long the run. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -44,10 +44,12 @@
 
 #include <pyflame/output.h>
 
+#include "../common/spool.h"
 #include "../common/text.h"
+#include "entry_log.h"
+#include "timeline.h"
 
 #define NONE UINT32_MAX
-#define HICCUP_NS 10000000ull /* see compute_weights */
 #define SCHEMA "https://www.speedscope.app/file-format-schema.json"
 
 struct frame {
@@ -63,18 +65,12 @@ struct node {
     uint32_t depth; /* frames in the stack, this one included */
 };
 
-/* A thread's stack at one sample. */
-struct entry {
-    uint32_t tick; /* index of the sample */
-    uint32_t node;
-};
-
 struct profile {
     uint64_t os_tid, ident; /* both 0: the "pyflame" profile */
     char *name;             /* the thread's name, NULL while unknown */
     uint32_t mark, pick;    /* in the sample being added: tick + 1, picks[] */
-    struct entry *entries;
-    size_t nentries, cap;
+    struct entry_log log;
+    struct entry_log merged; /* the threadless samples (merge_threadless) */
 };
 
 /* The thread of a sample that stands for a profile. */
@@ -93,7 +89,6 @@ struct index_set {
 struct speedscope {
     const pyflame_host *host;
     FILE *out;
-    uint64_t interval_ns;
     int pid;
 
     struct frame *frames;
@@ -105,10 +100,9 @@ struct speedscope {
     struct index_set node_set;
     uint32_t idle_node, failed_node;
 
-    uint64_t *ticks; /* time of each sample (ns); at the end, its offset */
-    size_t nticks, capticks;
-    bool full;     /* warned that no more samples fit */
-    bool exclude_idle; /* -x: gaps may hide samples (see compute_weights) */
+    struct timeline timeline; /* when each sample was taken */
+    struct spool *entries;    /* of every profile's entry_log */
+    bool full;                /* warned that no more samples fit */
 
     struct profile *profiles;
     size_t nprofiles, capprofiles;
@@ -395,14 +389,14 @@ static bool runs_python(const pyflame_thread *t)
     return !(t->flags & PYFLAME_THREAD_IDLE) && t->nframes > 0;
 }
 
-static int add_entry(struct profile *p, uint32_t tick, uint32_t node)
+/* A PYFLAME_* status; errno tells why it failed. */
+static int add_entry(struct speedscope *s, struct profile *p, uint32_t tick, uint32_t node)
 {
-    if (node == NONE)
-        return -1;
-    if (grow((void **)&p->entries, &p->cap, p->nentries + 1, sizeof *p->entries) != 0)
-        return -1;
-    p->entries[p->nentries++] = (struct entry){tick, node};
-    return 0;
+    if (!p || node == NONE)
+        return PYFLAME_ERR_NOMEM;
+    if (entry_log_add(&p->log, s->entries, (struct entry){tick, node}) != 0)
+        return errno == ENOMEM ? PYFLAME_ERR_NOMEM : PYFLAME_ERR_IO;
+    return PYFLAME_OK;
 }
 
 /* ---- the plugin ---- */
@@ -414,26 +408,33 @@ static void *speedscope_open(const pyflame_host *host, const pyflame_output_conf
         return NULL;
     s->host = host;
     s->out = cfg->out;
-    s->interval_ns = cfg->interval_s >= 1e-9 ? (uint64_t)(cfg->interval_s * 1e9 + 0.5) : 1;
     s->pid = cfg->pid;
-    s->exclude_idle = (cfg->flags & PYFLAME_OUT_EXCLUDE_IDLE) != 0;
     s->idle_node = s->failed_node = s->threadless = NONE;
+    uint64_t interval_ns = cfg->interval_s >= 1e-9 ? (uint64_t)(cfg->interval_s * 1e9 + 0.5) : 1;
+    if (timeline_open(&s->timeline, interval_ns,
+                      (cfg->flags & PYFLAME_OUT_EXCLUDE_IDLE) != 0) != 0 ||
+        !(s->entries = entry_spool_new())) {
+        if (host && host->warn)
+            host->warn(host->ctx, "speedscope: " SPOOL_CANNOT_MAKE, strerror(errno));
+        timeline_free(&s->timeline);
+        free(s);
+        return NULL;
+    }
     return s;
 }
 
 static int speedscope_sample(void *state, const pyflame_sample *smp)
 {
     struct speedscope *s = state;
-    if (s->nticks >= NONE - 1) {
+    if (timeline_count(&s->timeline) >= NONE - 1) {
         if (!s->full && s->host && s->host->warn)
             s->host->warn(s->host->ctx, "speedscope: too many samples; the rest are left out");
         s->full = true;
         return PYFLAME_OK;
     }
-    if (grow((void **)&s->ticks, &s->capticks, s->nticks + 1, sizeof *s->ticks) != 0)
-        return PYFLAME_ERR_NOMEM;
-    uint32_t tick = (uint32_t)s->nticks;
-    s->ticks[s->nticks++] = smp->time_ns;
+    uint32_t tick = (uint32_t)timeline_count(&s->timeline);
+    if (timeline_add(&s->timeline, smp->time_ns) != 0)
+        return PYFLAME_ERR_IO;
 
     if (smp->status == PYFLAME_ERR_READ || smp->nthreads == 0) {
         /* No thread to tell about: it goes to the "pyflame" profile. */
@@ -444,7 +445,7 @@ static int speedscope_sample(void *state, const pyflame_sample *smp)
         } else {
             node = special_node(s, &s->idle_node, "(idle)");
         }
-        return p && add_entry(p, tick, node) == 0 ? PYFLAME_OK : PYFLAME_ERR_NOMEM;
+        return add_entry(s, p, tick, node);
     }
     /* A thread may be listed twice: a thread state that CPython has just
      * made for a new thread carries its parent's ids until the thread
@@ -481,73 +482,43 @@ static int speedscope_sample(void *state, const pyflame_sample *smp)
         } else {
             node = special_node(s, &s->idle_node, "(idle)");
         }
-        if (add_entry(p, tick, node) != 0)
-            return PYFLAME_ERR_NOMEM;
+        int rc = add_entry(s, p, tick, node);
+        if (rc != PYFLAME_OK)
+            return rc;
     }
     return PYFLAME_OK;
 }
 
-/* ---- weights ---- */
+/* ---- reading the samples back ---- */
 
-static int cmp_u64(const void *a, const void *b)
+/* A profile's entries in the order taken: its own and those merged in. */
+struct stream {
+    struct entry_reader r[2];
+    struct entry head[2];
+    bool more[2];
+};
+
+static void stream_start(struct stream *st, const struct speedscope *s, const struct profile *p)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+    entry_reader_start(&st->r[0], &p->log, s->entries);
+    entry_reader_start(&st->r[1], &p->merged, s->entries);
+    for (int i = 0; i < 2; i++)
+        st->more[i] = entry_reader_next(&st->r[i], &st->head[i]);
 }
 
-/* What each sample stands for, in ns, into weights[]; ticks[] becomes the
- * offset of each sample from the first one on the same scale.
- *
- * A sample stands for the time from when it was taken to when the next
- * sample (of any thread) was: the sampler saw nothing else in between.  All
- * the threads in one sample get the same weight, so with --threads the
- * weights of every thread's profile add up to the time from its first
- * sample to the end of the run.  Two exceptions:
- *  - the last sample, and any whose next one is not later (the wall clock
- *    was set back), stand for the run's typical spacing: the median of the
- *    gaps, at least the configured interval (a busy sampler, e.g. on deep
- *    stacks, keeps a longer spacing than asked for);
- *  - with -x (PYFLAME_OUT_EXCLUDE_IDLE), the samples in which no Python
- *    code ran never reach the plugin, and the sample before them must not
- *    stand for the idle time that followed it: a gap may hide left-out
- *    samples, and counts for at most twice the typical spacing plus 10 ms.
- *    The 10 ms are for the sampler's own hiccups (the target slow to stop
- *    on a loaded machine, gaps of a few ms are common), which are real
- *    time to count; they are also the most idle time that one sample
- *    before a left-out stretch can take on.  Without -x every sample
- *    arrives, and every gap is time the target ran as last seen. */
-static int compute_weights(struct speedscope *s, uint64_t *weights)
+static bool stream_next(struct stream *st, struct entry *e)
 {
-    size_t n = s->nticks;
-    uint64_t typical = s->interval_ns;
-    if (n > 1) {
-        uint64_t *gaps = malloc((n - 1) * sizeof *gaps);
-        if (!gaps)
-            return -1;
-        size_t ngaps = 0;
-        for (size_t k = 0; k + 1 < n; k++)
-            if (s->ticks[k + 1] > s->ticks[k])
-                gaps[ngaps++] = s->ticks[k + 1] - s->ticks[k];
-        if (ngaps) {
-            qsort(gaps, ngaps, sizeof *gaps, cmp_u64);
-            if (gaps[ngaps / 2] > typical)
-                typical = gaps[ngaps / 2];
-        }
-        free(gaps);
-    }
-    uint64_t cap = s->exclude_idle ? typical * 2 + HICCUP_NS : UINT64_MAX;
-    for (size_t k = 0; k < n; k++) {
-        uint64_t w = typical;
-        if (k + 1 < n && s->ticks[k + 1] > s->ticks[k])
-            w = s->ticks[k + 1] - s->ticks[k];
-        weights[k] = w < cap ? w : cap;
-    }
-    uint64_t at = 0;
-    for (size_t k = 0; k < n; k++) {
-        s->ticks[k] = at;
-        at += weights[k];
-    }
-    return 0;
+    int i = st->more[0] && (!st->more[1] || st->head[0].tick <= st->head[1].tick) ? 0 : 1;
+    if (!st->more[i])
+        return false;
+    *e = st->head[i];
+    st->more[i] = entry_reader_next(&st->r[i], &st->head[i]);
+    return true;
+}
+
+static bool stream_failed(const struct stream *st)
+{
+    return st->r[0].failed || st->r[1].failed;
 }
 
 /* With exactly one thread seen, samples without a thread go to its profile
@@ -561,30 +532,49 @@ static int merge_threadless(struct speedscope *s)
     if (!none)
         return 0;
     struct profile *thread = none == a ? b : a;
-    size_t n = a->nentries + b->nentries, i = 0, j = 0, k = 0;
-    struct entry *m = malloc((n ? n : 1) * sizeof *m);
-    if (!m)
-        return -1;
-    while (i < thread->nentries || j < none->nentries) {
-        if (j == none->nentries ||
-            (i < thread->nentries && thread->entries[i].tick < none->entries[j].tick)) {
-            m[k++] = thread->entries[i++];
-        } else if (i == thread->nentries || none->entries[j].tick < thread->entries[i].tick) {
-            m[k++] = none->entries[j++];
-        } else {
-            free(m); /* the same sample in both: keep them apart */
-            return 0;
-        }
-    }
-    free(thread->entries);
-    thread->entries = m;
-    thread->nentries = thread->cap = n;
     struct profile keep = *thread;
-    free(none->entries);
+    keep.merged = none->log;
+    struct stream st;
+    struct entry e;
+    uint64_t last = UINT64_MAX;
+    stream_start(&st, s, &keep);
+    while (stream_next(&st, &e)) {
+        if (e.tick == last)
+            return 0; /* the same sample in both: keep them apart */
+        last = e.tick;
+    }
+    if (stream_failed(&st))
+        return -1;
     free(none->name);
     s->profiles[0] = keep;
     s->nprofiles = 1;
     return 0;
+}
+
+/* What a profile's samples add up to, in ns. */
+struct extent {
+    uint64_t start; /* offset of its first sample */
+    uint64_t total; /* the time they stand for */
+    uint64_t busy;  /* of which Python code ran */
+};
+
+static int measure(struct speedscope *s, const struct profile *p, struct extent *x)
+{
+    struct stream st;
+    struct entry e;
+    struct span sp;
+    *x = (struct extent){0};
+    stream_start(&st, s, p);
+    for (bool first = true; stream_next(&st, &e); first = false) {
+        if (timeline_span(&s->timeline, e.tick, &sp) != 0)
+            return -1;
+        if (first)
+            x->start = sp.offset;
+        x->total += sp.weight;
+        if (e.node != s->idle_node && e.node != s->failed_node)
+            x->busy += sp.weight;
+    }
+    return stream_failed(&st) ? -1 : 0;
 }
 
 /* ---- JSON ---- */
@@ -650,69 +640,95 @@ static void put_stack(FILE *out, const struct speedscope *s, uint32_t node, uint
     putc(']', out);
 }
 
-static void put_profile(FILE *out, const struct speedscope *s, const struct profile *p,
-                        const uint64_t *weights, uint32_t *path)
+/* Returns 0, or -1 if the samples could not be read back. */
+static int put_profile(FILE *out, struct speedscope *s, const struct profile *p,
+                       const struct extent *x, uint32_t *path)
 {
-    uint64_t start = p->nentries ? s->ticks[p->entries[0].tick] : 0, total = 0;
-    for (size_t i = 0; i < p->nentries; i++)
-        total += weights[p->entries[i].tick];
+    struct stream st;
+    struct entry e;
+    struct span sp;
     fputs("{\"type\":\"sampled\",\"name\":", out);
     put_profile_name(out, p);
     fputs(",\"unit\":\"microseconds\",\"startValue\":", out);
-    put_us(out, start);
+    put_us(out, x->start);
     fputs(",\"endValue\":", out);
-    put_us(out, start + total);
+    put_us(out, x->start + x->total);
     fputs(",\n \"samples\":[", out);
-    for (size_t i = 0; i < p->nentries; i++) {
-        if (i)
+    stream_start(&st, s, p);
+    for (bool first = true; stream_next(&st, &e); first = false) {
+        if (!first)
             putc(',', out);
-        put_stack(out, s, p->entries[i].node, path);
+        put_stack(out, s, e.node, path);
     }
+    if (stream_failed(&st))
+        return -1;
     fputs("],\n \"weights\":[", out);
-    for (size_t i = 0; i < p->nentries; i++) {
-        if (i)
+    stream_start(&st, s, p);
+    for (bool first = true; stream_next(&st, &e); first = false) {
+        if (timeline_span(&s->timeline, e.tick, &sp) != 0)
+            return -1;
+        if (!first)
             putc(',', out);
-        put_us(out, weights[p->entries[i].tick]);
+        put_us(out, sp.weight);
     }
+    if (stream_failed(&st))
+        return -1;
     fputs("]}", out);
+    return 0;
 }
 
 /* The profile that ran Python code the longest: the one speedscope opens. */
-static size_t busiest(const struct speedscope *s, const uint64_t *weights)
+static size_t busiest(const struct speedscope *s, const struct extent *x)
 {
     size_t best = 0;
-    uint64_t most = 0;
-    for (size_t i = 0; i < s->nprofiles; i++) {
-        const struct profile *p = &s->profiles[i];
-        uint64_t busy = 0;
-        for (size_t k = 0; k < p->nentries; k++)
-            if (p->entries[k].node != s->idle_node && p->entries[k].node != s->failed_node)
-                busy += weights[p->entries[k].tick];
-        if (busy > most) {
-            most = busy;
+    for (size_t i = 1; i < s->nprofiles; i++)
+        if (x[i].busy > x[best].busy)
             best = i;
-        }
-    }
     return best;
+}
+
+/* Everything the file needs that the samples on disk must tell first.
+ * Returns 0, or -1 with errno set. */
+static int gather(struct speedscope *s, struct extent **extents)
+{
+    for (size_t i = 0; i < s->nprofiles; i++)
+        if (entry_log_flush(&s->profiles[i].log, s->entries) != 0)
+            return -1;
+    if (timeline_finish(&s->timeline) != 0 || merge_threadless(s) != 0)
+        return -1;
+    if (!(*extents = calloc(s->nprofiles ? s->nprofiles : 1, sizeof **extents)))
+        return -1;
+    for (size_t i = 0; i < s->nprofiles; i++)
+        if (measure(s, &s->profiles[i], &(*extents)[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static void warn_unread(const struct speedscope *s)
+{
+    if (s->host && s->host->warn)
+        s->host->warn(s->host->ctx, "speedscope: cannot read the samples back: %s",
+                      strerror(errno));
 }
 
 static int write_file(struct speedscope *s)
 {
     FILE *out = s->out;
-    uint64_t *weights = malloc((s->nticks ? s->nticks : 1) * sizeof *weights);
+    struct extent *extents = NULL;
     uint32_t maxdepth = 1;
     for (size_t i = 0; i < s->nnodes; i++)
         if (s->nodes[i].depth > maxdepth)
             maxdepth = s->nodes[i].depth;
     uint32_t *path = malloc(maxdepth * sizeof *path);
-    if (!weights || !path || compute_weights(s, weights) != 0 || merge_threadless(s) != 0) {
-        free(weights);
+    if (!path || gather(s, &extents) != 0) {
+        int rc = errno == ENOMEM ? PYFLAME_ERR_NOMEM : PYFLAME_ERR_IO;
+        warn_unread(s);
+        free(extents);
         free(path);
-        if (s->host && s->host->warn)
-            s->host->warn(s->host->ctx, "speedscope: out of memory");
-        return PYFLAME_ERR_NOMEM;
+        return rc;
     }
 
+    int rc = PYFLAME_OK;
     fputs("{\"$schema\":\"" SCHEMA "\",\n\"shared\":{\"frames\":[", out);
     for (size_t i = 0; i < s->nframes; i++) {
         const struct frame *f = &s->frames[i];
@@ -732,20 +748,24 @@ static int write_file(struct speedscope *s)
          * profile, which speedscope opens without complaint. */
         struct profile empty = {0};
         fputs("\n", out);
-        put_profile(out, s, &empty, weights, path);
+        put_profile(out, s, &empty, extents, path);
     }
-    for (size_t i = 0; i < s->nprofiles; i++) {
+    for (size_t i = 0; i < s->nprofiles && rc == PYFLAME_OK; i++) {
         fputs(i ? ",\n" : "\n", out);
-        put_profile(out, s, &s->profiles[i], weights, path);
+        if (put_profile(out, s, &s->profiles[i], &extents[i], path) != 0) {
+            warn_unread(s);
+            rc = PYFLAME_ERR_IO;
+        }
     }
     char name[64];
     snprintf(name, sizeof name, "pyflame (pid %d)", s->pid);
     fputs("],\n\"name\":", out);
     json_put_string(out, name);
-    fprintf(out, ",\"activeProfileIndex\":%zu,\"exporter\":\"pyflame\"}\n", busiest(s, weights));
-    free(weights);
+    fprintf(out, ",\"activeProfileIndex\":%zu,\"exporter\":\"pyflame\"}\n",
+            busiest(s, extents));
+    free(extents);
     free(path);
-    return ferror(out) ? PYFLAME_ERR_IO : PYFLAME_OK;
+    return rc == PYFLAME_OK && ferror(out) ? PYFLAME_ERR_IO : rc;
 }
 
 static int speedscope_close(void *state)
@@ -760,9 +780,11 @@ static int speedscope_close(void *state)
     set_free(&s->frame_set);
     free(s->nodes);
     set_free(&s->node_set);
-    free(s->ticks);
+    timeline_free(&s->timeline);
+    spool_free(s->entries);
     for (size_t i = 0; i < s->nprofiles; i++) {
-        free(s->profiles[i].entries);
+        entry_log_free(&s->profiles[i].log);
+        entry_log_free(&s->profiles[i].merged);
         free(s->profiles[i].name);
     }
     free(s->profiles);

@@ -237,6 +237,22 @@ def error_of(res):
     return lines[0]
 
 
+def run_spooling_in_tmpdir(args, out, tmp_path):
+    """For a format that keeps its samples in $TMPDIR until the end: args
+    with an unusable TMPDIR must fail with one error and say why; with a
+    usable one, args + ["-o", out] must succeed and leave it empty (the
+    file unlinked at once)."""
+    res = run_pyflame(args, env=dict(os.environ, TMPDIR=str(tmp_path / "missing")))
+    assert res.returncode != 0
+    assert "point TMPDIR at a writable directory" in res.stderr.decode(), res.stderr.decode()
+    error_of(res)  # and one error line
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    res = run_pyflame(["-o", str(out)] + args, env=dict(os.environ, TMPDIR=str(spool_dir)))
+    assert res.returncode == 0, res.stderr.decode()
+    assert list(spool_dir.iterdir()) == []
+
+
 def assert_exact_line_profile(prof, script):
     """What a profile of targets/exact_line.py (or a copy) must show: the
     hot leaf dominating, at its exact line, under main at its call line."""

@@ -15,7 +15,7 @@ import pytest
 
 from consumers import SCHEMA_IN_PACKAGE, ToolsMissing, install_tools, speedscope_import
 from conftest import (MODES, TARGETS, marker_line, non_ascii_target, run_pyflame,
-                      start_target, stop_target)
+                      run_spooling_in_tmpdir, start_target, stop_target)
 
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
 SPECIAL = ("(idle)", "(failed)")
@@ -313,6 +313,19 @@ def test_json_escaping_and_no_line_numbers(python, tmp_path, schema_validator):
     assert not re.search(rb"[\x00-\x09\x0b-\x1f]", run.raw)
     assert b"\\u0001" in run.raw and b"\\t" in run.raw and b"\\n" in run.raw
     assert b'q\\"uote\\\\back' in run.raw
+
+
+def test_samples_wait_on_disk_in_tmpdir(python, tmp_path, schema_validator):
+    """The samples wait in $TMPDIR until the end, not in memory (the unit
+    test test_speedscope measures the heap)."""
+    out = tmp_path / "p.speedscope.json"
+    run_spooling_in_tmpdir(["-f", "speedscope", "--threads", "-t", python,
+                            str(TARGETS / "threads.py"), "0.4"], out, tmp_path)
+    assert schema_validator(out) is None
+    doc = json.loads(out.read_text("utf-8"))
+    assert len(doc["profiles"]) >= 3  # threads.py's threads, each from the spool
+    for p in doc["profiles"]:
+        assert len(p["samples"]) == len(p["weights"]) > 0, p["name"]
 
 
 def test_imports_in_speedscope(python, tmp_path, schema_validator):
