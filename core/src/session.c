@@ -58,6 +58,7 @@ struct session {
     uint64_t taken, failed;
     uint64_t over_budget; /* failed samples that hit the read budget */
     uint64_t torn;        /* failed samples still torn when retried */
+    pid_t held_thread;    /* stop mode: the one thread stopped, 0 for all */
     struct read_budget budget; /* of the sample (or open) under way */
     char last_error[512];
 };
@@ -249,15 +250,20 @@ static int open_abi(struct session *s)
 
 /* One sample from the ABI plugin, each read of it within the read budget.
  * Leaves smp->status PYFLAME_OK, PYFLAME_IDLE or PYFLAME_ERR_READ. */
+static void sample_once(struct session *s, uint32_t flags, pyflame_sample *smp)
+{
+    read_budget_reset(&s->budget);
+    s->abi.u.abi->sample(s->abi_state, flags, smp);
+    if (s->budget.exceeded && smp->status == PYFLAME_ERR_TORN)
+        smp->status = PYFLAME_ERR_READ; /* the check ran out of reads */
+}
+
 static void take_sample(struct session *s, uint32_t flags, pyflame_sample *smp)
 {
     if (s->opt->nonblocking)
         flags |= PYFLAME_SAMPLE_NONBLOCKING;
     for (int retries = 0;; retries++) {
-        read_budget_reset(&s->budget);
-        s->abi.u.abi->sample(s->abi_state, flags, smp);
-        if (s->budget.exceeded && smp->status == PYFLAME_ERR_TORN)
-            smp->status = PYFLAME_ERR_READ; /* the check ran out of reads */
+        sample_once(s, flags, smp);
         if (smp->status != PYFLAME_ERR_TORN || !s->opt->nonblocking)
             break;
         if (retries == TORN_RETRIES) {
@@ -273,21 +279,6 @@ static void take_sample(struct session *s, uint32_t flags, pyflame_sample *smp)
         smp->nthreads = 0;
         smp->threads = NULL;
     }
-}
-
-/* Stops the target for a sample, unless --nonblocking.  Returns -1 when
- * the target is gone. */
-static int hold_target(struct session *s)
-{
-    if (s->opt->nonblocking)
-        return s->tracee.exited ? -1 : 0;
-    return tracee_stop(&s->tracee);
-}
-
-static void release_target(struct session *s)
-{
-    if (!s->opt->nonblocking)
-        tracee_resume(&s->tracee);
 }
 
 static int grow(void **v, size_t *cap, size_t need, size_t size)
@@ -333,6 +324,73 @@ static void resolve_tid(struct session *s, pyflame_thread *t,
         if (done[i].os_tid == (uint64_t)tid)
             return;
     t->os_tid = (uint64_t)tid;
+}
+
+/* ---- Stopping only the thread that holds the GIL ----
+ *
+ * In stop mode, a target with more than one thread has only the thread
+ * holding the GIL stopped: with a GIL, no other thread can change its
+ * Python stack while that one holds it, so the sample is as exact as with
+ * every thread stopped, for the cost of one stop rather than one per
+ * thread (the target's other threads never notice).  The holder is found
+ * by reading the running target; once it is stopped, the sample is read
+ * with the torn check and kept only if that thread still holds the GIL
+ * and nothing moved.  Otherwise (the GIL changed hands, nobody held it,
+ * the plugin cannot check) every thread is stopped, as before. */
+
+/* The kernel id of the thread holding the GIL in smp, 0 if none. */
+static pid_t gil_holder_tid(struct session *s, const pyflame_sample *smp)
+{
+    for (uint32_t i = 0; i < smp->nthreads; i++) {
+        if (!(smp->threads[i].flags & PYFLAME_THREAD_HOLDS_GIL))
+            continue;
+        pyflame_thread t = smp->threads[i];
+        resolve_tid(s, &t, NULL, 0);
+        return (pid_t)t.os_tid;
+    }
+    return 0;
+}
+
+/* Which thread to stop alone, 0 for all of them. */
+static pid_t thread_to_hold(struct session *s)
+{
+    if (!s->abi_state || s->tracee.nthreads < 2 ||
+        !(plugin_abi_features(&s->abi) & PYFLAME_ABI_DETECTS_TORN))
+        return 0;
+    pyflame_sample probe = {0};
+    sample_once(s, PYFLAME_SAMPLE_NONBLOCKING, &probe); /* the holder alone */
+    return probe.status == PYFLAME_OK ? gil_holder_tid(s, &probe) : 0;
+}
+
+/* Stops the target for a sample, unless --nonblocking: only the GIL
+ * holder if holder_alone and it can be found (then s->held_thread), else
+ * every thread.  Returns -1 when the target is gone. */
+static int hold_target(struct session *s, bool holder_alone)
+{
+    s->held_thread = 0;
+    if (s->opt->nonblocking)
+        return s->tracee.exited ? -1 : 0;
+    pid_t holder = holder_alone ? thread_to_hold(s) : 0;
+    if (holder > 0 && tracee_stop_thread(&s->tracee, holder) == 0) {
+        s->held_thread = holder;
+        return 0;
+    }
+    return tracee_stop(&s->tracee);
+}
+
+static void release_target(struct session *s)
+{
+    if (!s->opt->nonblocking)
+        tracee_resume(&s->tracee);
+    s->held_thread = 0;
+}
+
+/* The sample while only s->held_thread is stopped: true if it still held
+ * the GIL and the torn check passed. */
+static bool sample_held_thread(struct session *s, uint32_t flags, pyflame_sample *smp)
+{
+    sample_once(s, flags | PYFLAME_SAMPLE_NONBLOCKING, smp);
+    return smp->status == PYFLAME_OK && gil_holder_tid(s, smp) == s->held_thread;
 }
 
 /* Copies the thread's frames into s->scratch[at...], with line numbers
@@ -424,7 +482,7 @@ static int record(struct session *s, const pyflame_sample *smp)
  * session must end (target gone, fatal error). */
 static int tick(struct session *s, bool trace)
 {
-    if (hold_target(s) != 0)
+    if (hold_target(s, true) != 0)
         return -1;
     int rc = 0;
     if (s->tracee.execed) {
@@ -447,11 +505,16 @@ static int tick(struct session *s, bool trace)
     rc = 0;
 
     pyflame_sample smp = {0};
-    take_sample(s,
-                (s->opt->threads ? PYFLAME_SAMPLE_ALL_THREADS : 0) |
-                    /* Names are cached: cheap whenever threads are told apart. */
-                    (s->opt->threads ? PYFLAME_SAMPLE_THREAD_NAMES : 0),
-                &smp);
+    uint32_t flags = (s->opt->threads ? PYFLAME_SAMPLE_ALL_THREADS : 0) |
+                     /* Names are cached: cheap whenever threads are told apart. */
+                     (s->opt->threads ? PYFLAME_SAMPLE_THREAD_NAMES : 0);
+    if (!s->held_thread || !sample_held_thread(s, flags, &smp)) {
+        if (s->held_thread && tracee_stop(&s->tracee) != 0) {
+            rc = -1; /* the target is gone */
+            goto out;
+        }
+        take_sample(s, flags, &smp);
+    }
     smp.time_ns = now_ns(CLOCK_REALTIME);
     release_target(s);
     s->taken++;
@@ -617,7 +680,7 @@ static int run_dump(struct session *s)
     for (;;) {
         if (s->opt->nonblocking)
             tracee_poll(&s->tracee); /* nothing else handles its events here */
-        if (hold_target(s) != 0) {
+        if (hold_target(s, false) != 0) {
             pf_error("process %d exited", (int)s->tracee.pid);
             return -1;
         }

@@ -368,6 +368,20 @@ int tracee_stop(struct tracee *t)
     return t->exited ? -1 : 0;
 }
 
+int tracee_stop_thread(struct tracee *t, pid_t tid)
+{
+    tracee_poll(t);
+    struct thread_slot *s = find(t, tid);
+    if (!s || t->exited)
+        return -1;
+    if (s->state == RUNNING)
+        ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+    if (wait_stopped(t, tid) != 0)
+        return -1;
+    s = find(t, tid);
+    return s && s->state == STOPPED && !t->exited ? 0 : -1;
+}
+
 void tracee_resume(struct tracee *t)
 {
     for (size_t i = 0; i < t->nthreads; i++)

@@ -1,8 +1,9 @@
 /* Control of the target's threads with ptrace.
  *
  * Every thread is seized (PTRACE_SEIZE: nothing happens to the target until
- * we ask), new threads are seized as they are created, and each sample
- * stops them all (PTRACE_INTERRUPT) so that the stacks read are consistent.
+ * we ask), new threads are seized as they are created, and a sample stops
+ * them all (PTRACE_INTERRUPT) so that the stacks read are consistent, or
+ * only the one holding the GIL (see session.c).
  * Signals that arrive while we trace are handed on untouched.  Whatever
  * happens, tracee_detach leaves every thread running and untraced. */
 #ifndef PYFLAME_TRACEE_H
@@ -38,6 +39,11 @@ int tracee_spawn(struct tracee *t, char *const argv[], char *err,
 
 /* Stops every thread.  Returns 0, or -1 if the process exited. */
 int tracee_stop(struct tracee *t);
+
+/* Stops the one thread `tid`, leaving the others as they are.  Returns 0
+ * once it is stopped, or -1 (not one of ours, gone, too slow to stop, or
+ * the process exited): tracee_stop then still stops every thread. */
+int tracee_stop_thread(struct tracee *t, pid_t tid);
 
 /* Lets every stopped thread run again. */
 void tracee_resume(struct tracee *t);

@@ -118,3 +118,38 @@ def test_dump_shows_every_thread_once(python, python_version):
     for busy in ("busy_alpha", "busy_beta"):
         assert busy in frames, text
 
+
+
+def context_switches(pid, tid):
+    counts = {}
+    with open("/proc/%d/task/%d/status" % (pid, tid)) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key.endswith("ctxt_switches"):
+                counts[key] = int(value)
+    return sum(counts.values())
+
+
+@pytest.mark.parametrize("extra", [[], ["--threads"]], ids=["holder", "threads"])
+def test_only_the_gil_holder_is_stopped(python, extra):
+    """Stop mode stops the thread holding the GIL, not the threads asleep
+    without it: they are not woken for every sample (a stopped sleeper
+    is woken to stop, and again to go on)."""
+    target = start_target(python, TARGETS / "busy_among_sleepers.py", 30)
+    try:
+        sleepers = tasks(target.pid) - {target.pid}
+        assert len(sleepers) == 4, sleepers
+        before = dict((t, context_switches(target.pid, t)) for t in sleepers)
+        res = run_pyflame([*extra, "-s", "1", "-r", "0.002", "-p", str(target.pid)])
+        after = dict((t, context_switches(target.pid, t)) for t in sleepers)
+    finally:
+        stop_target(target)
+    assert res.returncode == 0, res.stderr.decode()
+    # Samples in which the main thread was busy: nearly all of them.
+    busy_line = ":%d" % marker_line(TARGETS / "busy_among_sleepers.py", "BUSY")
+    stacks = [line.rpartition(" ") for line in res.stdout.decode().splitlines()]
+    busy = sum(int(n) for stack, _, n in stacks if stack.endswith(busy_line))
+    assert busy >= 200, res.stdout.decode()
+    # Attaching and detaching stop every thread once or twice.
+    woken = dict((t, after[t] - before[t]) for t in sleepers)
+    assert all(n < 0.1 * busy for n in woken.values()), (woken, busy)
