@@ -36,6 +36,7 @@ struct walker {
     size_t frame_size;  /* bytes of a frame holding what we use */
     pyflame_frame *frames; /* WALK_MAX_FRAMES */
     pyflame_thread *threads; /* WALK_MAX_THREADS */
+    pyflame_thread holder;   /* of PYFLAME_SAMPLE_GIL_HOLDER_ONLY: threads[] stay */
     struct seen_frame *seen; /* SEEN_MAX, from the first --nonblocking walk */
     struct span *spans;      /* SEEN_MAX + 2, likewise */
 };
@@ -430,6 +431,17 @@ static int alloc_check(struct walker *w)
     return -1;
 }
 
+/* A thread's ids from its thread state ts[], frames still to read. */
+static pyflame_thread thread_of(const struct py_layout *l, const uint8_t *ts, uint32_t flags)
+{
+    return (pyflame_thread){
+        /* Before 3.11 the core finds it from the pthread_t (ident). */
+        .os_tid = l->tstate.native_thread_id >= 0 ? field_ptr(ts, l->tstate.native_thread_id) : 0,
+        .ident = field_ptr(ts, l->tstate.thread_id),
+        .flags = flags,
+    };
+}
+
 static int read_thread(struct walker *w, uint64_t tstate, const struct thread_ctx *c,
                        pyflame_thread *t, uint64_t *next, size_t *used)
 {
@@ -437,13 +449,8 @@ static int read_thread(struct walker *w, uint64_t tstate, const struct thread_ct
     uint8_t ts[MAX_STRUCT_READ];
     if (remote_read(w->host, tstate, ts, w->tstate_read) != 0)
         return PYFLAME_ERR_READ;
-    *t = (pyflame_thread){
-        /* Before 3.11 the core finds it from the pthread_t (ident). */
-        .os_tid = l->tstate.native_thread_id >= 0 ? field_ptr(ts, l->tstate.native_thread_id) : 0,
-        .ident = field_ptr(ts, l->tstate.thread_id),
-        .flags = tstate == c->gil_holder ? PYFLAME_THREAD_HOLDS_GIL
-                                         : PYFLAME_THREAD_IDLE,
-    };
+    *t = thread_of(l, ts, tstate == c->gil_holder ? PYFLAME_THREAD_HOLDS_GIL
+                                                   : PYFLAME_THREAD_IDLE);
     if (c->flags & PYFLAME_SAMPLE_THREAD_NAMES)
         t->name = thread_names_get(w->names, c->interp, t->ident);
     *next = field_ptr(ts, l->tstate.next);
@@ -550,11 +557,42 @@ static int first_interpreter(struct walker *w, uint64_t *interp)
     return tstate ? remote_read_ptr(w->host, tstate + (uint64_t)l->tstate.interp, interp) : 0;
 }
 
+/* PYFLAME_SAMPLE_GIL_HOLDER_ONLY: a few direct reads, none through the
+ * caches, whose sample-to-sample state stays as the last full sample left
+ * it, into a thread of its own (PYFLAME_ABI_PROBES_GIL_HOLDER). */
+static int probe_gil_holder(struct walker *w, pyflame_sample *out)
+{
+    uint64_t interp, holder;
+    uint8_t ts[MAX_STRUCT_READ];
+    if (first_interpreter(w, &interp) != 0)
+        return PYFLAME_ERR_READ;
+    if (!interp)
+        return PYFLAME_IDLE; /* finalizing */
+    if (gil_holder(w, interp, &holder) != PYFLAME_OK)
+        return PYFLAME_ERR_READ;
+    if (!holder)
+        return PYFLAME_IDLE;
+    if (remote_read(w->host, holder, ts, w->tstate_read) != 0)
+        return PYFLAME_ERR_READ;
+    w->holder = thread_of(w->layout, ts, PYFLAME_THREAD_HOLDS_GIL);
+    out->threads = &w->holder;
+    out->nthreads = 1;
+    return PYFLAME_OK;
+}
+
 int walker_sample(void *state, uint32_t flags, pyflame_sample *out)
 {
     struct walker *w = state;
     out->threads = NULL;
     out->nthreads = 0;
+    if (flags & PYFLAME_SAMPLE_GIL_HOLDER_ONLY) {
+        int rc = probe_gil_holder(w, out);
+        if (rc < 0) {
+            out->threads = NULL;
+            out->nthreads = 0;
+        }
+        return out->status = rc;
+    }
     read_cache_begin_sample(w->lines);
     code_cache_begin_sample(w->codes);
     thread_names_begin_sample(w->names);

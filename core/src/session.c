@@ -333,10 +333,13 @@ static void resolve_tid(struct session *s, pyflame_thread *t,
  * Python stack while that one holds it, so the sample is as exact as with
  * every thread stopped, for the cost of one stop rather than one per
  * thread (the target's other threads never notice).  The holder is found
- * by reading the running target; once it is stopped, the sample is read
- * with the torn check and kept only if that thread still holds the GIL
- * and nothing moved.  Otherwise (the GIL changed hands, nobody held it,
- * the plugin cannot check) every thread is stopped, as before. */
+ * by reading the running target, then stopped, then the sample is read.
+ * It is kept if the GIL's holder, read again after the stacks, is still
+ * that thread: any other thread that ran Python in the meantime would
+ * have made itself the GIL's last holder first (CPython sets it on taking
+ * the GIL, before running any code, and x86 shows stores in order).
+ * Otherwise (the GIL changed hands, nobody held it) every thread is
+ * stopped and the sample read again, as before. */
 
 /* The kernel id of the thread holding the GIL in smp, 0 if none. */
 static pid_t gil_holder_tid(struct session *s, const pyflame_sample *smp)
@@ -351,15 +354,25 @@ static pid_t gil_holder_tid(struct session *s, const pyflame_sample *smp)
     return 0;
 }
 
-/* Which thread to stop alone, 0 for all of them. */
+/* The kernel id of the thread holding the GIL now, 0 if none or unknown. */
+static pid_t probe_gil_holder(struct session *s)
+{
+    pyflame_sample probe = {0};
+    sample_once(s, PYFLAME_SAMPLE_NONBLOCKING | PYFLAME_SAMPLE_GIL_HOLDER_ONLY, &probe);
+    return probe.status == PYFLAME_OK ? gil_holder_tid(s, &probe) : 0;
+}
+
+/* Which thread to stop alone, 0 for all of them.  Not on 2.7: its GIL
+ * keeps the threads that wait for it runnable (50 busy threads: all 50 in
+ * state R), so with them left running pyflame fought them for the CPU and
+ * kept 35% of the samples at 100 Hz, against 98% with them all stopped.
+ * The version is unknown (0) only when it could not be told: all, then. */
 static pid_t thread_to_hold(struct session *s)
 {
-    if (!s->abi_state || s->tracee.nthreads < 2 ||
-        !(plugin_abi_features(&s->abi) & PYFLAME_ABI_DETECTS_TORN))
+    if (!s->abi_state || s->tracee.nthreads < 2 || s->rt.major < 3 ||
+        !(plugin_abi_features(&s->abi) & PYFLAME_ABI_PROBES_GIL_HOLDER))
         return 0;
-    pyflame_sample probe = {0};
-    sample_once(s, PYFLAME_SAMPLE_NONBLOCKING, &probe); /* the holder alone */
-    return probe.status == PYFLAME_OK ? gil_holder_tid(s, &probe) : 0;
+    return probe_gil_holder(s);
 }
 
 /* Stops the target for a sample, unless --nonblocking: only the GIL
@@ -385,12 +398,15 @@ static void release_target(struct session *s)
     s->held_thread = 0;
 }
 
-/* The sample while only s->held_thread is stopped: true if it still held
- * the GIL and the torn check passed. */
+/* The sample while only s->held_thread is stopped: true if that thread
+ * held the GIL when the sample began and still does once it is read. */
 static bool sample_held_thread(struct session *s, uint32_t flags, pyflame_sample *smp)
 {
-    sample_once(s, flags | PYFLAME_SAMPLE_NONBLOCKING, smp);
-    return smp->status == PYFLAME_OK && gil_holder_tid(s, smp) == s->held_thread;
+    sample_once(s, flags, smp);
+    if (smp->status != PYFLAME_OK || gil_holder_tid(s, smp) != s->held_thread)
+        return false;
+    /* The probe leaves smp as it is (PYFLAME_ABI_PROBES_GIL_HOLDER). */
+    return probe_gil_holder(s) == s->held_thread;
 }
 
 /* Copies the thread's frames into s->scratch[at...], with line numbers

@@ -3,8 +3,9 @@
  * Linked with one layout table (abi-plugins/layouts/pyXY.c, the global
  * py_layout), so there is one fuzzer per CPython ABI.  An input is
  *
- *   byte 0     sample flags: bits 0-2 for even samples, bits 4-6 for odd
- *              ones (PYFLAME_SAMPLE_ALL_THREADS, _THREAD_NAMES, _NONBLOCKING)
+ *   byte 0     sample flags: bits 0-3 for even samples, bits 4-7 for odd
+ *              ones (PYFLAME_SAMPLE_ALL_THREADS, _THREAD_NAMES, _NONBLOCKING,
+ *              _GIL_HOLDER_ONLY)
  *   byte 1     samples to take, minus one (mod 8)
  *   bytes 2-3  symbols to hide (little endian; bits as in fake_target.c)
  *   bytes 4-5, 6-7  two 8-byte words of the image, counted in words
@@ -13,7 +14,9 @@
  *
  * Several samples per input: the code cache and the thread-name cache
  * keep state from one to the next, and the swap changes the target under
- * them (a freed code object reused, a thread renamed). */
+ * them (a freed code object reused, a thread renamed).  A GIL-holder
+ * probe must leave the sample before it as it was: that one is checked
+ * again after it. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,14 +56,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (w) {
         struct frame_keys *keys = frame_keys_new();
         unsigned samples = 1 + data[1] % MAX_SAMPLES;
+        pyflame_sample last = {0};
+        uint32_t last_flags = 0;
+        int last_rc = PYFLAME_ERR_READ;
         for (unsigned i = 0; i < samples; i++) {
             uint32_t flags = (i % 2 ? data[0] >> 4 : data[0]) &
                              (PYFLAME_SAMPLE_ALL_THREADS | PYFLAME_SAMPLE_THREAD_NAMES |
-                              PYFLAME_SAMPLE_NONBLOCKING);
+                              PYFLAME_SAMPLE_NONBLOCKING | PYFLAME_SAMPLE_GIL_HOLDER_ONLY);
             pyflame_sample s;
             memset(&s, 0xa5, sizeof s); /* garbage: a field left unset shows */
             int rc = walker_sample(w, flags, &s);
             sample_check(&s, rc, flags, keys);
+            if (flags & PYFLAME_SAMPLE_GIL_HOLDER_ONLY) {
+                sample_check(&last, last_rc, last_flags, keys);
+            } else {
+                last = s;
+                last_flags = flags;
+                last_rc = rc;
+            }
             fake_target_swap(&target, 8 * (size_t)le16(data + 4),
                              8 * (size_t)le16(data + 6));
         }

@@ -26,7 +26,7 @@ SYMBOLS = [("Py_Version", 0x00), ("_PyThreadState_Current", 0x08),
            ("PyLong_Type", 0x40), ("PyInt_Type", 0x48),
            ("_PyRuntime", RUNTIME)]
 SYMBOL_AT = dict(SYMBOLS)
-ALL_THREADS, THREAD_NAMES = 1, 2
+ALL_THREADS, THREAD_NAMES, GIL_HOLDER_ONLY = 1, 2, 8
 OB_TYPE, OB_SIZE = 8, 16
 
 
@@ -491,6 +491,11 @@ def build(L, variant):
         hide = ("PyCode_Type", "PyDict_Type", "PyLong_Type", "interp_head", "Py_Version")
         threads = [(*WORKER, t.frames(worker_top)), (*MAIN, t.frames(main_top, shim=True))]
         names.reverse()
+    elif variant == "probe":
+        # A GIL-holder probe between full samples must leave the full
+        # sample before it as it was.
+        flags, samples = (ALL_THREADS | THREAD_NAMES, GIL_HOLDER_ONLY), 3
+        threads = [(*MAIN, t.frames(main_top, shim=True)), (*WORKER, t.frames(worker_top))]
     elif variant == "cycle":
         flags, samples = (ALL_THREADS, 0), 2
         threads = [(*MAIN, t.frames(main_top, cycle=True)), (*WORKER, t.frames(worker_top))]
@@ -505,7 +510,7 @@ def build(L, variant):
     return header(flags[0], flags[1], samples, hide, swap) + bytes(t.img.mem)
 
 
-VARIANTS = ("gil", "names", "swap", "hidden", "cycle")
+VARIANTS = ("gil", "names", "swap", "hidden", "cycle", "probe")
 
 
 def main():

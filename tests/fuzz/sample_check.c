@@ -102,6 +102,13 @@ void sample_check(const pyflame_sample *s, int rc, uint32_t flags,
     }
     CHECK(s->nthreads <= WALK_MAX_THREADS);
     CHECK(s->nthreads == 0 || s->threads);
+    if (flags & PYFLAME_SAMPLE_GIL_HOLDER_ONLY) {
+        /* The holder alone, without frames; OK when there is one. */
+        CHECK(s->nthreads == (rc == PYFLAME_OK ? 1u : 0u));
+        if (s->nthreads)
+            CHECK(s->threads[0].flags == PYFLAME_THREAD_HOLDS_GIL && s->threads[0].nframes == 0);
+        return;
+    }
     if (!(flags & PYFLAME_SAMPLE_ALL_THREADS))
         CHECK(s->nthreads <= 1);
     size_t total = 0;

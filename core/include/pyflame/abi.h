@@ -28,12 +28,23 @@ extern "C" {
 /* API 2: the target is running while it is read (--nonblocking).  Given
  * only to plugins that set PYFLAME_ABI_DETECTS_TORN. */
 #define PYFLAME_SAMPLE_NONBLOCKING 0x4u
+/* API 2: only which thread holds the GIL (the core asks before it stops
+ * that thread alone, and again after reading the sample): one thread with
+ * its ids and flags and no frames, status PYFLAME_OK, or PYFLAME_IDLE when
+ * no thread holds it.  Given only to plugins that set
+ * PYFLAME_ABI_PROBES_GIL_HOLDER. */
+#define PYFLAME_SAMPLE_GIL_HOLDER_ONLY 0x8u
 
 /* pyflame_abi_plugin.features */
 /* With PYFLAME_SAMPLE_NONBLOCKING, sample() checks that the target did not
  * change what it read while it read it, and returns PYFLAME_ERR_TORN if it
  * did: a stack is never made of frames that did not coexist. */
 #define PYFLAME_ABI_DETECTS_TORN 0x1u
+/* sample() knows PYFLAME_SAMPLE_GIL_HOLDER_ONLY, and such a sample leaves
+ * everything that the previous full sample's *out points to as it was (and
+ * the plugin's caches too, so that the next full sample costs what it
+ * would have). */
+#define PYFLAME_ABI_PROBES_GIL_HOLDER 0x2u
 
 typedef struct pyflame_abi_plugin {
     uint32_t api_version;    /* PYFLAME_API_VERSION */
