@@ -248,8 +248,8 @@ static int open_abi(struct session *s)
  * whose stack changes fast from being under-represented. */
 #define TORN_RETRIES 2
 
-/* One sample from the ABI plugin, each read of it within the read budget.
- * Leaves smp->status PYFLAME_OK, PYFLAME_IDLE or PYFLAME_ERR_READ. */
+/* One call of the ABI plugin's sample(), each read of it within the read
+ * budget; a torn sample that ran out of reads is a failed one. */
 static void sample_once(struct session *s, uint32_t flags, pyflame_sample *smp)
 {
     read_budget_reset(&s->budget);
@@ -258,6 +258,8 @@ static void sample_once(struct session *s, uint32_t flags, pyflame_sample *smp)
         smp->status = PYFLAME_ERR_READ; /* the check ran out of reads */
 }
 
+/* One sample, torn ones read again (--nonblocking).  Leaves smp->status
+ * PYFLAME_OK, PYFLAME_IDLE or PYFLAME_ERR_READ. */
 static void take_sample(struct session *s, uint32_t flags, pyflame_sample *smp)
 {
     if (s->opt->nonblocking)
