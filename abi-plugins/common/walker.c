@@ -557,6 +557,32 @@ static int first_interpreter(struct walker *w, uint64_t *interp)
     return tstate ? remote_read_ptr(w->host, tstate + (uint64_t)l->tstate.interp, interp) : 0;
 }
 
+/* Do all the interpreters after `interp` share its GIL?  Always before
+ * 3.12; since, one made with its own GIL runs its threads beside the main
+ * GIL's holder.  0: yes, 1: no, or PYFLAME_ERR_READ. */
+static int gils_differ(struct walker *w, uint64_t interp)
+{
+    const struct py_layout *l = w->layout;
+    uint64_t gil, other;
+    struct cycle cyc = {0, 1, 0};
+    if (l->interp.gil_ptr < 0)
+        return 0;
+    if (remote_read_ptr(w->host, interp + (uint64_t)l->interp.gil_ptr, &gil) != 0)
+        return PYFLAME_ERR_READ;
+    for (int i = 0; i < WALK_MAX_INTERPRETERS; i++) {
+        if (cycle_seen(&cyc, interp) ||
+            remote_read_ptr(w->host, interp + (uint64_t)l->interp.next, &interp) != 0)
+            return PYFLAME_ERR_READ;
+        if (!interp)
+            return 0;
+        if (remote_read_ptr(w->host, interp + (uint64_t)l->interp.gil_ptr, &other) != 0)
+            return PYFLAME_ERR_READ;
+        if (other != gil)
+            return 1;
+    }
+    return PYFLAME_ERR_READ; /* more interpreters than any walk reads */
+}
+
 /* PYFLAME_SAMPLE_GIL_HOLDER_ONLY: a few direct reads, none through the
  * caches, whose sample-to-sample state stays as the last full sample left
  * it, into a thread of its own (PYFLAME_ABI_PROBES_GIL_HOLDER). */
@@ -568,10 +594,11 @@ static int probe_gil_holder(struct walker *w, pyflame_sample *out)
         return PYFLAME_ERR_READ;
     if (!interp)
         return PYFLAME_IDLE; /* finalizing */
-    if (gil_holder(w, interp, &holder) != PYFLAME_OK)
+    int differ = gils_differ(w, interp);
+    if (differ < 0 || gil_holder(w, interp, &holder) != PYFLAME_OK)
         return PYFLAME_ERR_READ;
-    if (!holder)
-        return PYFLAME_IDLE;
+    if (!holder || differ)
+        return PYFLAME_IDLE; /* nobody holds the GIL, or there is more than one */
     if (remote_read(w->host, holder, ts, w->tstate_read) != 0)
         return PYFLAME_ERR_READ;
     w->holder = thread_of(w->layout, ts, PYFLAME_THREAD_HOLDS_GIL);

@@ -340,8 +340,9 @@ static void resolve_tid(struct session *s, pyflame_thread *t,
  * that thread: any other thread that ran Python in the meantime would
  * have made itself the GIL's last holder first (CPython sets it on taking
  * the GIL, before running any code, and x86 shows stores in order).
- * Otherwise (the GIL changed hands, nobody held it) every thread is
- * stopped and the sample read again, as before. */
+ * Otherwise (the GIL changed hands, nobody held it, or a subinterpreter
+ * has a GIL of its own, 3.12+) every thread is stopped and the sample
+ * read again, as before. */
 
 /* The kernel id of the thread holding the GIL in smp, 0 if none. */
 static pid_t gil_holder_tid(struct session *s, const pyflame_sample *smp)
