@@ -17,6 +17,7 @@
  * them (a freed code object reused, a thread renamed).  A GIL-holder
  * probe must leave the sample before it as it was: that one is checked
  * again after it. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +57,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (w) {
         struct frame_keys *keys = frame_keys_new();
         unsigned samples = 1 + data[1] % MAX_SAMPLES;
-        pyflame_sample last = {0};
+        pyflame_sample last; /* the last full sample, once there is one */
         uint32_t last_flags = 0;
-        int last_rc = PYFLAME_ERR_READ;
+        int last_rc = 0;
+        bool have_last = false;
         for (unsigned i = 0; i < samples; i++) {
             uint32_t flags = (i % 2 ? data[0] >> 4 : data[0]) &
                              (PYFLAME_SAMPLE_ALL_THREADS | PYFLAME_SAMPLE_THREAD_NAMES |
@@ -68,11 +70,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int rc = walker_sample(w, flags, &s);
             sample_check(&s, rc, flags, keys);
             if (flags & PYFLAME_SAMPLE_GIL_HOLDER_ONLY) {
-                sample_check(&last, last_rc, last_flags, keys);
+                if (have_last)
+                    sample_check(&last, last_rc, last_flags, keys);
             } else {
                 last = s;
                 last_flags = flags;
                 last_rc = rc;
+                have_last = true;
             }
             fake_target_swap(&target, 8 * (size_t)le16(data + 4),
                              8 * (size_t)le16(data + 6));
