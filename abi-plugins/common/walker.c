@@ -466,14 +466,17 @@ static int read_thread(struct walker *w, uint64_t tstate, const struct thread_ct
     return rc == PYFLAME_OK || now != PYFLAME_OK ? now : rc;
 }
 
-/* The thread holding the GIL of interpreter `interp`, 0 if it is free. */
-static int gil_holder(struct walker *w, uint64_t interp, uint64_t *holder)
+/* The thread holding the GIL of interpreter `interp`, 0 if it is free;
+ * where that GIL is into *at unless NULL (0: found by tstate_current). */
+static int gil_holder(struct walker *w, uint64_t interp, uint64_t *holder, uint64_t *at)
 {
     const struct py_layout *l = w->layout;
+    uint64_t gil = 0;
+    if (at)
+        *at = 0;
     if (w->tstate_current)
         return remote_read_ptr(w->host, w->tstate_current, holder) == 0
                    ? PYFLAME_OK : PYFLAME_ERR_READ;
-    uint64_t gil;
     if (l->runtime.gil >= 0)
         gil = w->runtime + (uint64_t)l->runtime.gil;
     else if (remote_read_ptr(w->host, interp + (uint64_t)l->interp.gil_ptr, &gil) != 0)
@@ -484,6 +487,8 @@ static int gil_holder(struct walker *w, uint64_t interp, uint64_t *holder)
     if (len > sizeof g || remote_read(w->host, gil, g, len) != 0)
         return PYFLAME_ERR_READ;
     *holder = field_i32(g, l->gil.locked) ? field_ptr(g, l->gil.last_holder) : 0;
+    if (at)
+        *at = gil;
     return PYFLAME_OK;
 }
 
@@ -498,7 +503,7 @@ static int sample_all(struct walker *w, uint64_t interp, uint32_t flags,
             return PYFLAME_ERR_READ;
         struct thread_ctx c = {.interp = interp, .flags = flags};
         uint64_t tstate;
-        if (gil_holder(w, interp, &c.gil_holder) != PYFLAME_OK ||
+        if (gil_holder(w, interp, &c.gil_holder, NULL) != PYFLAME_OK ||
             remote_read_ptr(w->host, interp + (uint64_t)l->interp.threads_head,
                             &tstate) != 0)
             return PYFLAME_ERR_READ;
@@ -528,7 +533,7 @@ static int sample_gil_holder(struct walker *w, uint64_t interp, uint32_t flags,
     struct thread_ctx c = {.interp = interp, .flags = flags};
     uint64_t next;
     size_t used = 0;
-    if (gil_holder(w, interp, &c.gil_holder) != PYFLAME_OK)
+    if (gil_holder(w, interp, &c.gil_holder, NULL) != PYFLAME_OK)
         return PYFLAME_ERR_READ;
     if (!c.gil_holder)
         return PYFLAME_IDLE;
@@ -557,18 +562,16 @@ static int first_interpreter(struct walker *w, uint64_t *interp)
     return tstate ? remote_read_ptr(w->host, tstate + (uint64_t)l->tstate.interp, interp) : 0;
 }
 
-/* Do all the interpreters after `interp` share its GIL?  Always before
- * 3.12; since, one made with its own GIL runs its threads beside the main
- * GIL's holder.  0: yes, 1: no, or PYFLAME_ERR_READ. */
-static int gils_differ(struct walker *w, uint64_t interp)
+/* Do all the interpreters after `interp` share its GIL, at `gil`?  Always
+ * before 3.12; since, one made with its own GIL runs its threads beside
+ * the main GIL's holder.  0: yes, 1: no, or PYFLAME_ERR_READ. */
+static int gils_differ(struct walker *w, uint64_t interp, uint64_t gil)
 {
     const struct py_layout *l = w->layout;
-    uint64_t gil, other;
+    uint64_t other;
     struct cycle cyc = {0, 1, 0};
     if (l->interp.gil_ptr < 0)
         return 0;
-    if (remote_read_ptr(w->host, interp + (uint64_t)l->interp.gil_ptr, &gil) != 0)
-        return PYFLAME_ERR_READ;
     for (int i = 0; i < WALK_MAX_INTERPRETERS; i++) {
         if (cycle_seen(&cyc, interp) ||
             remote_read_ptr(w->host, interp + (uint64_t)l->interp.next, &interp) != 0)
@@ -588,14 +591,16 @@ static int gils_differ(struct walker *w, uint64_t interp)
  * it, into a thread of its own (PYFLAME_ABI_PROBES_GIL_HOLDER). */
 static int probe_gil_holder(struct walker *w, pyflame_sample *out)
 {
-    uint64_t interp, holder;
+    uint64_t interp, holder, gil;
     uint8_t ts[MAX_STRUCT_READ];
     if (first_interpreter(w, &interp) != 0)
         return PYFLAME_ERR_READ;
     if (!interp)
         return PYFLAME_IDLE; /* finalizing */
-    int differ = gils_differ(w, interp);
-    if (differ < 0 || gil_holder(w, interp, &holder) != PYFLAME_OK)
+    if (gil_holder(w, interp, &holder, &gil) != PYFLAME_OK)
+        return PYFLAME_ERR_READ;
+    int differ = gils_differ(w, interp, gil);
+    if (differ < 0)
         return PYFLAME_ERR_READ;
     if (!holder || differ)
         return PYFLAME_IDLE; /* nobody holds the GIL, or there is more than one */
@@ -612,14 +617,8 @@ int walker_sample(void *state, uint32_t flags, pyflame_sample *out)
     struct walker *w = state;
     out->threads = NULL;
     out->nthreads = 0;
-    if (flags & PYFLAME_SAMPLE_GIL_HOLDER_ONLY) {
-        int rc = probe_gil_holder(w, out);
-        if (rc < 0) {
-            out->threads = NULL;
-            out->nthreads = 0;
-        }
-        return out->status = rc;
-    }
+    if (flags & PYFLAME_SAMPLE_GIL_HOLDER_ONLY)
+        return out->status = probe_gil_holder(w, out); /* threads set on OK only */
     read_cache_begin_sample(w->lines);
     code_cache_begin_sample(w->codes);
     thread_names_begin_sample(w->names);
