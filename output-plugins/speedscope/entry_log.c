@@ -1,10 +1,10 @@
 #include "entry_log.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK_MIN 16
+#include "../common/grow.h"
+
 #define CHUNK_MAX 4096
 
 struct spool *entry_spool_new(void)
@@ -17,14 +17,9 @@ int entry_log_flush(struct entry_log *log, struct spool *s)
     if (!log->npending)
         return 0;
     struct chunk c = {spool_count(s), log->npending};
-    if (log->nchunks == log->capchunks) {
-        size_t cap = log->capchunks ? log->capchunks * 2 : 8;
-        struct chunk *v = realloc(log->chunks, cap * sizeof *v);
-        if (!v)
-            return -1;
-        log->chunks = v;
-        log->capchunks = cap;
-    }
+    if (grow_array((void **)&log->chunks, &log->capchunks, log->nchunks + 1,
+                   sizeof *log->chunks) != 0)
+        return -1;
     if (spool_put_many(s, log->pending, log->npending) != 0)
         return -1;
     log->chunks[log->nchunks++] = c;
@@ -34,19 +29,12 @@ int entry_log_flush(struct entry_log *log, struct spool *s)
 
 int entry_log_add(struct entry_log *log, struct spool *s, struct entry e)
 {
-    if (log->npending == log->cap) {
-        if (log->cap == CHUNK_MAX) {
-            if (entry_log_flush(log, s) != 0)
-                return -1;
-        } else {
-            size_t cap = log->cap ? log->cap * 2 : CHUNK_MIN;
-            struct entry *v = realloc(log->pending, cap * sizeof *v);
-            if (!v)
-                return -1;
-            log->pending = v;
-            log->cap = cap;
-        }
-    }
+    /* The unwritten chunk doubles from 16 entries up to CHUNK_MAX. */
+    if (log->npending == CHUNK_MAX && entry_log_flush(log, s) != 0)
+        return -1;
+    if (grow_array((void **)&log->pending, &log->cap, log->npending + 1,
+                   sizeof *log->pending) != 0)
+        return -1;
     log->pending[log->npending++] = e;
     log->count++;
     return 0;

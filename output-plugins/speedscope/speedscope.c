@@ -44,6 +44,7 @@
 
 #include <pyflame/output.h>
 
+#include "../common/grow.h"
 #include "../common/spool.h"
 #include "../common/text.h"
 #include "entry_log.h"
@@ -114,25 +115,6 @@ struct speedscope {
 };
 
 /* ---- small helpers ---- */
-
-static int grow(void **v, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 16;
-    while (n < need)
-        n *= 2;
-    if (n > SIZE_MAX / size) {
-        errno = ENOMEM;
-        return -1;
-    }
-    void *p = realloc(*v, n * size);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = n;
-    return 0;
-}
 
 static uint32_t hash_bytes(uint64_t h, const char *s)
 {
@@ -246,7 +228,7 @@ static uint32_t intern_frame(struct speedscope *s, const char *file, const char 
         errno = EOVERFLOW;
         return NONE;
     }
-    if (grow((void **)&s->frames, &s->capframes, s->nframes + 1, sizeof *s->frames) != 0)
+    if (grow_array((void **)&s->frames, &s->capframes, s->nframes + 1, sizeof *s->frames) != 0)
         return NONE;
     size_t nlen = strlen(name) + 1, flen = file ? strlen(file) + 1 : 0;
     char *text = malloc(nlen + flen);
@@ -285,7 +267,7 @@ static uint32_t intern_node(struct speedscope *s, uint32_t parent, uint32_t fram
         errno = EOVERFLOW;
         return NONE;
     }
-    if (grow((void **)&s->nodes, &s->capnodes, s->nnodes + 1, sizeof *s->nodes) != 0)
+    if (grow_array((void **)&s->nodes, &s->capnodes, s->nnodes + 1, sizeof *s->nodes) != 0)
         return NONE;
     uint32_t depth = parent == NONE ? 1 : s->nodes[parent].depth + 1;
     s->nodes[s->nnodes] = (struct node){parent, frame, depth};
@@ -369,7 +351,7 @@ static struct profile *profile_for(struct speedscope *s, uint64_t os_tid, uint64
             i = latest;
     }
     if (i == NONE) {
-        if (grow((void **)&s->profiles, &s->capprofiles, s->nprofiles + 1,
+        if (grow_array((void **)&s->profiles, &s->capprofiles, s->nprofiles + 1,
                  sizeof *s->profiles) != 0)
             return NULL;
         i = (uint32_t)s->nprofiles++;
@@ -451,7 +433,7 @@ static int speedscope_sample(void *state, const pyflame_sample *smp)
      * made for a new thread carries its parent's ids until the thread
      * runs.  Each thread's profile gets one stack a sample, the one running
      * Python if either is. */
-    if (grow((void **)&s->picks, &s->cappicks, smp->nthreads, sizeof *s->picks) != 0)
+    if (grow_array((void **)&s->picks, &s->cappicks, smp->nthreads, sizeof *s->picks) != 0)
         return PYFLAME_ERR_NOMEM;
     size_t npicks = 0;
     for (uint32_t i = 0; i < smp->nthreads; i++) {
