@@ -111,7 +111,7 @@ def stop_target(proc):
     proc.wait(timeout=10)
 
 
-def profile(python, mode, script, seconds=2.0, extra=(), tmp_path=None):
+def profile(python, mode, script, seconds=1.0, extra=(), tmp_path=None):
     """Profiles `script` for about `seconds` in attach or trace mode and
     returns (Profile, completed pyflame process)."""
     if mode == "attach":
