@@ -26,6 +26,9 @@
 struct walker {
     const struct py_layout *layout;
     const pyflame_host *host;
+    /* The host as given, for the GIL-holder probe: reads of the running
+     * target between samples must not come from a sample's lines. */
+    const pyflame_host *direct;
     uint64_t runtime; /* &_PyRuntime, 0 before 3.7 */
     uint64_t interp_head;    /* &interp_head (2.7, 3.6), 0 if absent */
     uint64_t tstate_current; /* &_PyThreadState_Current (2.7, 3.6) */
@@ -146,7 +149,7 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
         return NULL;
     }
     w->layout = layout;
-    w->host = host;
+    w->host = w->direct = host;
     if ((*status = find_runtime(w, err, errlen)) != PYFLAME_OK ||
         (*status = check_version(w, err, errlen)) != PYFLAME_OK ||
         (*status = check_ready(w, err, errlen)) != PYFLAME_OK)
@@ -467,24 +470,26 @@ static int read_thread(struct walker *w, uint64_t tstate, const struct thread_ct
 }
 
 /* The thread holding the GIL of interpreter `interp`, 0 if it is free;
- * where that GIL is into *at unless NULL (0: found by tstate_current). */
-static int gil_holder(struct walker *w, uint64_t interp, uint64_t *holder, uint64_t *at)
+ * where that GIL is into *at unless NULL (0: found by tstate_current).
+ * Read through h. */
+static int gil_holder(const struct walker *w, const pyflame_host *h, uint64_t interp,
+                      uint64_t *holder, uint64_t *at)
 {
     const struct py_layout *l = w->layout;
     uint64_t gil = 0;
     if (at)
         *at = 0;
     if (w->tstate_current)
-        return remote_read_ptr(w->host, w->tstate_current, holder) == 0
+        return remote_read_ptr(h, w->tstate_current, holder) == 0
                    ? PYFLAME_OK : PYFLAME_ERR_READ;
     if (l->runtime.gil >= 0)
         gil = w->runtime + (uint64_t)l->runtime.gil;
-    else if (remote_read_ptr(w->host, interp + (uint64_t)l->interp.gil_ptr, &gil) != 0)
+    else if (remote_read_ptr(h, interp + (uint64_t)l->interp.gil_ptr, &gil) != 0)
         return PYFLAME_ERR_READ;
     uint8_t g[32];
     size_t len = (size_t)(l->gil.locked > l->gil.last_holder ? l->gil.locked + 4
                                                              : l->gil.last_holder + 8);
-    if (len > sizeof g || remote_read(w->host, gil, g, len) != 0)
+    if (len > sizeof g || remote_read(h, gil, g, len) != 0)
         return PYFLAME_ERR_READ;
     *holder = field_i32(g, l->gil.locked) ? field_ptr(g, l->gil.last_holder) : 0;
     if (at)
@@ -503,7 +508,7 @@ static int sample_all(struct walker *w, uint64_t interp, uint32_t flags,
             return PYFLAME_ERR_READ;
         struct thread_ctx c = {.interp = interp, .flags = flags};
         uint64_t tstate;
-        if (gil_holder(w, interp, &c.gil_holder, NULL) != PYFLAME_OK ||
+        if (gil_holder(w, w->host, interp, &c.gil_holder, NULL) != PYFLAME_OK ||
             remote_read_ptr(w->host, interp + (uint64_t)l->interp.threads_head,
                             &tstate) != 0)
             return PYFLAME_ERR_READ;
@@ -533,7 +538,7 @@ static int sample_gil_holder(struct walker *w, uint64_t interp, uint32_t flags,
     struct thread_ctx c = {.interp = interp, .flags = flags};
     uint64_t next;
     size_t used = 0;
-    if (gil_holder(w, interp, &c.gil_holder, NULL) != PYFLAME_OK)
+    if (gil_holder(w, w->host, interp, &c.gil_holder, NULL) != PYFLAME_OK)
         return PYFLAME_ERR_READ;
     if (!c.gil_holder)
         return PYFLAME_IDLE;
@@ -547,25 +552,26 @@ static int sample_gil_holder(struct walker *w, uint64_t interp, uint32_t flags,
 
 /* The first interpreter: from _PyRuntime, from interp_head, or else from
  * the thread holding the GIL (0 when none does). */
-static int first_interpreter(struct walker *w, uint64_t *interp)
+static int first_interpreter(const struct walker *w, const pyflame_host *h, uint64_t *interp)
 {
     const struct py_layout *l = w->layout;
     if (w->runtime)
-        return remote_read_ptr(w->host, w->runtime + (uint64_t)l->runtime.interp_head,
+        return remote_read_ptr(h, w->runtime + (uint64_t)l->runtime.interp_head,
                                interp);
     if (w->interp_head)
-        return remote_read_ptr(w->host, w->interp_head, interp);
+        return remote_read_ptr(h, w->interp_head, interp);
     uint64_t tstate;
-    if (remote_read_ptr(w->host, w->tstate_current, &tstate) != 0)
+    if (remote_read_ptr(h, w->tstate_current, &tstate) != 0)
         return -1;
     *interp = 0;
-    return tstate ? remote_read_ptr(w->host, tstate + (uint64_t)l->tstate.interp, interp) : 0;
+    return tstate ? remote_read_ptr(h, tstate + (uint64_t)l->tstate.interp, interp) : 0;
 }
 
 /* Do all the interpreters after `interp` share its GIL, at `gil`?  Always
  * before 3.12; since, one made with its own GIL runs its threads beside
  * the main GIL's holder.  0: yes, 1: no, or PYFLAME_ERR_READ. */
-static int gils_differ(struct walker *w, uint64_t interp, uint64_t gil)
+static int gils_differ(const struct walker *w, const pyflame_host *h, uint64_t interp,
+                       uint64_t gil)
 {
     const struct py_layout *l = w->layout;
     uint64_t other;
@@ -574,11 +580,11 @@ static int gils_differ(struct walker *w, uint64_t interp, uint64_t gil)
         return 0;
     for (int i = 0; i < WALK_MAX_INTERPRETERS; i++) {
         if (cycle_seen(&cyc, interp) ||
-            remote_read_ptr(w->host, interp + (uint64_t)l->interp.next, &interp) != 0)
+            remote_read_ptr(h, interp + (uint64_t)l->interp.next, &interp) != 0)
             return PYFLAME_ERR_READ;
         if (!interp)
             return 0;
-        if (remote_read_ptr(w->host, interp + (uint64_t)l->interp.gil_ptr, &other) != 0)
+        if (remote_read_ptr(h, interp + (uint64_t)l->interp.gil_ptr, &other) != 0)
             return PYFLAME_ERR_READ;
         if (other != gil)
             return 1;
@@ -593,18 +599,18 @@ static int probe_gil_holder(struct walker *w, pyflame_sample *out)
 {
     uint64_t interp, holder, gil;
     uint8_t ts[MAX_STRUCT_READ];
-    if (first_interpreter(w, &interp) != 0)
+    if (first_interpreter(w, w->direct, &interp) != 0)
         return PYFLAME_ERR_READ;
     if (!interp)
         return PYFLAME_IDLE; /* finalizing */
-    if (gil_holder(w, interp, &holder, &gil) != PYFLAME_OK)
+    if (gil_holder(w, w->direct, interp, &holder, &gil) != PYFLAME_OK)
         return PYFLAME_ERR_READ;
-    int differ = gils_differ(w, interp, gil);
+    int differ = gils_differ(w, w->direct, interp, gil);
     if (differ < 0)
         return PYFLAME_ERR_READ;
     if (!holder || differ)
         return PYFLAME_IDLE; /* nobody holds the GIL, or there is more than one */
-    if (remote_read(w->host, holder, ts, w->tstate_read) != 0)
+    if (remote_read(w->direct, holder, ts, w->tstate_read) != 0)
         return PYFLAME_ERR_READ;
     w->holder = thread_of(w->layout, ts, PYFLAME_THREAD_HOLDS_GIL);
     out->threads = &w->holder;
@@ -625,7 +631,7 @@ int walker_sample(void *state, uint32_t flags, pyflame_sample *out)
 
     uint64_t interp;
     int rc;
-    if (first_interpreter(w, &interp) != 0)
+    if (first_interpreter(w, w->host, &interp) != 0)
         rc = PYFLAME_ERR_READ;
     else if (!interp)
         rc = PYFLAME_IDLE; /* finalizing */

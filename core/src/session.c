@@ -336,13 +336,19 @@ static void resolve_tid(struct session *s, pyflame_thread *t,
  * every thread stopped, for the cost of one stop rather than one per
  * thread (the target's other threads never notice).  The holder is found
  * by reading the running target, then stopped, then the sample is read.
- * It is kept if the GIL's holder, read again after the stacks, is still
- * that thread: any other thread that ran Python in the meantime would
- * have made itself the GIL's last holder first (CPython sets it on taking
- * the GIL, before running any code, and x86 shows stores in order).
- * Otherwise (the GIL changed hands, nobody held it, or a subinterpreter
- * has a GIL of its own, 3.12+) every thread is stopped and the sample
- * read again, as before. */
+ * It is kept if the sample, read while that thread is stopped, names it
+ * the GIL's holder: a stopped thread cannot let the GIL go, so it held it
+ * for the whole read, and no other thread ran Python code meanwhile.
+ * One gap remains: a thread that took the GIL just as the held one let
+ * it go sets "locked" before "last holder", so for a moment the GIL
+ * looks held by the thread that left it.  The held thread's own stack is
+ * as exact as with every thread stopped at that moment (which would read
+ * the same), but with --threads the newcomer's stack was read running:
+ * then the holder is read again after the stacks, by which time the
+ * newcomer has named itself (x86 shows stores in order).  Otherwise (the
+ * GIL changed hands, nobody held it, or a subinterpreter has a GIL of its
+ * own, 3.12+) every thread is stopped and the sample read again, as
+ * before. */
 
 /* The kernel id of the thread holding the GIL in smp, 0 if none. */
 static pid_t gil_holder_tid(struct session *s, const pyflame_sample *smp)
@@ -401,15 +407,16 @@ static void release_target(struct session *s)
     s->held_thread = 0;
 }
 
-/* The sample while only s->held_thread is stopped: true if that thread
- * held the GIL when the sample began and still does once it is read. */
+/* The sample while only s->held_thread is stopped: true if the sample
+ * names that thread the GIL's holder and, with every thread's stack in it,
+ * the GIL has not since passed to another (see above). */
 static bool sample_held_thread(struct session *s, uint32_t flags, pyflame_sample *smp)
 {
     sample_once(s, flags, smp);
     if (smp->status != PYFLAME_OK || gil_holder_tid(s, smp) != s->held_thread)
         return false;
     /* The probe leaves smp as it is (PYFLAME_ABI_PROBES_GIL_HOLDER). */
-    return probe_gil_holder(s) == s->held_thread;
+    return !(flags & PYFLAME_SAMPLE_ALL_THREADS) || probe_gil_holder(s) == s->held_thread;
 }
 
 /* Copies the thread's frames into s->scratch[at...], with line numbers

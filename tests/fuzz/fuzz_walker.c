@@ -16,7 +16,8 @@
  * keep state from one to the next, and the swap changes the target under
  * them (a freed code object reused, a thread renamed).  A GIL-holder
  * probe must leave the sample before it as it was: that one is checked
- * again after it. */
+ * again after it.  And it must read the target as it is now, not as the
+ * last sample's lines held it: it answers what a new walker's probe does. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,6 +40,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static unsigned le16(const uint8_t *p)
 {
     return p[0] | (unsigned)p[1] << 8;
+}
+
+/* A probe's answer is the one a walker that never sampled gives, if one
+ * can be opened on the target as it is now. */
+static void check_probe_is_fresh(const pyflame_host *host, int rc, const pyflame_sample *s)
+{
+    int status;
+    char err[256];
+    void *fresh = walker_open(&py_layout, host, &status, err, sizeof err);
+    if (!fresh)
+        return;
+    pyflame_sample again;
+    int rc2 = walker_sample(fresh, PYFLAME_SAMPLE_NONBLOCKING | PYFLAME_SAMPLE_GIL_HOLDER_ONLY,
+                            &again);
+    if (rc2 != rc || (rc == PYFLAME_OK && (again.threads[0].os_tid != s->threads[0].os_tid ||
+                                           again.threads[0].ident != s->threads[0].ident)))
+        abort();
+    walker_close(fresh);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -70,6 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int rc = walker_sample(w, flags, &s);
             sample_check(&s, rc, flags, keys);
             if (flags & PYFLAME_SAMPLE_GIL_HOLDER_ONLY) {
+                check_probe_is_fresh(&host, rc, &s);
                 if (have_last)
                     sample_check(&last, last_rc, last_flags, keys);
             } else {

@@ -413,6 +413,7 @@ class Target:
         g = self.L["gil"]
         self.img.i32(addr + g["locked"], 1 if holder else 0)
         self.img.u64(addr + g["last_holder"], holder)
+        self.holder_at = addr + g["last_holder"]
 
     def runtime(self, interps, holder):
         """Links the interpreters from the runtime's anchors; `holder` is
@@ -422,6 +423,7 @@ class Target:
             self.img.u64(a + it["next"], b)
         if L["symbols"]["tstate_current"]:
             self.img.u64(BASE + SYMBOL_AT["_PyThreadState_Current"], holder)
+            self.holder_at = BASE + SYMBOL_AT["_PyThreadState_Current"]
             self.img.u64(BASE + SYMBOL_AT["interp_head"], interps[0])
             return
         runtime = BASE + RUNTIME
@@ -496,6 +498,11 @@ def build(L, variant):
         # sample before it as it was.
         flags, samples = (ALL_THREADS | THREAD_NAMES, GIL_HOLDER_ONLY), 3
         threads = [(*MAIN, t.frames(main_top, shim=True)), (*WORKER, t.frames(worker_top))]
+    elif variant == "handover":
+        # Between a full sample and a probe the GIL passes from the main
+        # thread to the worker (the swap below): the probe must see it.
+        flags, samples = (0, GIL_HOLDER_ONLY), 2
+        threads = [(*MAIN, t.frames(main_top)), (*WORKER, t.frames(worker_top))]
     elif variant == "cycle":
         flags, samples = (ALL_THREADS, 0), 2
         threads = [(*MAIN, t.frames(main_top, cycle=True)), (*WORKER, t.frames(worker_top))]
@@ -507,10 +514,14 @@ def build(L, variant):
     if sub:
         interps.append(t.interpreter(sub, [t.text("Sub")], 0)[0])
     t.runtime(interps, tstates[holder])
+    if variant == "handover":
+        # The holder's word trades places with the main thread's next
+        # field, which names the worker.
+        swap = ((t.holder_at - BASE) // 8, (tstates[0] + L["tstate"]["next"] - BASE) // 8)
     return header(flags[0], flags[1], samples, hide, swap) + bytes(t.img.mem)
 
 
-VARIANTS = ("gil", "names", "swap", "hidden", "cycle", "probe")
+VARIANTS = ("gil", "names", "swap", "hidden", "cycle", "probe", "handover")
 
 
 def main():

@@ -28,8 +28,10 @@ extern "C" {
 /* API 2: the target is running while it is read (--nonblocking).  Given
  * only to plugins that set PYFLAME_ABI_DETECTS_TORN. */
 #define PYFLAME_SAMPLE_NONBLOCKING 0x4u
-/* API 2: only which thread holds the GIL (the core asks before it stops
- * that thread alone, and again after reading the sample): one thread with
+/* API 2: only which thread holds the GIL, read from the running target as
+ * it is now, never from what an earlier sample read (the core asks before
+ * it stops that thread alone, and again after reading a sample of every
+ * thread): one thread with
  * its ids and flags and no frames, status PYFLAME_OK, or PYFLAME_IDLE when
  * no thread holds it or when some interpreter has a GIL of its own (3.12+),
  * so that stopping one thread cannot keep every other one from running
