@@ -1,6 +1,7 @@
 #include "read_cache.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,15 @@
 /* Lines a sample used that the next one reads ahead, all in one batch: a
  * target that keeps running the same code keeps reading the same lines. */
 #define PREFETCH_MAX NLINES
+/* The echo: the lines and reads of a sample's first refresh (the torn
+ * check of --nonblocking), read again by the next sample's first batch,
+ * after its lines.  If that sample read nothing else before its own first
+ * refresh, and that refresh wants no more than the echo holds, the echo
+ * serves it: the check needs no system call of its own.  The echo's lines
+ * were copied after every byte the walk used, as a refresh's would be
+ * (process_vm_readv copies its ranges in order). */
+#define ECHO_LINES 64u
+#define ECHO_AFTER_LEN 8u /* bytes of each read after the lines */
 
 struct line {
     uint64_t base;
@@ -30,14 +40,26 @@ struct line {
     uint8_t data[LINE_SIZE];
 };
 
+struct echo {
+    unsigned nlines, nafter; /* 0 lines: none */
+    bool fresh;              /* read by this sample's first batch */
+    uint64_t bases[ECHO_LINES]; /* in address order */
+    pyflame_read after[READ_AFTER_MAX]; /* where to, into after_data */
+    uint8_t after_data[READ_AFTER_MAX][ECHO_AFTER_LEN];
+    uint8_t data[ECHO_LINES][LINE_SIZE];
+};
+
 struct read_cache {
     pyflame_host host; /* what the readers use: ctx is this cache */
     const pyflame_host *real;
     uint64_t epoch;   /* bumped by each sample and each refresh */
     uint64_t sample;  /* bumped by each sample only */
     unsigned fetched; /* lines read in this sample */
+    unsigned refreshes; /* in this sample */
+    bool late;        /* read the target after this sample's first batch */
     unsigned nused;
     uint64_t used[PREFETCH_MAX]; /* bases of lines this sample used */
+    struct echo echo;
     struct line lines[NLINES];
 };
 
@@ -61,8 +83,9 @@ static struct line *slot_of(struct read_cache *c, uint64_t base)
     return NULL;
 }
 
-static int direct(const struct read_cache *c, uint64_t addr, void *buf, size_t len)
+static int direct(struct read_cache *c, uint64_t addr, void *buf, size_t len)
 {
+    c->late = true;
     return c->real->read_memory(c->real->ctx, addr, buf, len);
 }
 
@@ -122,7 +145,8 @@ static int cached_read(void *ctx, uint64_t addr, void *buf, size_t len)
 
 static size_t forward_read_many(void *ctx, const pyflame_read *reads, size_t n)
 {
-    const struct read_cache *c = ctx;
+    struct read_cache *c = ctx;
+    c->late = true;
     return c->real->read_many(c->real->ctx, reads, n);
 }
 
@@ -178,14 +202,33 @@ static int by_addr(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Into address order: by insertion for the dozen reads of a usual sample,
+ * where qsort's calls cost more than the sorting. */
+static void sort_by_addr(pyflame_read *r, size_t n)
+{
+    if (n > 32) {
+        qsort(r, n, sizeof *r, by_addr);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        pyflame_read x = r[i];
+        size_t j = i;
+        for (; j > 0 && r[j - 1].addr > x.addr; j--)
+            r[j] = r[j - 1];
+        r[j] = x;
+    }
+}
+
 /* Reads the lines at bases[0..n) in one batch where the host allows, each
  * into its slot, in address order so that neighbours make one range;
  * skips a line already there or without a free slot.  Then, in the same
  * batch, the reads after[0..nafter).  Returns 0 if those were all done. */
+#define AFTER_MAX (ECHO_LINES + READ_AFTER_MAX)
+
 static int fetch_batch(struct read_cache *c, const uint64_t *bases, size_t n,
                        const pyflame_read *after, size_t nafter)
 {
-    pyflame_read batch[NLINES + READ_AFTER_MAX];
+    pyflame_read batch[NLINES + AFTER_MAX];
     size_t nlines = 0;
     for (size_t i = 0; i < n && nlines < NLINES && c->fetched < MAX_FETCHES; i++) {
         struct line *l = slot_of(c, bases[i]);
@@ -198,11 +241,11 @@ static int fetch_batch(struct read_cache *c, const uint64_t *bases, size_t n,
         l->epoch = c->epoch;
         batch[nlines++] = (pyflame_read){bases[i], l->data, LINE_SIZE};
     }
-    qsort(batch, nlines, sizeof *batch, by_addr);
+    sort_by_addr(batch, nlines);
     size_t nbatch = nlines;
-    for (size_t i = 0; i < nafter && i < READ_AFTER_MAX; i++)
+    for (size_t i = 0; i < nafter && i < AFTER_MAX; i++)
         batch[nbatch++] = after[i];
-    int rc = nafter <= READ_AFTER_MAX ? 0 : -1;
+    int rc = nafter <= AFTER_MAX ? 0 : -1;
     /* A read that fails (unmapped since) ends a batch: go on after it. */
     for (size_t done = 0; done < nbatch; done++) {
         done += remote_read_many(c->real, batch + done, nbatch - done);
@@ -217,6 +260,17 @@ static int fetch_batch(struct read_cache *c, const uint64_t *bases, size_t n,
     return rc;
 }
 
+/* The echo's reads, lines then reads after, into r[]; how many. */
+static size_t echo_reads(struct echo *e, pyflame_read *r)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < e->nlines; i++)
+        r[n++] = (pyflame_read){e->bases[i], e->data[i], LINE_SIZE};
+    for (unsigned i = 0; i < e->nafter; i++)
+        r[n++] = (pyflame_read){e->after[i].addr, e->after_data[i], e->after[i].len};
+    return n;
+}
+
 void read_cache_begin_sample(struct read_cache *c)
 {
     /* fetch_batch only fills lines: the list it reads stays as it is. */
@@ -225,7 +279,76 @@ void read_cache_begin_sample(struct read_cache *c)
     c->epoch++;
     c->sample++;
     c->fetched = 0;
-    fetch_batch(c, c->used, n, NULL, 0);
+    /* An echo of the last sample's check, if that sample made one. */
+    if (c->refreshes == 0)
+        c->echo.nlines = 0;
+    c->refreshes = 0;
+    pyflame_read echo[AFTER_MAX];
+    size_t ne = echo_reads(&c->echo, echo);
+    c->fetched += c->echo.nlines;
+    c->echo.fresh = fetch_batch(c, c->used, n, echo, ne) == 0 && ne > 0;
+    c->late = false;
+}
+
+/* Does the echo hold every line of bases[0..n) (in address order) and the
+ * very reads after[0..nafter)? */
+static bool echo_serves(const struct echo *e, const uint64_t *bases, size_t n,
+                        const pyflame_read *after, size_t nafter)
+{
+    if (!e->fresh || nafter != e->nafter)
+        return false;
+    for (size_t i = 0; i < nafter; i++)
+        if (after[i].addr != e->after[i].addr || after[i].len != e->after[i].len)
+            return false;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        while (k < e->nlines && e->bases[k] < bases[i])
+            k++;
+        if (k == e->nlines || e->bases[k] != bases[i])
+            return false;
+    }
+    return true;
+}
+
+/* The echo's lines as this epoch's, and its reads after into after[]'s
+ * buffers; false if some line finds no slot. */
+static bool install_echo(struct read_cache *c, const pyflame_read *after, size_t nafter)
+{
+    const struct echo *e = &c->echo;
+    for (unsigned i = 0; i < e->nlines; i++) {
+        struct line *l = slot_of(c, e->bases[i]);
+        if (!l)
+            return false;
+        l->base = e->bases[i];
+        l->epoch = c->epoch;
+        memcpy(l->data, e->data[i], LINE_SIZE);
+    }
+    for (size_t i = 0; i < nafter; i++)
+        memcpy(after[i].buf, e->after_data[i], after[i].len);
+    return true;
+}
+
+/* Makes this refresh the echo the next sample reads. */
+static void record_echo(struct echo *e, const uint64_t *bases, size_t n,
+                        const pyflame_read *after, size_t nafter)
+{
+    e->nlines = 0;
+    if (n > ECHO_LINES || nafter > READ_AFTER_MAX)
+        return;
+    for (size_t i = 0; i < nafter; i++)
+        if (after[i].len > ECHO_AFTER_LEN)
+            return;
+    for (size_t i = 0; i < nafter; i++)
+        e->after[i] = (pyflame_read){after[i].addr, NULL, after[i].len};
+    memcpy(e->bases, bases, n * sizeof *bases);
+    e->nafter = (unsigned)nafter;
+    e->nlines = (unsigned)n;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
 }
 
 int read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n,
@@ -245,6 +368,20 @@ int read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n,
             if (base == last)
                 break;
         }
+    }
+    if (c->refreshes++ == 0) {
+        qsort(bases, nbases, sizeof *bases, by_value);
+        size_t unique = 0;
+        for (size_t i = 0; i < nbases; i++)
+            if (unique == 0 || bases[unique - 1] != bases[i])
+                bases[unique++] = bases[i];
+        nbases = unique;
+        bool served = !c->late && echo_serves(&c->echo, bases, nbases, after, nafter) &&
+                      install_echo(c, after, nafter);
+        record_echo(&c->echo, bases, nbases, after, nafter);
+        if (served)
+            return 0;
+        c->epoch++; /* forget what the echo put in */
     }
     return fetch_batch(c, bases, nbases, after, nafter);
 }

@@ -23,7 +23,9 @@ void read_cache_free(struct read_cache *c);
 /* The host to read through: `real` with read_memory going via the cache. */
 const pyflame_host *read_cache_host(struct read_cache *c);
 
-/* Forgets every line: the target may have run since. */
+/* Forgets every line: the target may have run since.  Reads ahead, in one
+ * batch, the lines the last sample used and then the echo of its first
+ * refresh (below). */
 void read_cache_begin_sample(struct read_cache *c);
 
 /* A range of the target's memory. */
@@ -41,7 +43,13 @@ struct span {
  * READ_AFTER_MAX) go straight to their buffers, in the same batch after
  * every line: they see the target just after the lines.  Lines the batch
  * could not get are read on demand as usual.  Counts towards the sample's
- * fetches.  Returns 0 if every read of `after` was done. */
+ * fetches.  Returns 0 if every read of `after` was done.
+ *
+ * A sample's first refresh costs no read when the sample has read nothing
+ * since its first batch and the echo (that batch's copy, after its lines,
+ * of the last sample's first refresh) holds every line and read it asks
+ * for: what the echo holds was copied after every byte the sample used,
+ * as the refresh's own batch would have been. */
 int read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n,
                        const pyflame_read *after, size_t nafter);
 
