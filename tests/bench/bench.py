@@ -23,9 +23,13 @@ Figures (columns):
 A figure pyflame cannot produce yet (an option it lacks) prints as "n/a".
 Runs in this order: every figure of one interpreter, then the next.
 
-Last, the machine's stop floor (stop_floor.c, built next to pyflame in
-tests/bench): what a process loses when it is stopped and let go 1000
-times a second with nothing read, the least that "slow stop" can be."""
+Last, two figures of the machine itself: its stop floor (stop_floor.c,
+built next to pyflame in tests/bench), what a process loses when it is
+stopped and let go 1000 times a second with nothing read, the least that
+"slow stop" can be; and its pauses, how often a busy loop loses the CPU
+for over 1 ms while another keeps the second core busy, as a target and
+pyflame do (a virtual machine's host taking it), each of which can cost a
+sample at 1 kHz whatever the profiler does."""
 import argparse
 import os
 import re
@@ -185,6 +189,26 @@ class Bench:
         return row
 
 
+def machine_pauses(seconds):
+    """Pauses of over 1 ms per second in a busy loop of `seconds` beside
+    another busy process, and the longest, in seconds."""
+    other = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        clock = time.monotonic
+        start = last = clock()
+        count, longest = 0, 0.0
+        while last - start < seconds:
+            now = clock()
+            if now - last > 0.001:
+                count += 1
+                longest = max(longest, now - last)
+            last = now
+    finally:
+        other.kill()
+        other.wait()
+    return count / seconds, longest
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pyflame", default=os.environ.get("PYFLAME", "build/pyflame"))
@@ -223,6 +247,9 @@ def main():
     if res.returncode != 0:
         sys.exit("bench.py: %s failed: %s" % (floor, res.stderr.strip()))
     print("\n" + res.stdout.strip() + " (the least that slow stop can be on this machine)")
+    rate, longest = machine_pauses(max(args.seconds, 1.0) * args.repeats)
+    print("machine pauses %.1f/s over 1 ms, longest %.1f ms (each can cost a sample at 1 kHz)"
+          % (rate, longest * 1e3))
 
 
 if __name__ == "__main__":
