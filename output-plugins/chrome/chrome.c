@@ -42,6 +42,7 @@
 
 #include <pyflame/output.h>
 
+#include "../common/grow.h"
 #include "../common/spool.h"
 #include "../common/text.h"
 
@@ -196,14 +197,9 @@ static uint32_t child(struct chrome *c, uint32_t parent, const char *f, uint32_t
         if (n->parent == parent && n->file == f && n->name == name && n->line == line)
             return c->children[j];
     }
-    if (c->nnodes == c->capnodes) {
-        size_t cap = c->capnodes * 2;
-        struct node *v = cap < NONE ? realloc(c->nodes, cap * sizeof *v) : NULL;
-        if (!v)
-            return NONE;
-        c->nodes = v;
-        c->capnodes = cap;
-    }
+    if (c->nnodes + 1 >= NONE ||
+        grow_array((void **)&c->nodes, &c->capnodes, c->nnodes + 1, sizeof *c->nodes) != 0)
+        return NONE;
     uint32_t id = (uint32_t)c->nnodes++;
     c->nodes[id] = (struct node){f, name, file_id, line, parent,
                                  NONE, NONE, NONE, 0};
@@ -252,13 +248,8 @@ static uint32_t thread_node(struct chrome *c, const pyflame_thread *t)
     if (!t->os_tid && !t->name)
         return ROOT;
     size_t need = (t->name ? strlen(t->name) : 0) + 48;
-    if (need > c->caplabel) {
-        char *l = realloc(c->label, need);
-        if (!l)
-            return NONE;
-        c->label = l;
-        c->caplabel = need;
-    }
+    if (grow_array((void **)&c->label, &c->caplabel, need, 1) != 0)
+        return NONE;
     pyflame_thread_label(c->label, need, t->name, t->os_tid, t->ident);
     size_t before = c->nnodes;
     uint32_t id = special(c, c->label);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/grow.h"
 #include "../common/text.h"
 #include "svg.h"
 
@@ -21,16 +22,8 @@ static int xml_char(uint32_t cp)
 
 int svg_buf_add(struct svg_buf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 128;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            return -1;
-        b->p = p;
-        b->cap = cap;
-    }
+    if (grow_array((void **)&b->p, &b->cap, b->len + n + 1, 1) != 0)
+        return -1;
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = '\0';

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/grow.h"
 #include "svg.h"
 
 /* A frame of the current path, still collecting samples. */
@@ -53,14 +54,8 @@ static int stack_cmp(const void *pa, const void *pb)
 
 static int add_node(struct svg_tree *t, const struct svg_node *n)
 {
-    if (t->nnodes == t->capnodes) {
-        size_t cap = t->capnodes ? 2 * t->capnodes : 256;
-        struct svg_node *p = realloc(t->nodes, cap * sizeof *p);
-        if (!p)
-            return -1;
-        t->nodes = p;
-        t->capnodes = cap;
-    }
+    if (grow_array((void **)&t->nodes, &t->capnodes, t->nnodes + 1, sizeof *t->nodes) != 0)
+        return -1;
     t->nodes[t->nnodes++] = *n;
     if (n->depth > t->max_depth)
         t->max_depth = n->depth;
@@ -95,14 +90,8 @@ static int close_to(struct builder *b, size_t depth)
 
 static int open_frame(struct builder *b, const pyflame_frame *f, uint64_t start)
 {
-    if (b->depth == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 64;
-        struct open_frame *p = realloc(b->path, cap * sizeof *p);
-        if (!p)
-            return -1;
-        b->path = p;
-        b->cap = cap;
-    }
+    if (grow_array((void **)&b->path, &b->cap, b->depth + 1, sizeof *b->path) != 0)
+        return -1;
     b->path[b->depth++] = (struct open_frame){f, start, 0};
     return 0;
 }
