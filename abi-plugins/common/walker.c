@@ -608,8 +608,10 @@ static int probe_gil_holder(struct walker *w, pyflame_sample *out)
     int differ = gils_differ(w, w->direct, interp, gil);
     if (differ < 0)
         return PYFLAME_ERR_READ;
-    if (!holder || differ)
-        return PYFLAME_IDLE; /* nobody holds the GIL, or there is more than one */
+    if (differ)
+        return PYFLAME_ERR_UNSUPPORTED; /* more than one GIL: no one holder */
+    if (!holder)
+        return PYFLAME_IDLE;
     if (remote_read(w->direct, holder, ts, w->tstate_read) != 0)
         return PYFLAME_ERR_READ;
     w->holder = thread_of(w->layout, ts, PYFLAME_THREAD_HOLDS_GIL);

@@ -59,6 +59,7 @@ struct session {
     uint64_t over_budget; /* failed samples that hit the read budget */
     uint64_t torn;        /* failed samples still torn when retried */
     pid_t held_thread;    /* stop mode: the one thread stopped, 0 for all */
+    bool gil_free;        /* stop mode: nobody held the GIL, nothing stopped */
     struct read_budget budget; /* of the sample (or open) under way */
     char last_error[512];
 };
@@ -363,11 +364,14 @@ static pid_t gil_holder_tid(struct session *s, const pyflame_sample *smp)
     return 0;
 }
 
-/* The kernel id of the thread holding the GIL now, 0 if none or unknown. */
-static pid_t probe_gil_holder(struct session *s)
+/* The kernel id of the thread holding the GIL now, 0 if none or unknown;
+ * *gil_free (unless NULL) tells whether nobody held it. */
+static pid_t probe_gil_holder(struct session *s, bool *gil_free)
 {
     pyflame_sample probe = {0};
     sample_once(s, PYFLAME_SAMPLE_NONBLOCKING | PYFLAME_SAMPLE_GIL_HOLDER_ONLY, &probe);
+    if (gil_free)
+        *gil_free = probe.status == PYFLAME_IDLE;
     return probe.status == PYFLAME_OK ? gil_holder_tid(s, &probe) : 0;
 }
 
@@ -376,23 +380,32 @@ static pid_t probe_gil_holder(struct session *s)
  * state R), so with them left running pyflame fought them for the CPU and
  * kept 35% of the samples at 100 Hz, against 98% with them all stopped.
  * The version is unknown (0) only when it could not be told: all, then. */
-static pid_t thread_to_hold(struct session *s)
+static pid_t thread_to_hold(struct session *s, bool *gil_free)
 {
+    *gil_free = false;
     if (!s->abi_state || s->tracee.nthreads < 2 || s->rt.major < 3 ||
         !(plugin_abi_features(&s->abi) & PYFLAME_ABI_PROBES_GIL_HOLDER))
         return 0;
-    return probe_gil_holder(s);
+    return probe_gil_holder(s, gil_free);
 }
 
 /* Stops the target for a sample, unless --nonblocking: only the GIL
- * holder if holder_alone and it can be found (then s->held_thread), else
- * every thread.  Returns -1 when the target is gone. */
+ * holder if holder_alone and it can be found (then s->held_thread); none
+ * if holder_alone, nobody holds the GIL and only the holder's stack is
+ * wanted (then s->gil_free: the sample is idle, as read); else every
+ * thread.  Returns -1 when the target is gone. */
 static int hold_target(struct session *s, bool holder_alone)
 {
     s->held_thread = 0;
+    s->gil_free = false;
     if (s->opt->nonblocking)
         return s->tracee.exited ? -1 : 0;
-    pid_t holder = holder_alone ? thread_to_hold(s) : 0;
+    bool gil_free = false;
+    pid_t holder = holder_alone ? thread_to_hold(s, &gil_free) : 0;
+    if (gil_free && !s->opt->threads) {
+        s->gil_free = true;
+        return s->tracee.exited ? -1 : 0;
+    }
     if (holder > 0 && tracee_stop_thread(&s->tracee, holder) == 0) {
         s->held_thread = holder;
         return 0;
@@ -416,7 +429,7 @@ static bool sample_held_thread(struct session *s, uint32_t flags, pyflame_sample
     if (smp->status != PYFLAME_OK || gil_holder_tid(s, smp) != s->held_thread)
         return false;
     /* The probe leaves smp as it is (PYFLAME_ABI_PROBES_GIL_HOLDER). */
-    return !(flags & PYFLAME_SAMPLE_ALL_THREADS) || probe_gil_holder(s) == s->held_thread;
+    return !(flags & PYFLAME_SAMPLE_ALL_THREADS) || probe_gil_holder(s, NULL) == s->held_thread;
 }
 
 /* Copies the thread's frames into s->scratch[at...], with line numbers
@@ -534,7 +547,9 @@ static int tick(struct session *s, bool trace)
     uint32_t flags = (s->opt->threads ? PYFLAME_SAMPLE_ALL_THREADS : 0) |
                      /* Names are cached: cheap whenever threads are told apart. */
                      (s->opt->threads ? PYFLAME_SAMPLE_THREAD_NAMES : 0);
-    if (!s->held_thread || !sample_held_thread(s, flags, &smp)) {
+    if (s->gil_free) {
+        smp.status = PYFLAME_IDLE; /* no thread to read: nobody held the GIL */
+    } else if (!s->held_thread || !sample_held_thread(s, flags, &smp)) {
         if (s->held_thread && tracee_stop(&s->tracee) != 0) {
             rc = -1; /* the target is gone */
             goto out;

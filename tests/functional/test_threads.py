@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from conftest import (MODES, TARGETS, marker_line, profile, run_pyflame, start_target,
-                      stop_target, tracer_of)
+from conftest import (MODES, TARGETS, Profile, marker_line, profile, run_pyflame,
+                      start_target, stop_target, tracer_of)
 
 TARGET = TARGETS / "threads.py"
 # Each thread's name, as the target sets it, by the function it runs.
@@ -163,6 +163,31 @@ def test_only_the_gil_holder_is_stopped(python, python_version, extra):
     else:
         # Attaching and detaching stop every thread once or twice.
         assert all(n < 0.1 * busy for n in woken.values()), (woken, busy)
+
+
+def test_a_program_nobody_runs_is_not_stopped(python, python_version):
+    """With every thread asleep, nobody holds the GIL: a sample of the
+    holder's stack (no --threads) is idle, told by reading the running
+    target, and no thread is stopped for it.  Except on 2.7, where every
+    thread is stopped as for any sample."""
+    target = start_target(python, TARGETS / "busy_among_sleepers.py", 30, "asleep")
+    try:
+        threads = tasks(target.pid)
+        before = dict((t, context_switches(target.pid, t)) for t in threads)
+        res = run_pyflame(["-s", "1", "-r", "0.002", "-p", str(target.pid)])
+        after = dict((t, context_switches(target.pid, t)) for t in threads)
+    finally:
+        stop_target(target)
+    assert res.returncode == 0, res.stderr.decode()
+    prof = Profile(res.stdout.decode())
+    assert prof.idle >= 100 and prof.total == 0 and prof.failed == 0, prof.text
+    woken = dict((t, after[t] - before[t]) for t in threads)
+    assert len(woken) == 5, woken
+    if python_version[0] == 2:
+        assert all(n >= prof.idle for n in woken.values()), (woken, prof.idle)
+    else:
+        # Attaching and detaching stop every thread once or twice.
+        assert all(n < 0.1 * prof.idle for n in woken.values()), (woken, prof.idle)
 
 
 def test_every_thread_is_stopped_beside_an_own_gil(python, python_version):

@@ -31,12 +31,12 @@ extern "C" {
 /* API 2: only which thread holds the GIL, read from the running target as
  * it is now, never from what an earlier sample read (the core asks before
  * it stops that thread alone, and again after reading a sample of every
- * thread): one thread with
- * its ids and flags and no frames, status PYFLAME_OK, or PYFLAME_IDLE when
- * no thread holds it or when some interpreter has a GIL of its own (3.12+),
- * so that stopping one thread cannot keep every other one from running
- * Python code.  Given only to plugins that set
- * PYFLAME_ABI_PROBES_GIL_HOLDER. */
+ * thread): one thread with its ids and flags and no frames, status
+ * PYFLAME_OK; PYFLAME_IDLE when no thread holds it (the core may take
+ * that as the sample itself); PYFLAME_ERR_UNSUPPORTED when some
+ * interpreter has a GIL of its own (3.12+), so that stopping one thread
+ * cannot keep every other one from running Python code.  Given only to
+ * plugins that set PYFLAME_ABI_PROBES_GIL_HOLDER. */
 #define PYFLAME_SAMPLE_GIL_HOLDER_ONLY 0x8u
 
 /* pyflame_abi_plugin.features */

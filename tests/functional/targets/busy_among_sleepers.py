@@ -1,7 +1,8 @@
 """The main thread busy in Python, four threads asleep in time.sleep()
 without the GIL.  Prints "ready" once they all sleep.  Runs on every
 supported CPython.  With "own-gil" after the seconds (3.12+), a fifth
-thread is busy too, in a subinterpreter that has a GIL of its own."""
+thread is busy too, in a subinterpreter that has a GIL of its own; with
+"asleep", the main thread sleeps too, so that nobody holds the GIL."""
 import sys
 import threading
 import time
@@ -35,5 +36,7 @@ for t in sleepers:
 time.sleep(0.1)
 sys.stdout.write("ready\n")
 sys.stdout.flush()
+if sys.argv[2:] == ["asleep"]:
+    time.sleep(SECONDS)
 deadline = clock() + SECONDS
 while clock() < deadline: pass  # BUSY
