@@ -43,6 +43,7 @@
 #include <pyflame/output.h>
 
 #include "../common/grow.h"
+#include "../common/index_set.h"
 #include "../common/spool.h"
 #include "../common/text.h"
 
@@ -51,75 +52,49 @@
 
 /* ---- Distinct strings ---------------------------------------------------- */
 
-struct interned {
-    char *s;
-    uint64_t hash;
-    uint32_t id; /* 1, 2, ...: scriptId of a file */
-};
-
 struct strings {
-    struct interned *slots; /* open addressing; s == NULL: empty */
-    size_t cap, count;
+    char **items; /* the copies; an item's id (scriptId of a file) is its index + 1 */
+    size_t count, cap;
+    struct index_set set;
 };
 
-static uint64_t hash_bytes(const char *s, size_t n)
+static bool string_eq(const void *ctx, uint32_t i, const void *key)
 {
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-static int strings_grow(struct strings *t)
-{
-    size_t cap = t->cap ? t->cap * 2 : 256;
-    struct interned *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return -1;
-    for (size_t i = 0; i < t->cap; i++) {
-        if (!t->slots[i].s)
-            continue;
-        size_t j = (size_t)t->slots[i].hash & (cap - 1);
-        while (slots[j].s)
-            j = (j + 1) & (cap - 1);
-        slots[j] = t->slots[i];
-    }
-    free(t->slots);
-    t->slots = slots;
-    t->cap = cap;
-    return 0;
+    const struct strings *t = ctx;
+    return strcmp(t->items[i], key) == 0;
 }
 
 /* The one copy of `s`, made on first sight, and its id; NULL when out of
  * memory.  The copy lives as long as the table. */
 static const char *intern(struct strings *t, const char *s, uint32_t *id)
 {
-    if ((t->count + 1) * 2 > t->cap && strings_grow(t) != 0)
+    uint32_t h = index_hash_str(0xcbf29ce484222325ull, s);
+    size_t slot;
+    if (index_set_reserve(&t->set) != 0)
         return NULL;
-    size_t n = strlen(s);
-    uint64_t h = hash_bytes(s, n);
-    size_t j = (size_t)h & (t->cap - 1);
-    for (; t->slots[j].s; j = (j + 1) & (t->cap - 1))
-        if (t->slots[j].hash == h && strcmp(t->slots[j].s, s) == 0) {
-            *id = t->slots[j].id;
-            return t->slots[j].s;
+    uint32_t i = index_set_find(&t->set, h, string_eq, t, s, &slot);
+    if (i == INDEX_SET_NONE) {
+        size_t n = strlen(s) + 1;
+        char *copy = t->count < INDEX_SET_NONE - 1 ? malloc(n) : NULL;
+        if (!copy || grow_array((void **)&t->items, &t->cap, t->count + 1, sizeof *t->items)) {
+            free(copy);
+            return NULL;
         }
-    char *copy = malloc(n + 1);
-    if (!copy)
-        return NULL;
-    memcpy(copy, s, n + 1);
-    t->slots[j] = (struct interned){copy, h, (uint32_t)++t->count};
-    *id = t->slots[j].id;
-    return copy;
+        memcpy(copy, s, n);
+        i = (uint32_t)t->count++;
+        t->items[i] = copy;
+        index_set_put(&t->set, slot, h, i);
+    }
+    *id = i + 1;
+    return t->items[i];
 }
 
 static void strings_free(struct strings *t)
 {
-    for (size_t i = 0; i < t->cap; i++)
-        free(t->slots[i].s);
-    free(t->slots);
+    for (size_t i = 0; i < t->count; i++)
+        free(t->items[i]);
+    free(t->items);
+    index_set_free(&t->set);
 }
 
 /* ---- The call tree ------------------------------------------------------- */
@@ -139,8 +114,7 @@ struct chrome {
     struct strings strings;
     struct node *nodes;
     size_t nnodes, capnodes;
-    uint32_t *children; /* open addressing, node indices by (parent, frame) */
-    size_t capchildren;
+    struct index_set children; /* node indices by (parent, frame) */
     uint32_t idle, failed; /* their nodes, NONE until needed */
     uint32_t nthread_nodes, thread_node; /* thread_node: the first one */
     int root_has_stacks; /* a stack hangs directly under the root */
@@ -153,34 +127,27 @@ struct chrome {
     size_t caplabel;
 };
 
-static uint64_t child_hash(uint32_t parent, const char *file, const char *name,
+static uint32_t child_hash(uint32_t parent, const char *file, const char *name,
                            uint32_t line)
 {
     uint64_t h = parent * 0x9e3779b97f4a7c15ull;
     h ^= (uint64_t)(uintptr_t)file * 0xc2b2ae3d27d4eb4full;
     h = (h << 29 | h >> 35) ^ (uint64_t)(uintptr_t)name * 0x165667b19e3779f9ull;
-    h ^= line * 0xd6e8feb86659fd93ull;
-    return h ^ (h >> 31);
+    return index_hash_u64(h ^ line * 0xd6e8feb86659fd93ull);
 }
 
-static int children_grow(struct chrome *c)
+/* A child being looked for: interned file and name, so compared as pointers. */
+struct child_key {
+    uint32_t parent, line;
+    const char *file, *name;
+};
+
+static bool child_eq(const void *ctx, uint32_t i, const void *key)
 {
-    size_t cap = c->capchildren ? c->capchildren * 2 : 1024;
-    uint32_t *t = malloc(cap * sizeof *t);
-    if (!t)
-        return -1;
-    memset(t, 0xff, cap * sizeof *t);
-    for (size_t i = 1; i < c->nnodes; i++) { /* every node but the root */
-        const struct node *n = &c->nodes[i];
-        size_t j = (size_t)child_hash(n->parent, n->file, n->name, n->line) & (cap - 1);
-        while (t[j] != NONE)
-            j = (j + 1) & (cap - 1);
-        t[j] = (uint32_t)i;
-    }
-    free(c->children);
-    c->children = t;
-    c->capchildren = cap;
-    return 0;
+    const struct node *n = &((const struct chrome *)ctx)->nodes[i];
+    const struct child_key *k = key;
+    return n->parent == k->parent && n->file == k->file && n->name == k->name &&
+           n->line == k->line;
 }
 
 /* The child of `parent` for this file (interned, or NULL) with its id,
@@ -188,15 +155,14 @@ static int children_grow(struct chrome *c)
 static uint32_t child(struct chrome *c, uint32_t parent, const char *f, uint32_t file_id,
                       const char *name, uint32_t line)
 {
-    if (c->nnodes * 2 >= c->capchildren && children_grow(c) != 0)
+    struct child_key key = {parent, line, f, name};
+    uint32_t h = child_hash(parent, f, name, line);
+    size_t slot;
+    if (index_set_reserve(&c->children) != 0)
         return NONE;
-    size_t mask = c->capchildren - 1;
-    size_t j = (size_t)child_hash(parent, f, name, line) & mask;
-    for (; c->children[j] != NONE; j = (j + 1) & mask) {
-        const struct node *n = &c->nodes[c->children[j]];
-        if (n->parent == parent && n->file == f && n->name == name && n->line == line)
-            return c->children[j];
-    }
+    uint32_t found = index_set_find(&c->children, h, child_eq, c, &key, &slot);
+    if (found != INDEX_SET_NONE)
+        return found;
     if (c->nnodes + 1 >= NONE ||
         grow_array((void **)&c->nodes, &c->capnodes, c->nnodes + 1, sizeof *c->nodes) != 0)
         return NONE;
@@ -209,7 +175,7 @@ static uint32_t child(struct chrome *c, uint32_t parent, const char *f, uint32_t
     else
         c->nodes[p->last_child].next_sibling = id;
     p->last_child = id;
-    c->children[j] = id;
+    index_set_put(&c->children, slot, h, id);
     return id;
 }
 
@@ -427,7 +393,7 @@ static void chrome_free(struct chrome *c)
 {
     strings_free(&c->strings);
     free(c->nodes);
-    free(c->children);
+    index_set_free(&c->children);
     spool_free(c->samples);
     free(c->label);
     free(c);

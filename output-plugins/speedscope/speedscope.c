@@ -45,6 +45,7 @@
 #include <pyflame/output.h>
 
 #include "../common/grow.h"
+#include "../common/index_set.h"
 #include "../common/spool.h"
 #include "../common/text.h"
 #include "entry_log.h"
@@ -79,14 +80,6 @@ struct pick {
     uint32_t profile, thread;
 };
 
-/* Open addressing set of indices into an array kept elsewhere; the hash of
- * each element is kept beside it so that growing needs no rehashing. */
-struct index_set {
-    uint32_t *slots; /* index + 1; 0 is an empty slot */
-    uint32_t *hashes;
-    size_t cap, count;
-};
-
 struct speedscope {
     const pyflame_host *host;
     FILE *out;
@@ -116,84 +109,6 @@ struct speedscope {
 
 /* ---- small helpers ---- */
 
-static uint32_t hash_bytes(uint64_t h, const char *s)
-{
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-    return (uint32_t)(h ^ (h >> 32));
-}
-
-static uint32_t hash_u64(uint64_t x)
-{
-    /* splitmix64 finaliser */
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return (uint32_t)x;
-}
-
-typedef bool (*eq_fn)(const struct speedscope *s, uint32_t index, const void *key);
-
-/* Makes room for one more element: keeps the load under one half. */
-static int set_reserve(struct index_set *set)
-{
-    if ((set->count + 1) * 2 <= set->cap)
-        return 0;
-    size_t cap = set->cap ? set->cap * 2 : 64;
-    uint32_t *slots = calloc(cap, sizeof *slots);
-    uint32_t *hashes = calloc(cap, sizeof *hashes);
-    if (!slots || !hashes) {
-        free(slots);
-        free(hashes);
-        return -1;
-    }
-    for (size_t i = 0; i < set->cap; i++) {
-        if (!set->slots[i])
-            continue;
-        size_t j = set->hashes[i] & (cap - 1);
-        while (slots[j])
-            j = (j + 1) & (cap - 1);
-        slots[j] = set->slots[i];
-        hashes[j] = set->hashes[i];
-    }
-    free(set->slots);
-    free(set->hashes);
-    set->slots = slots;
-    set->hashes = hashes;
-    set->cap = cap;
-    return 0;
-}
-
-/* The index of the element equal to `key`, or NONE; *slot is where it is
- * or goes.  Call set_reserve() first. */
-static uint32_t set_find(const struct speedscope *s, const struct index_set *set,
-                         uint32_t hash, eq_fn eq, const void *key, size_t *slot)
-{
-    size_t j = hash & (set->cap - 1);
-    for (; set->slots[j]; j = (j + 1) & (set->cap - 1))
-        if (set->hashes[j] == hash && eq(s, set->slots[j] - 1, key))
-            break;
-    *slot = j;
-    return set->slots[j] ? set->slots[j] - 1 : NONE;
-}
-
-/* Puts `index` at `slot`, empty or holding an equal element. */
-static void set_put(struct index_set *set, size_t slot, uint32_t hash, uint32_t index)
-{
-    if (!set->slots[slot])
-        set->count++;
-    set->slots[slot] = index + 1;
-    set->hashes[slot] = hash;
-}
-
-static void set_free(struct index_set *set)
-{
-    free(set->slots);
-    free(set->hashes);
-}
-
 /* ---- frames and stacks ---- */
 
 struct frame_key {
@@ -201,8 +116,9 @@ struct frame_key {
     uint32_t line;
 };
 
-static bool frame_eq(const struct speedscope *s, uint32_t i, const void *key)
+static bool frame_eq(const void *ctx, uint32_t i, const void *key)
 {
+    const struct speedscope *s = ctx;
     const struct frame_key *k = key;
     const struct frame *f = &s->frames[i];
     if (!k->file || !f->file)
@@ -216,12 +132,12 @@ static uint32_t intern_frame(struct speedscope *s, const char *file, const char 
                              uint32_t line)
 {
     struct frame_key key = {file, name, line};
-    uint32_t h = hash_bytes(hash_bytes(0xcbf29ce484222325ull ^ line, name),
+    uint32_t h = index_hash_str(index_hash_str(0xcbf29ce484222325ull ^ line, name),
                             file ? file : "");
     size_t slot;
-    if (set_reserve(&s->frame_set) != 0)
+    if (index_set_reserve(&s->frame_set) != 0)
         return NONE;
-    uint32_t i = set_find(s, &s->frame_set, h, frame_eq, &key, &slot);
+    uint32_t i = index_set_find(&s->frame_set, h, frame_eq, s, &key, &slot);
     if (i != NONE)
         return i;
     if (s->nframes >= NONE - 1) {
@@ -238,7 +154,7 @@ static uint32_t intern_frame(struct speedscope *s, const char *file, const char 
     if (file)
         memcpy(text + nlen, file, flen);
     s->frames[s->nframes] = (struct frame){file ? text + nlen : NULL, text, line};
-    set_put(&s->frame_set, slot, h, (uint32_t)s->nframes);
+    index_set_put(&s->frame_set, slot, h, (uint32_t)s->nframes);
     return (uint32_t)s->nframes++;
 }
 
@@ -246,8 +162,9 @@ struct node_key {
     uint32_t parent, frame;
 };
 
-static bool node_eq(const struct speedscope *s, uint32_t i, const void *key)
+static bool node_eq(const void *ctx, uint32_t i, const void *key)
 {
+    const struct speedscope *s = ctx;
     const struct node_key *k = key;
     return s->nodes[i].parent == k->parent && s->nodes[i].frame == k->frame;
 }
@@ -256,11 +173,11 @@ static bool node_eq(const struct speedscope *s, uint32_t i, const void *key)
 static uint32_t intern_node(struct speedscope *s, uint32_t parent, uint32_t frame)
 {
     struct node_key key = {parent, frame};
-    uint32_t h = hash_u64((uint64_t)parent << 32 | frame);
+    uint32_t h = index_hash_u64((uint64_t)parent << 32 | frame);
     size_t slot;
-    if (set_reserve(&s->node_set) != 0)
+    if (index_set_reserve(&s->node_set) != 0)
         return NONE;
-    uint32_t i = set_find(s, &s->node_set, h, node_eq, &key, &slot);
+    uint32_t i = index_set_find(&s->node_set, h, node_eq, s, &key, &slot);
     if (i != NONE)
         return i;
     if (s->nnodes >= NONE - 1) {
@@ -271,7 +188,7 @@ static uint32_t intern_node(struct speedscope *s, uint32_t parent, uint32_t fram
         return NONE;
     uint32_t depth = parent == NONE ? 1 : s->nodes[parent].depth + 1;
     s->nodes[s->nnodes] = (struct node){parent, frame, depth};
-    set_put(&s->node_set, slot, h, (uint32_t)s->nnodes);
+    index_set_put(&s->node_set, slot, h, (uint32_t)s->nnodes);
     return (uint32_t)s->nnodes++;
 }
 
@@ -314,37 +231,40 @@ struct thread_key {
     uint64_t os_tid, ident;
 };
 
-static bool tid_eq(const struct speedscope *s, uint32_t i, const void *key)
+static bool tid_eq(const void *ctx, uint32_t i, const void *key)
 {
+    const struct speedscope *s = ctx;
     const struct thread_key *k = key;
     return s->profiles[i].os_tid == k->os_tid && s->profiles[i].ident == k->ident;
 }
 
-static bool ident_eq(const struct speedscope *s, uint32_t i, const void *key)
+static bool ident_eq(const void *ctx, uint32_t i, const void *key)
 {
+    const struct speedscope *s = ctx;
     return s->profiles[i].ident == *(const uint64_t *)key;
 }
 
 static struct profile *profile_for(struct speedscope *s, uint64_t os_tid, uint64_t ident)
 {
     struct thread_key key = {os_tid, ident};
-    uint32_t htid = hash_u64(os_tid * 0x9e3779b97f4a7c15ull ^ ident), hident = hash_u64(ident);
+    uint32_t htid = index_hash_u64(os_tid * 0x9e3779b97f4a7c15ull ^ ident);
+    uint32_t hident = index_hash_u64(ident);
     size_t tslot = 0, islot = 0;
     uint32_t i = NONE, latest = NONE;
     if (!os_tid && !ident) {
         i = s->threadless;
     } else {
-        if (set_reserve(&s->tid_set) != 0 || set_reserve(&s->ident_set) != 0)
+        if (index_set_reserve(&s->tid_set) != 0 || index_set_reserve(&s->ident_set) != 0)
             return NULL;
         if (os_tid)
-            i = set_find(s, &s->tid_set, htid, tid_eq, &key, &tslot);
+            i = index_set_find(&s->tid_set, htid, tid_eq, s, &key, &tslot);
         if (ident)
-            latest = set_find(s, &s->ident_set, hident, ident_eq, &ident, &islot);
+            latest = index_set_find(&s->ident_set, hident, ident_eq, s, &ident, &islot);
         if (i == NONE && latest != NONE && !s->profiles[latest].os_tid) {
             i = latest; /* the same thread, its kernel id found at last */
             if (os_tid) {
                 s->profiles[i].os_tid = os_tid;
-                set_put(&s->tid_set, tslot, htid, i);
+                index_set_put(&s->tid_set, tslot, htid, i);
             }
         }
         if (i == NONE && !os_tid)
@@ -357,9 +277,9 @@ static struct profile *profile_for(struct speedscope *s, uint64_t os_tid, uint64
         i = (uint32_t)s->nprofiles++;
         s->profiles[i] = (struct profile){.os_tid = os_tid, .ident = ident};
         if (os_tid)
-            set_put(&s->tid_set, tslot, htid, i);
+            index_set_put(&s->tid_set, tslot, htid, i);
         if (ident)
-            set_put(&s->ident_set, islot, hident, i);
+            index_set_put(&s->ident_set, islot, hident, i);
         if (!os_tid && !ident)
             s->threadless = i;
     }
@@ -759,9 +679,9 @@ static int speedscope_close(void *state)
     for (size_t i = 0; i < s->nframes; i++)
         free(s->frames[i].name); /* the file shares its block */
     free(s->frames);
-    set_free(&s->frame_set);
+    index_set_free(&s->frame_set);
     free(s->nodes);
-    set_free(&s->node_set);
+    index_set_free(&s->node_set);
     timeline_free(&s->timeline);
     spool_free(s->entries);
     for (size_t i = 0; i < s->nprofiles; i++) {
@@ -771,8 +691,8 @@ static int speedscope_close(void *state)
     }
     free(s->profiles);
     free(s->picks);
-    set_free(&s->tid_set);
-    set_free(&s->ident_set);
+    index_set_free(&s->tid_set);
+    index_set_free(&s->ident_set);
     free(s);
     return rc == PYFLAME_OK ? PYFLAME_OK : PYFLAME_ERR_IO;
 }

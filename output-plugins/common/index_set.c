@@ -1,0 +1,58 @@
+#include "index_set.h"
+
+#include <stdlib.h>
+
+int index_set_reserve(struct index_set *set)
+{
+    if ((set->count + 1) * 2 <= set->cap)
+        return 0;
+    size_t cap = set->cap ? set->cap * 2 : 64;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    uint32_t *hashes = calloc(cap, sizeof *hashes);
+    if (!slots || !hashes) {
+        free(slots);
+        free(hashes);
+        return -1;
+    }
+    for (size_t i = 0; i < set->cap; i++) {
+        if (!set->slots[i])
+            continue;
+        size_t j = set->hashes[i] & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = set->slots[i];
+        hashes[j] = set->hashes[i];
+    }
+    free(set->slots);
+    free(set->hashes);
+    set->slots = slots;
+    set->hashes = hashes;
+    set->cap = cap;
+    return 0;
+}
+
+uint32_t index_set_find(const struct index_set *set, uint32_t hash, index_set_eq eq,
+                        const void *ctx, const void *key, size_t *slot)
+{
+    size_t j = hash & (set->cap - 1);
+    for (; set->slots[j]; j = (j + 1) & (set->cap - 1))
+        if (set->hashes[j] == hash && eq(ctx, set->slots[j] - 1, key))
+            break;
+    *slot = j;
+    return set->slots[j] ? set->slots[j] - 1 : INDEX_SET_NONE;
+}
+
+void index_set_put(struct index_set *set, size_t slot, uint32_t hash, uint32_t index)
+{
+    if (!set->slots[slot])
+        set->count++;
+    set->slots[slot] = index + 1;
+    set->hashes[slot] = hash;
+}
+
+void index_set_free(struct index_set *set)
+{
+    free(set->slots);
+    free(set->hashes);
+    *set = (struct index_set){0};
+}
