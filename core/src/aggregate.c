@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index_table.h"
+#include "index_set.h"
 
 #define KEY_CACHE 4096 /* power of two */
 
@@ -18,11 +18,11 @@ struct aggregate {
     /* Interned strings. */
     char **strings;
     size_t nstrings, capstrings;
-    struct index_table string_index;
+    struct index_set string_index;
     /* Interned frames, with interned strings. */
     pyflame_frame *frames;
     size_t nframes, capframes;
-    struct index_table frame_index;
+    struct index_set frame_index;
     /* key -> interned (file, name), to skip hashing strings. */
     struct {
         uint64_t key;
@@ -33,7 +33,7 @@ struct aggregate {
     size_t nids, capids;
     struct stack_entry *stacks;
     size_t nstacks, capstacks;
-    struct index_table stack_index;
+    struct index_set stack_index;
     uint32_t *scratch;
     size_t capscratch;
     uint64_t samples, idle, failed;
@@ -70,41 +70,43 @@ void aggregate_free(struct aggregate *a)
     for (size_t i = 0; i < a->nstrings; i++)
         free(a->strings[i]);
     free(a->strings);
-    index_table_free(&a->string_index);
+    index_set_free(&a->string_index);
     free(a->frames);
-    index_table_free(&a->frame_index);
+    index_set_free(&a->frame_index);
     free(a->ids);
     free(a->stacks);
-    index_table_free(&a->stack_index);
+    index_set_free(&a->stack_index);
     free(a->scratch);
     free(a->out_stacks);
     free(a->out_frames);
     free(a);
 }
 
-static int string_equal(const void *ctx, uint32_t i, const void *key)
+static bool string_equal(const void *ctx, uint32_t i, const void *key)
 {
     return strcmp(((const struct aggregate *)ctx)->strings[i], key) == 0;
 }
 
 static const char *intern_string(struct aggregate *a, const char *s)
 {
-    uint64_t h = hash_bytes(s, strlen(s), 0);
-    int64_t i = index_table_find(&a->string_index, h, string_equal, a, s);
-    if (i >= 0)
+    uint32_t h = index_hash_bytes(s, strlen(s), 0);
+    size_t slot;
+    if (index_set_reserve(&a->string_index) != 0)
+        return NULL;
+    uint32_t i = index_set_find(&a->string_index, h, string_equal, a, s, &slot);
+    if (i != INDEX_SET_NONE)
         return a->strings[i];
     if (reserve((void **)&a->strings, &a->capstrings, a->nstrings + 1, sizeof *a->strings))
         return NULL;
     char *copy = strdup(s);
-    if (!copy || index_table_insert(&a->string_index, h, (uint32_t)a->nstrings)) {
-        free(copy);
+    if (!copy)
         return NULL;
-    }
+    index_set_put(&a->string_index, slot, h, (uint32_t)a->nstrings);
     a->strings[a->nstrings++] = copy;
     return copy;
 }
 
-static int frame_equal(const void *ctx, uint32_t i, const void *key)
+static bool frame_equal(const void *ctx, uint32_t i, const void *key)
 {
     const pyflame_frame *f = &((const struct aggregate *)ctx)->frames[i];
     const pyflame_frame *k = key;
@@ -133,13 +135,16 @@ static int64_t intern_frame(struct aggregate *a, const pyflame_frame *in)
     }
     /* Interned strings compare by address, so hash the addresses. */
     uintptr_t parts[4] = {(uintptr_t)f.file, (uintptr_t)f.name, f.line, f.flags};
-    uint64_t h = hash_bytes(parts, sizeof parts, 1);
-    int64_t i = index_table_find(&a->frame_index, h, frame_equal, a, &f);
-    if (i >= 0)
-        return i;
-    if (reserve((void **)&a->frames, &a->capframes, a->nframes + 1, sizeof *a->frames) ||
-        index_table_insert(&a->frame_index, h, (uint32_t)a->nframes))
+    uint32_t h = index_hash_bytes(parts, sizeof parts, 1);
+    size_t at;
+    if (index_set_reserve(&a->frame_index) != 0)
         return -1;
+    uint32_t i = index_set_find(&a->frame_index, h, frame_equal, a, &f, &at);
+    if (i != INDEX_SET_NONE)
+        return i;
+    if (reserve((void **)&a->frames, &a->capframes, a->nframes + 1, sizeof *a->frames))
+        return -1;
+    index_set_put(&a->frame_index, at, h, (uint32_t)a->nframes);
     a->frames[a->nframes] = f;
     return (int64_t)a->nframes++;
 }
@@ -149,7 +154,7 @@ struct stack_key {
     uint32_t n;
 };
 
-static int stack_equal(const void *ctx, uint32_t i, const void *key)
+static bool stack_equal(const void *ctx, uint32_t i, const void *key)
 {
     const struct aggregate *a = ctx;
     const struct stack_key *k = key;
@@ -168,17 +173,20 @@ int aggregate_add(struct aggregate *a, const pyflame_frame *frames, uint32_t n)
         a->scratch[i] = (uint32_t)id;
     }
     struct stack_key key = {a->scratch, n};
-    uint64_t h = hash_bytes(a->scratch, n * sizeof *a->scratch, 2);
-    int64_t i = index_table_find(&a->stack_index, h, stack_equal, a, &key);
+    uint32_t h = index_hash_bytes(a->scratch, n * sizeof *a->scratch, 2);
+    size_t slot;
+    if (index_set_reserve(&a->stack_index) != 0)
+        return -1;
+    uint32_t i = index_set_find(&a->stack_index, h, stack_equal, a, &key, &slot);
     a->samples++;
-    if (i >= 0) {
+    if (i != INDEX_SET_NONE) {
         a->stacks[i].count++;
         return 0;
     }
     if (reserve((void **)&a->ids, &a->capids, a->nids + n, sizeof *a->ids) ||
-        reserve((void **)&a->stacks, &a->capstacks, a->nstacks + 1, sizeof *a->stacks) ||
-        index_table_insert(&a->stack_index, h, (uint32_t)a->nstacks))
+        reserve((void **)&a->stacks, &a->capstacks, a->nstacks + 1, sizeof *a->stacks))
         return -1;
+    index_set_put(&a->stack_index, slot, h, (uint32_t)a->nstacks);
     if (n)
         memcpy(a->ids + a->nids, a->scratch, n * sizeof *a->ids);
     a->stacks[a->nstacks] = (struct stack_entry){a->nids, n, 1, (uint32_t)a->nstacks};

@@ -45,7 +45,7 @@
 #include <pyflame/output.h>
 
 #include "../common/grow.h"
-#include "../common/index_set.h"
+#include "../../core/src/index_set.h"
 #include "../common/spool.h"
 #include "../common/text.h"
 #include "entry_log.h"

@@ -1,4 +1,4 @@
-/* test_aggregate: samples aggregated by stack (aggregate.c, index_table.c).
+/* test_aggregate: samples aggregated by stack (aggregate.c, index_set.c).
  *
  * Stacks go in leaf first and come out root first, one entry per distinct
  * stack (frames equal in file, name and line), most frequent first, with

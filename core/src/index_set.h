@@ -1,9 +1,10 @@
 /* An open-addressing set of indices into an array its user keeps, the hash
  * of each beside it so that growing never hashes again; equality is the
- * user's.  The output plugins of this tree intern frames, stacks, strings
- * and threads with it. */
-#ifndef PYFLAME_OUTPUT_INDEX_SET_H
-#define PYFLAME_OUTPUT_INDEX_SET_H
+ * user's.  The core's aggregation interns strings, frames and stacks with
+ * it, and so do the output plugins of this tree (built into their common
+ * library), frames, stacks, strings and threads. */
+#ifndef PYFLAME_INDEX_SET_H
+#define PYFLAME_INDEX_SET_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,6 +34,10 @@ uint32_t index_set_find(const struct index_set *set, uint32_t hash, index_set_eq
 void index_set_put(struct index_set *set, size_t slot, uint32_t hash, uint32_t index);
 
 void index_set_free(struct index_set *set);
+
+/* A hash of bytes, a word at a time, for stacks hashed whole on every
+ * sample; different seeds give unrelated hashes. */
+uint32_t index_hash_bytes(const void *data, size_t len, uint64_t seed);
 
 /* Hashes for keys: a string's bytes (FNV-1a) from `h`, and a 64-bit word. */
 static inline uint32_t index_hash_str(uint64_t h, const char *s)

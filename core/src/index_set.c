@@ -1,6 +1,7 @@
 #include "index_set.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int index_set_reserve(struct index_set *set)
 {
@@ -55,4 +56,18 @@ void index_set_free(struct index_set *set)
     free(set->slots);
     free(set->hashes);
     *set = (struct index_set){0};
+}
+
+uint32_t index_hash_bytes(const void *data, size_t len, uint64_t seed)
+{
+    const unsigned char *p = data;
+    uint64_t h = (seed + 1) * 0x9E3779B97F4A7C15ull ^ len;
+    for (; len > 0; p += 8, len = len > 8 ? len - 8 : 0) {
+        uint64_t w = 0;
+        memcpy(&w, p, len < 8 ? len : 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+    }
+    /* Mixed down so that every bit of the input reaches the low bits. */
+    return index_hash_u64(h);
 }
