@@ -40,7 +40,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from measure import run_measured
+from measure import run_measured, start_ready
 
 HERE = Path(__file__).resolve().parent
 WORKLOAD = HERE / "workload.py"
@@ -83,12 +83,7 @@ def timestamped_samples(text):
 
 
 def start(python, *args):
-    proc = subprocess.Popen([python, str(WORKLOAD), *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if proc.stdout.readline().strip() != "ready":
-        proc.kill()
-        raise RuntimeError("the workload did not start: " + proc.stderr.read())
-    return proc
+    return start_ready([python, WORKLOAD, *args], text=True)
 
 
 def finish(proc):

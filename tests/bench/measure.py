@@ -6,6 +6,20 @@ import tempfile
 import threading
 
 
+def start_ready(argv, env=None, text=False):
+    """Starts argv and waits until it prints "ready", as the targets of the
+    benchmark and of the functional tests do once they are at work.  Kills
+    it and raises RuntimeError if it prints anything else first."""
+    argv = [str(a) for a in argv]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=text)
+    line = proc.stdout.readline()
+    if line.strip() not in ("ready", b"ready"):
+        proc.kill()
+        raise RuntimeError("%s did not start: %r %r" % (" ".join(argv), line, proc.stderr.read()))
+    return proc
+
+
 def run_measured(argv, timeout):
     """Runs argv to its end (killed after `timeout` seconds) and returns the
     CompletedProcess and its resource usage from wait4: its own CPU time and

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from measure import run_measured  # noqa: E402
+from measure import run_measured, start_ready  # noqa: E402
 
 TARGETS = Path(__file__).parent / "targets"
 PYFLAME = os.environ.get("PYFLAME", "")
@@ -96,13 +96,7 @@ def run_pyflame_measured(args, timeout=60):
 
 def start_target(python, script, *args):
     """Starts a target and waits until it says it is ready."""
-    proc = subprocess.Popen([python, str(script), *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    line = proc.stdout.readline()
-    if line.strip() != b"ready":
-        proc.kill()
-        raise AssertionError(f"target did not start: {line!r} {proc.stderr.read()!r}")
-    return proc
+    return start_ready([python, script, *args])
 
 
 def stop_target(proc):

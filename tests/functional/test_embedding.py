@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TARGETS, assert_exact_line_profile, Profile, marker_line, profile, run_pyflame, stop_target
+from conftest import start_ready
 
 EMBED = Path(__file__).parent / "embed"
 BUSY = TARGETS / "embedded_busy.py"
@@ -144,12 +145,7 @@ def mapped_files(pid):
 
 def start_program(argv, env):
     """Starts an embedding program and waits until it says it is ready."""
-    proc = subprocess.Popen([str(a) for a in argv], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    line = proc.stdout.readline()
-    if line.strip() != b"ready":
-        proc.kill()
-        raise AssertionError(f"program did not start: {line!r} {proc.stderr.read()!r}")
+    proc = start_ready(argv, env)
     time.sleep(0.2)  # into the busy loop
     assert proc.poll() is None, proc.stderr.read()
     return proc
