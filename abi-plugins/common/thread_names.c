@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/src/grow.h"
 #include "pystring.h"
 #include "remote.h"
 #include "walker.h"
@@ -84,15 +85,10 @@ static struct entry *find(struct thread_names *tn, uint64_t interp, uint64_t ide
 
 static struct entry *add(struct thread_names *tn, uint64_t interp, uint64_t ident, char *name)
 {
-    if (tn->n == tn->cap) {
-        size_t cap = tn->cap ? tn->cap * 2 : 16;
-        struct entry *e = cap <= MAX_NAMED_THREADS * 2 ? realloc(tn->entries, cap * sizeof *e) : NULL;
-        if (!e) {
-            free(name);
-            return NULL;
-        }
-        tn->entries = e;
-        tn->cap = cap;
+    if (tn->n >= MAX_NAMED_THREADS * 2 ||
+        grow_array((void **)&tn->entries, &tn->cap, tn->n + 1, sizeof *tn->entries) != 0) {
+        free(name);
+        return NULL;
     }
     tn->entries[tn->n] = (struct entry){interp, ident, name};
     return &tn->entries[tn->n++];
@@ -110,14 +106,9 @@ static bool forget(struct thread_names *tn, uint64_t interp)
         }
         if (!e->name)
             continue;
-        if (tn->nretired == tn->capretired) {
-            size_t cap = tn->capretired ? tn->capretired * 2 : 16;
-            char **r = realloc(tn->retired, cap * sizeof *r);
-            if (!r)
-                return false;
-            tn->retired = r;
-            tn->capretired = cap;
-        }
+        if (grow_array((void **)&tn->retired, &tn->capretired, tn->nretired + 1,
+                       sizeof *tn->retired) != 0)
+            return false;
         tn->retired[tn->nretired++] = e->name;
     }
     tn->n = kept;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "index_set.h"
 
 #define KEY_CACHE 4096 /* power of two */
@@ -42,22 +43,6 @@ struct aggregate {
     const pyflame_frame **out_frames;
 };
 
-/* Makes room for one more element in a growing array. */
-static int reserve(void **v, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t cap2 = *cap ? *cap : 64;
-    while (cap2 < need)
-        cap2 *= 2;
-    void *p = realloc(*v, cap2 * size);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = cap2;
-    return 0;
-}
-
 struct aggregate *aggregate_new(void)
 {
     return calloc(1, sizeof(struct aggregate));
@@ -96,7 +81,7 @@ static const char *intern_string(struct aggregate *a, const char *s)
     uint32_t i = index_set_find(&a->string_index, h, string_equal, a, s, &slot);
     if (i != INDEX_SET_NONE)
         return a->strings[i];
-    if (reserve((void **)&a->strings, &a->capstrings, a->nstrings + 1, sizeof *a->strings))
+    if (grow_array((void **)&a->strings, &a->capstrings, a->nstrings + 1, sizeof *a->strings))
         return NULL;
     char *copy = strdup(s);
     if (!copy)
@@ -142,7 +127,7 @@ static int64_t intern_frame(struct aggregate *a, const pyflame_frame *in)
     uint32_t i = index_set_find(&a->frame_index, h, frame_equal, a, &f, &at);
     if (i != INDEX_SET_NONE)
         return i;
-    if (reserve((void **)&a->frames, &a->capframes, a->nframes + 1, sizeof *a->frames))
+    if (grow_array((void **)&a->frames, &a->capframes, a->nframes + 1, sizeof *a->frames))
         return -1;
     index_set_put(&a->frame_index, at, h, (uint32_t)a->nframes);
     a->frames[a->nframes] = f;
@@ -164,7 +149,7 @@ static bool stack_equal(const void *ctx, uint32_t i, const void *key)
 
 int aggregate_add(struct aggregate *a, const pyflame_frame *frames, uint32_t n)
 {
-    if (reserve((void **)&a->scratch, &a->capscratch, n + 1, sizeof *a->scratch))
+    if (grow_array((void **)&a->scratch, &a->capscratch, n + 1, sizeof *a->scratch))
         return -1;
     for (uint32_t i = 0; i < n; i++) {
         int64_t id = intern_frame(a, &frames[n - 1 - i]); /* root first */
@@ -183,8 +168,8 @@ int aggregate_add(struct aggregate *a, const pyflame_frame *frames, uint32_t n)
         a->stacks[i].count++;
         return 0;
     }
-    if (reserve((void **)&a->ids, &a->capids, a->nids + n, sizeof *a->ids) ||
-        reserve((void **)&a->stacks, &a->capstacks, a->nstacks + 1, sizeof *a->stacks))
+    if (grow_array((void **)&a->ids, &a->capids, a->nids + n, sizeof *a->ids) ||
+        grow_array((void **)&a->stacks, &a->capstacks, a->nstacks + 1, sizeof *a->stacks))
         return -1;
     index_set_put(&a->stack_index, slot, h, (uint32_t)a->nstacks);
     if (n)

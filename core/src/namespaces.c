@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "grow.h"
+
 enum { NS_UNPROBED, NS_SAME, NS_OTHER };
 
 struct ns_tid_pair {
@@ -97,14 +99,8 @@ static struct ns_tid_pair *by_host(struct ns_tids *m, pid_t host)
 
 static int add_pair(struct ns_tids *m, pid_t host, pid_t ns)
 {
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 16;
-        struct ns_tid_pair *v = realloc(m->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        m->v = v;
-        m->cap = cap;
-    }
+    if (grow_array((void **)&m->v, &m->cap, m->n + 1, sizeof *m->v) != 0)
+        return -1;
     m->v[m->n++] = (struct ns_tid_pair){host, ns, true};
     return 0;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
+
 /* Generous bound: a process with more mappings than this is not sane. */
 #define MAX_MAPPINGS (1u << 20)
 
@@ -42,13 +44,8 @@ int maps_read(pid_t pid, struct maps *maps)
     char *line = NULL;
     size_t linecap = 0;
     while (getline(&line, &linecap, f) > 0 && maps->n < MAX_MAPPINGS) {
-        if (maps->n == cap) {
-            cap = cap ? cap * 2 : 64;
-            struct mapping *v = realloc(maps->v, cap * sizeof *v);
-            if (!v)
-                break;
-            maps->v = v;
-        }
+        if (grow_array((void **)&maps->v, &cap, maps->n + 1, sizeof *maps->v) != 0)
+            break;
         if (maps_parse_line(line, &maps->v[maps->n]) == 0)
             maps->n++;
     }

@@ -19,6 +19,7 @@
 #include "aggregate.h"
 #include "diag.h"
 #include "dump.h"
+#include "grow.h"
 #include "memory.h"
 #include "namespaces.h"
 #include "plugin_loader.h"
@@ -284,18 +285,6 @@ static void take_sample(struct session *s, uint32_t flags, pyflame_sample *smp)
     }
 }
 
-static int grow(void **v, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    void *p = realloc(*v, need * size);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = need;
-    return 0;
-}
-
 /* glibc keeps the kernel's thread id at this offset of struct pthread,
  * whose address is pthread_self(): what CPython before 3.11 records as
  * the thread's id.  Trusted only if it names one of the target's threads. */
@@ -461,10 +450,10 @@ static bool prepare(struct session *s, pyflame_sample *smp)
     size_t total = 0;
     for (uint32_t i = 0; i < smp->nthreads; i++)
         total += smp->threads[i].nframes + 1;
-    if (grow((void **)&s->scratch_threads, &s->capscratch_threads, smp->nthreads + 1,
+    if (grow_array((void **)&s->scratch_threads, &s->capscratch_threads, smp->nthreads + 1,
              sizeof *s->scratch_threads) ||
-        grow((void **)&s->labels, &s->caplabels, smp->nthreads + 1, sizeof *s->labels) ||
-        grow((void **)&s->scratch, &s->capscratch, total + 1, sizeof *s->scratch))
+        grow_array((void **)&s->labels, &s->caplabels, smp->nthreads + 1, sizeof *s->labels) ||
+        grow_array((void **)&s->scratch, &s->capscratch, total + 1, sizeof *s->scratch))
         return false;
     uint32_t kept = 0;
     for (uint32_t i = 0; i < smp->nthreads; i++)

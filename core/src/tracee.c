@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grow.h"
+
 /* How long a thread may take to stop before the sample gives up on it. */
 #define STOP_TIMEOUT_NS 500000000L
 #define SEIZE_OPTIONS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)
@@ -39,14 +41,8 @@ static struct thread_slot *add(struct tracee *t, pid_t tid)
     struct thread_slot *s = find(t, tid);
     if (s)
         return s;
-    if (t->nthreads == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        struct thread_slot *v = realloc(t->threads, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        t->threads = v;
-        t->cap = cap;
-    }
+    if (grow_array((void **)&t->threads, &t->cap, t->nthreads + 1, sizeof *t->threads) != 0)
+        return NULL;
     s = &t->threads[t->nthreads++];
     *s = (struct thread_slot){tid, RUNNING, 0};
     t->generation++;

@@ -42,7 +42,7 @@
 
 #include <pyflame/output.h>
 
-#include "../common/grow.h"
+#include "../../core/src/grow.h"
 #include "../../core/src/index_set.h"
 #include "../common/spool.h"
 #include "../common/text.h"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/grow.h"
+#include "../../core/src/grow.h"
 
 #define CHUNK_MAX 4096
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/grow.h"
+#include "../../core/src/grow.h"
 #include "../common/text.h"
 #include "svg.h"
 

@@ -1,6 +1,7 @@
-/* Growth of the arrays the output plugins of this tree keep. */
-#ifndef PYFLAME_OUTPUT_GROW_H
-#define PYFLAME_OUTPUT_GROW_H
+/* Growth of the arrays that the core and the plugins of this tree keep
+ * (the plugins include it from here). */
+#ifndef PYFLAME_GROW_H
+#define PYFLAME_GROW_H
 
 #include <errno.h>
 #include <stdint.h>
