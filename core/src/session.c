@@ -606,10 +606,9 @@ static void wait_until(struct session *s, const struct timespec *deadline)
     }
 }
 
-/* Samples on absolute deadlines: start + k * interval.  A deadline missed
- * by less than half an interval (one slow sample among quick ones) is
- * sampled at once; deadlines missed by more are skipped, never made up in
- * a burst, so the rate holds over long runs without drift. */
+/* Samples on absolute deadlines: start + k * interval.  Deadlines already
+ * past are skipped, never made up in a burst, so the rate holds over long
+ * runs without drift. */
 static int sampling_loop(struct session *s, bool trace)
 {
     uint64_t interval = (uint64_t)(s->opt->interval * 1e9); /* >= 1000: MIN_INTERVAL */
@@ -624,7 +623,7 @@ static int sampling_loop(struct session *s, bool trace)
             return s->tracee.exited || s->program_ended ? 0 : -1;
         add_ns(&next, interval);
         uint64_t now = now_ns(CLOCK_MONOTONIC);
-        if (ts_ns(&next) <= now && now - ts_ns(&next) >= interval / 2)
+        if (ts_ns(&next) <= now)
             add_ns(&next, ((now - ts_ns(&next)) / interval + 1) * interval);
         if (!trace && ts_ns(&next) >= end) {
             /* Stay attached for all of -s, as asked. */
