@@ -29,5 +29,6 @@ const pyflame_abi_plugin pyflame_abi_entry = {
     .open = open_plugin,
     .sample = walker_sample,
     .close = walker_close,
-    .features = PYFLAME_ABI_DETECTS_TORN | PYFLAME_ABI_PROBES_GIL_HOLDER,
+    .features = PYFLAME_ABI_DETECTS_TORN | PYFLAME_ABI_PROBES_GIL_HOLDER |
+                PYFLAME_ABI_PROBE_TELLS_FREE_GIL,
 };

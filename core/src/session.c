@@ -371,11 +371,16 @@ static pid_t probe_gil_holder(struct session *s, bool *gil_free)
  * The version is unknown (0) only when it could not be told: all, then. */
 static pid_t thread_to_hold(struct session *s, bool *gil_free)
 {
+    uint32_t features = s->abi_state ? plugin_abi_features(&s->abi) : 0;
     *gil_free = false;
-    if (!s->abi_state || s->tracee.nthreads < 2 || s->rt.major < 3 ||
-        !(plugin_abi_features(&s->abi) & PYFLAME_ABI_PROBES_GIL_HOLDER))
+    /* Just after an exec the plugin still reads the program before it. */
+    if (!s->abi_state || s->tracee.execed || s->tracee.nthreads < 2 || s->rt.major < 3 ||
+        !(features & PYFLAME_ABI_PROBES_GIL_HOLDER))
         return 0;
-    return probe_gil_holder(s, gil_free);
+    pid_t holder = probe_gil_holder(s, gil_free);
+    if (!(features & PYFLAME_ABI_PROBE_TELLS_FREE_GIL))
+        *gil_free = false; /* its idle may mean more than one GIL */
+    return holder;
 }
 
 /* Stops the target for a sample, unless --nonblocking: only the GIL

@@ -32,11 +32,12 @@ extern "C" {
  * it is now, never from what an earlier sample read (the core asks before
  * it stops that thread alone, and again after reading a sample of every
  * thread): one thread with its ids and flags and no frames, status
- * PYFLAME_OK; PYFLAME_IDLE when no thread holds it (the core may take
- * that as the sample itself); PYFLAME_ERR_UNSUPPORTED when some
+ * PYFLAME_OK, or PYFLAME_IDLE when no thread holds it or when some
  * interpreter has a GIL of its own (3.12+), so that stopping one thread
- * cannot keep every other one from running Python code.  Given only to
- * plugins that set PYFLAME_ABI_PROBES_GIL_HOLDER. */
+ * cannot keep every other one from running Python code.  A plugin that
+ * also sets PYFLAME_ABI_PROBE_TELLS_FREE_GIL answers the latter with
+ * PYFLAME_ERR_UNSUPPORTED instead.  Given only to plugins that set
+ * PYFLAME_ABI_PROBES_GIL_HOLDER. */
 #define PYFLAME_SAMPLE_GIL_HOLDER_ONLY 0x8u
 
 /* pyflame_abi_plugin.features */
@@ -49,6 +50,11 @@ extern "C" {
  * the plugin's caches too, so that the next full sample costs what it
  * would have). */
 #define PYFLAME_ABI_PROBES_GIL_HOLDER 0x2u
+/* With PYFLAME_ABI_PROBES_GIL_HOLDER: a probe's PYFLAME_IDLE means that no
+ * thread held the GIL, and more than one GIL is PYFLAME_ERR_UNSUPPORTED;
+ * the core may then take PYFLAME_IDLE as an idle sample, with no thread
+ * stopped. */
+#define PYFLAME_ABI_PROBE_TELLS_FREE_GIL 0x4u
 
 typedef struct pyflame_abi_plugin {
     uint32_t api_version;    /* PYFLAME_API_VERSION */
