@@ -41,7 +41,7 @@ struct line {
 };
 
 struct echo {
-    unsigned nlines, nafter; /* 0 lines: none */
+    unsigned nlines, nafter; /* both 0: none */
     bool fresh;              /* read by this sample's first batch */
     uint64_t bases[ECHO_LINES]; /* in address order */
     pyflame_read after[READ_AFTER_MAX]; /* where to, into after_data */
@@ -281,7 +281,7 @@ void read_cache_begin_sample(struct read_cache *c)
     c->fetched = 0;
     /* An echo of the last sample's check, if that sample made one. */
     if (c->refreshes == 0)
-        c->echo.nlines = 0;
+        c->echo.nlines = c->echo.nafter = 0;
     c->refreshes = 0;
     pyflame_read echo[AFTER_MAX];
     size_t ne = echo_reads(&c->echo, echo);
@@ -332,7 +332,7 @@ static bool install_echo(struct read_cache *c, const pyflame_read *after, size_t
 static void record_echo(struct echo *e, const uint64_t *bases, size_t n,
                         const pyflame_read *after, size_t nafter)
 {
-    e->nlines = 0;
+    e->nlines = e->nafter = 0;
     if (n > ECHO_LINES || nafter > READ_AFTER_MAX)
         return;
     for (size_t i = 0; i < nafter; i++)
@@ -357,6 +357,8 @@ int read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n,
     uint64_t bases[NLINES];
     size_t nbases = 0;
     c->epoch++;
+    if (nafter > READ_AFTER_MAX)
+        return -1;
     for (size_t i = 0; i < n && nbases < NLINES; i++) {
         if (spans[i].len == 0 || spans[i].addr + spans[i].len < spans[i].addr)
             continue;

@@ -98,21 +98,25 @@ static struct entry *add(struct thread_names *tn, uint64_t interp, uint64_t iden
 static bool forget(struct thread_names *tn, uint64_t interp)
 {
     size_t kept = 0;
+    bool all = true;
     for (size_t i = 0; i < tn->n; i++) {
         struct entry *e = &tn->entries[i];
-        if (e->interp != interp) {
-            tn->entries[kept++] = *e;
-            continue;
+        bool keep = e->interp != interp;
+        /* A name that cannot be retired (no memory) stays, entry and all:
+         * every name is in one place, never freed twice. */
+        if (!keep && e->name &&
+            grow_array((void **)&tn->retired, &tn->capretired, tn->nretired + 1,
+                       sizeof *tn->retired) != 0) {
+            all = false;
+            keep = true;
         }
-        if (!e->name)
-            continue;
-        if (grow_array((void **)&tn->retired, &tn->capretired, tn->nretired + 1,
-                       sizeof *tn->retired) != 0)
-            return false;
-        tn->retired[tn->nretired++] = e->name;
+        if (keep)
+            tn->entries[kept++] = *e;
+        else if (e->name)
+            tn->retired[tn->nretired++] = e->name;
     }
     tn->n = kept;
-    return true;
+    return all;
 }
 
 /* Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence. */
