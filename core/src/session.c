@@ -456,7 +456,7 @@ static bool prepare(struct session *s, pyflame_sample *smp)
     for (uint32_t i = 0; i < smp->nthreads; i++)
         total += smp->threads[i].nframes + 1;
     if (grow_array((void **)&s->scratch_threads, &s->capscratch_threads, smp->nthreads + 1,
-             sizeof *s->scratch_threads) ||
+                   sizeof *s->scratch_threads) ||
         grow_array((void **)&s->labels, &s->caplabels, smp->nthreads + 1, sizeof *s->labels) ||
         grow_array((void **)&s->scratch, &s->capscratch, total + 1, sizeof *s->scratch))
         return false;

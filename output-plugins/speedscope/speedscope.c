@@ -272,7 +272,7 @@ static struct profile *profile_for(struct speedscope *s, uint64_t os_tid, uint64
     }
     if (i == NONE) {
         if (grow_array((void **)&s->profiles, &s->capprofiles, s->nprofiles + 1,
-                 sizeof *s->profiles) != 0)
+                       sizeof *s->profiles) != 0)
             return NULL;
         i = (uint32_t)s->nprofiles++;
         s->profiles[i] = (struct profile){.os_tid = os_tid, .ident = ident};
