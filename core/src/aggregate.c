@@ -76,17 +76,16 @@ static const char *intern_string(struct aggregate *a, const char *s)
 {
     uint32_t h = index_hash_bytes(s, strlen(s), 0);
     size_t slot;
-    if (index_set_reserve(&a->string_index) != 0)
-        return NULL;
     uint32_t i = index_set_find(&a->string_index, h, string_equal, a, s, &slot);
     if (i != INDEX_SET_NONE)
         return a->strings[i];
     if (grow_array((void **)&a->strings, &a->capstrings, a->nstrings + 1, sizeof *a->strings))
         return NULL;
     char *copy = strdup(s);
-    if (!copy)
+    if (!copy || index_set_put(&a->string_index, slot, h, (uint32_t)a->nstrings) != 0) {
+        free(copy);
         return NULL;
-    index_set_put(&a->string_index, slot, h, (uint32_t)a->nstrings);
+    }
     a->strings[a->nstrings++] = copy;
     return copy;
 }
@@ -122,14 +121,12 @@ static int64_t intern_frame(struct aggregate *a, const pyflame_frame *in)
     uintptr_t parts[4] = {(uintptr_t)f.file, (uintptr_t)f.name, f.line, f.flags};
     uint32_t h = index_hash_bytes(parts, sizeof parts, 1);
     size_t at;
-    if (index_set_reserve(&a->frame_index) != 0)
-        return -1;
     uint32_t i = index_set_find(&a->frame_index, h, frame_equal, a, &f, &at);
     if (i != INDEX_SET_NONE)
         return i;
-    if (grow_array((void **)&a->frames, &a->capframes, a->nframes + 1, sizeof *a->frames))
+    if (grow_array((void **)&a->frames, &a->capframes, a->nframes + 1, sizeof *a->frames) ||
+        index_set_put(&a->frame_index, at, h, (uint32_t)a->nframes) != 0)
         return -1;
-    index_set_put(&a->frame_index, at, h, (uint32_t)a->nframes);
     a->frames[a->nframes] = f;
     return (int64_t)a->nframes++;
 }
@@ -160,23 +157,22 @@ int aggregate_add(struct aggregate *a, const pyflame_frame *frames, uint32_t n)
     struct stack_key key = {a->scratch, n};
     uint32_t h = index_hash_bytes(a->scratch, n * sizeof *a->scratch, 2);
     size_t slot;
-    if (index_set_reserve(&a->stack_index) != 0)
-        return -1;
     uint32_t i = index_set_find(&a->stack_index, h, stack_equal, a, &key, &slot);
-    a->samples++;
     if (i != INDEX_SET_NONE) {
         a->stacks[i].count++;
+        a->samples++;
         return 0;
     }
     if (grow_array((void **)&a->ids, &a->capids, a->nids + n, sizeof *a->ids) ||
-        grow_array((void **)&a->stacks, &a->capstacks, a->nstacks + 1, sizeof *a->stacks))
+        grow_array((void **)&a->stacks, &a->capstacks, a->nstacks + 1, sizeof *a->stacks) ||
+        index_set_put(&a->stack_index, slot, h, (uint32_t)a->nstacks) != 0)
         return -1;
-    index_set_put(&a->stack_index, slot, h, (uint32_t)a->nstacks);
     if (n)
         memcpy(a->ids + a->nids, a->scratch, n * sizeof *a->ids);
     a->stacks[a->nstacks] = (struct stack_entry){a->nids, n, 1, (uint32_t)a->nstacks};
     a->nids += n;
     a->nstacks++;
+    a->samples++;
     return 0;
 }
 

@@ -3,10 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-int index_set_reserve(struct index_set *set)
+/* The first empty slot on hash's probe path: where a new element goes. */
+static size_t empty_slot(const uint32_t *slots, size_t cap, uint32_t hash)
 {
-    if ((set->count + 1) * 2 <= set->cap)
-        return 0;
+    size_t j = hash & (cap - 1);
+    while (slots[j])
+        j = (j + 1) & (cap - 1);
+    return j;
+}
+
+/* Doubles the slots (64 at first).  Returns 0, or -1 out of memory. */
+static int grow(struct index_set *set)
+{
     size_t cap = set->cap ? set->cap * 2 : 64;
     uint32_t *slots = calloc(cap, sizeof *slots);
     uint32_t *hashes = calloc(cap, sizeof *hashes);
@@ -18,9 +26,7 @@ int index_set_reserve(struct index_set *set)
     for (size_t i = 0; i < set->cap; i++) {
         if (!set->slots[i])
             continue;
-        size_t j = set->hashes[i] & (cap - 1);
-        while (slots[j])
-            j = (j + 1) & (cap - 1);
+        size_t j = empty_slot(slots, cap, set->hashes[i]);
         slots[j] = set->slots[i];
         hashes[j] = set->hashes[i];
     }
@@ -35,6 +41,10 @@ int index_set_reserve(struct index_set *set)
 uint32_t index_set_find(const struct index_set *set, uint32_t hash, index_set_eq eq,
                         const void *ctx, const void *key, size_t *slot)
 {
+    if (set->cap == 0) {
+        *slot = 0;
+        return INDEX_SET_NONE;
+    }
     size_t j = hash & (set->cap - 1);
     for (; set->slots[j]; j = (j + 1) & (set->cap - 1))
         if (set->hashes[j] == hash && eq(ctx, set->slots[j] - 1, key))
@@ -43,12 +53,18 @@ uint32_t index_set_find(const struct index_set *set, uint32_t hash, index_set_eq
     return set->slots[j] ? set->slots[j] - 1 : INDEX_SET_NONE;
 }
 
-void index_set_put(struct index_set *set, size_t slot, uint32_t hash, uint32_t index)
+int index_set_put(struct index_set *set, size_t slot, uint32_t hash, uint32_t index)
 {
-    if (!set->slots[slot])
-        set->count++;
+    bool added = slot >= set->cap || !set->slots[slot];
+    if (added && (set->count + 1) * 2 > set->cap) {
+        if (grow(set) != 0)
+            return -1;
+        slot = empty_slot(set->slots, set->cap, hash);
+    }
+    set->count += added;
     set->slots[slot] = index + 1;
     set->hashes[slot] = hash;
+    return 0;
 }
 
 void index_set_free(struct index_set *set)

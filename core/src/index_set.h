@@ -21,17 +21,17 @@ struct index_set {
 /* Is element `index` (of the user's array, found through ctx) `key`? */
 typedef bool (*index_set_eq)(const void *ctx, uint32_t index, const void *key);
 
-/* Makes room for one more element, keeping the load under one half.
- * Returns 0, or -1 out of memory. */
-int index_set_reserve(struct index_set *set);
-
 /* The index of the element equal to `key`, or INDEX_SET_NONE; *slot is
- * where it is or would go.  Call index_set_reserve() first. */
+ * where it is or would go, for index_set_put.  Allocates nothing: finding
+ * what is there works without memory. */
 uint32_t index_set_find(const struct index_set *set, uint32_t hash, index_set_eq eq,
                         const void *ctx, const void *key, size_t *slot);
 
-/* Puts `index` at `slot`, empty or holding an element equal to it. */
-void index_set_put(struct index_set *set, size_t slot, uint32_t hash, uint32_t index);
+/* Puts `index` at `slot`, as index_set_find left it with the set unchanged
+ * since: over the element equal to it there, or as a new element, for
+ * which the set first grows if it would be over half full.  Returns 0, or
+ * -1 out of memory with the set unchanged. */
+int index_set_put(struct index_set *set, size_t slot, uint32_t hash, uint32_t index);
 
 void index_set_free(struct index_set *set);
 

@@ -70,20 +70,18 @@ static const char *intern(struct strings *t, const char *s, uint32_t *id)
 {
     uint32_t h = index_hash_str(0xcbf29ce484222325ull, s);
     size_t slot;
-    if (index_set_reserve(&t->set) != 0)
-        return NULL;
     uint32_t i = index_set_find(&t->set, h, string_eq, t, s, &slot);
     if (i == INDEX_SET_NONE) {
         size_t n = strlen(s) + 1;
         char *copy = t->count < INDEX_SET_NONE - 1 ? malloc(n) : NULL;
-        if (!copy || grow_array((void **)&t->items, &t->cap, t->count + 1, sizeof *t->items)) {
+        if (!copy || grow_array((void **)&t->items, &t->cap, t->count + 1, sizeof *t->items) ||
+            index_set_put(&t->set, slot, h, (uint32_t)t->count) != 0) {
             free(copy);
             return NULL;
         }
         memcpy(copy, s, n);
         i = (uint32_t)t->count++;
         t->items[i] = copy;
-        index_set_put(&t->set, slot, h, i);
     }
     *id = i + 1;
     return t->items[i];
@@ -158,13 +156,12 @@ static uint32_t child(struct chrome *c, uint32_t parent, const char *f, uint32_t
     struct child_key key = {parent, line, f, name};
     uint32_t h = child_hash(parent, f, name, line);
     size_t slot;
-    if (index_set_reserve(&c->children) != 0)
-        return NONE;
     uint32_t found = index_set_find(&c->children, h, child_eq, c, &key, &slot);
     if (found != INDEX_SET_NONE)
         return found;
     if (c->nnodes + 1 >= NONE ||
-        grow_array((void **)&c->nodes, &c->capnodes, c->nnodes + 1, sizeof *c->nodes) != 0)
+        grow_array((void **)&c->nodes, &c->capnodes, c->nnodes + 1, sizeof *c->nodes) != 0 ||
+        index_set_put(&c->children, slot, h, (uint32_t)c->nnodes) != 0)
         return NONE;
     uint32_t id = (uint32_t)c->nnodes++;
     c->nodes[id] = (struct node){f, name, file_id, line, parent,
@@ -175,7 +172,6 @@ static uint32_t child(struct chrome *c, uint32_t parent, const char *f, uint32_t
     else
         c->nodes[p->last_child].next_sibling = id;
     p->last_child = id;
-    index_set_put(&c->children, slot, h, id);
     return id;
 }
 

@@ -135,8 +135,6 @@ static uint32_t intern_frame(struct speedscope *s, const char *file, const char 
     uint32_t h = index_hash_str(index_hash_str(0xcbf29ce484222325ull ^ line, name),
                             file ? file : "");
     size_t slot;
-    if (index_set_reserve(&s->frame_set) != 0)
-        return NONE;
     uint32_t i = index_set_find(&s->frame_set, h, frame_eq, s, &key, &slot);
     if (i != NONE)
         return i;
@@ -148,13 +146,14 @@ static uint32_t intern_frame(struct speedscope *s, const char *file, const char 
         return NONE;
     size_t nlen = strlen(name) + 1, flen = file ? strlen(file) + 1 : 0;
     char *text = malloc(nlen + flen);
-    if (!text)
+    if (!text || index_set_put(&s->frame_set, slot, h, (uint32_t)s->nframes) != 0) {
+        free(text);
         return NONE;
+    }
     memcpy(text, name, nlen);
     if (file)
         memcpy(text + nlen, file, flen);
     s->frames[s->nframes] = (struct frame){file ? text + nlen : NULL, text, line};
-    index_set_put(&s->frame_set, slot, h, (uint32_t)s->nframes);
     return (uint32_t)s->nframes++;
 }
 
@@ -175,8 +174,6 @@ static uint32_t intern_node(struct speedscope *s, uint32_t parent, uint32_t fram
     struct node_key key = {parent, frame};
     uint32_t h = index_hash_u64((uint64_t)parent << 32 | frame);
     size_t slot;
-    if (index_set_reserve(&s->node_set) != 0)
-        return NONE;
     uint32_t i = index_set_find(&s->node_set, h, node_eq, s, &key, &slot);
     if (i != NONE)
         return i;
@@ -184,11 +181,11 @@ static uint32_t intern_node(struct speedscope *s, uint32_t parent, uint32_t fram
         errno = EOVERFLOW;
         return NONE;
     }
-    if (grow_array((void **)&s->nodes, &s->capnodes, s->nnodes + 1, sizeof *s->nodes) != 0)
+    if (grow_array((void **)&s->nodes, &s->capnodes, s->nnodes + 1, sizeof *s->nodes) != 0 ||
+        index_set_put(&s->node_set, slot, h, (uint32_t)s->nnodes) != 0)
         return NONE;
     uint32_t depth = parent == NONE ? 1 : s->nodes[parent].depth + 1;
     s->nodes[s->nnodes] = (struct node){parent, frame, depth};
-    index_set_put(&s->node_set, slot, h, (uint32_t)s->nnodes);
     return (uint32_t)s->nnodes++;
 }
 
@@ -254,8 +251,6 @@ static struct profile *profile_for(struct speedscope *s, uint64_t os_tid, uint64
     if (!os_tid && !ident) {
         i = s->threadless;
     } else {
-        if (index_set_reserve(&s->tid_set) != 0 || index_set_reserve(&s->ident_set) != 0)
-            return NULL;
         if (os_tid)
             i = index_set_find(&s->tid_set, htid, tid_eq, s, &key, &tslot);
         if (ident)
@@ -263,8 +258,9 @@ static struct profile *profile_for(struct speedscope *s, uint64_t os_tid, uint64
         if (i == NONE && latest != NONE && !s->profiles[latest].os_tid) {
             i = latest; /* the same thread, its kernel id found at last */
             if (os_tid) {
+                if (index_set_put(&s->tid_set, tslot, htid, i) != 0)
+                    return NULL;
                 s->profiles[i].os_tid = os_tid;
-                index_set_put(&s->tid_set, tslot, htid, i);
             }
         }
         if (i == NONE && !os_tid)
@@ -276,10 +272,11 @@ static struct profile *profile_for(struct speedscope *s, uint64_t os_tid, uint64
             return NULL;
         i = (uint32_t)s->nprofiles++;
         s->profiles[i] = (struct profile){.os_tid = os_tid, .ident = ident};
-        if (os_tid)
-            index_set_put(&s->tid_set, tslot, htid, i);
-        if (ident)
-            index_set_put(&s->ident_set, islot, hident, i);
+        /* The profile stays, whatever fails here: the sets hold only
+         * indices of profiles that are there. */
+        if ((os_tid && index_set_put(&s->tid_set, tslot, htid, i) != 0) ||
+            (ident && index_set_put(&s->ident_set, islot, hident, i) != 0))
+            return NULL;
         if (!os_tid && !ident)
             s->threadless = i;
     }

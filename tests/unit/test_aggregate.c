@@ -4,8 +4,11 @@
  * stack (frames equal in file, name and line), most frequent first, with
  * idle and failed samples counted apart.  The frame key is only a hint:
  * equal non-zero keys promise equal file and name, nothing more.  100,000
- * distinct stacks exercise the hash tables' growth. */
+ * distinct stacks exercise the hash tables' growth.  Allocation can be
+ * made to fail (the test links with --wrap for malloc, calloc, realloc):
+ * stacks already known are still counted. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +19,30 @@
 #include <string.h>
 
 #include "aggregate.h"
+
+/* Out of memory on demand, for the code under test. */
+static bool fail_alloc;
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+
+void *__wrap_malloc(size_t size)
+{
+    return fail_alloc ? NULL : __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return fail_alloc ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+    return fail_alloc ? NULL : __real_realloc(p, size);
+}
 
 static pyflame_frame frame(const char *file, const char *name, uint32_t line,
                            uint64_t key)
@@ -345,6 +372,38 @@ static void many_distinct_stacks(void **state)
     aggregate_free(a);
 }
 
+/* 32 stacks fill each table to where the next element makes it grow.
+ * Without memory, a known stack is still found and counted; a new one
+ * fails and leaves the rest as it was. */
+static void known_stacks_need_no_memory(void **state)
+{
+    (void)state;
+    enum { STACKS = 32 };
+    struct aggregate *a = aggregate_new();
+    assert_non_null(a);
+    char names[STACKS][16];
+    for (uint32_t i = 0; i < STACKS; i++) {
+        snprintf(names[i], sizeof names[i], "f%u", (unsigned)i);
+        pyflame_frame f = frame("m.py", names[i], i + 1, 0);
+        add(a, &f, 1);
+    }
+    pyflame_frame known = frame("m.py", "f0", 1, 0), novel = frame("m.py", "new", 99, 0);
+    fail_alloc = true;
+    int known_rc = aggregate_add(a, &known, 1), novel_rc = aggregate_add(a, &novel, 1);
+    fail_alloc = false;
+    assert_int_equal(known_rc, 0);
+    assert_int_equal(novel_rc, -1);
+    add(a, &novel, 1);
+    pyflame_profile p = profile(a);
+    assert_int_equal(p.nstacks, STACKS + 1);
+    assert_int_equal(p.samples, STACKS + 2);
+    assert_int_equal(p.stacks[0].count, 2);
+    expect_frame(p.stacks[0].frames[0], "m.py", "f0", 1);
+    for (size_t s = 1; s < p.nstacks; s++)
+        assert_int_equal(p.stacks[s].count, 1);
+    aggregate_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +419,7 @@ int main(void)
         cmocka_unit_test(key_is_only_a_hint),
         cmocka_unit_test(many_keys),
         cmocka_unit_test(many_distinct_stacks),
+        cmocka_unit_test(known_stacks_need_no_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
