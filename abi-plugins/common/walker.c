@@ -26,9 +26,10 @@
 struct walker {
     const struct py_layout *layout;
     const pyflame_host *host;
-    /* The host as given, for the GIL-holder probe: reads of the running
-     * target between samples must not come from a sample's lines. */
-    const pyflame_host *direct;
+    /* The GIL-holder probe's own lines: read afresh by each probe, all in
+     * one batch (those the last probe used), and never a sample's lines. */
+    struct read_cache *probe_lines;
+    const pyflame_host *probe_host;
     uint64_t runtime; /* &_PyRuntime, 0 before 3.7 */
     uint64_t interp_head;    /* &interp_head (2.7, 3.6), 0 if absent */
     uint64_t tstate_current; /* &_PyThreadState_Current (2.7, 3.6) */
@@ -149,7 +150,7 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
         return NULL;
     }
     w->layout = layout;
-    w->host = w->direct = host;
+    w->host = host;
     if ((*status = find_runtime(w, err, errlen)) != PYFLAME_OK ||
         (*status = check_version(w, err, errlen)) != PYFLAME_OK ||
         (*status = check_ready(w, err, errlen)) != PYFLAME_OK)
@@ -159,11 +160,12 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
                              layout->tstate.frame, layout->tstate.thread_id,
                              layout->tstate.native_thread_id};
     w->tstate_read = fields_end(toffs, sizeof toffs / sizeof *toffs, 8);
-    if (!(w->lines = read_cache_new(host))) {
+    if (!(w->lines = read_cache_new(host)) || !(w->probe_lines = read_cache_new(host))) {
         *status = PYFLAME_ERR_NOMEM;
         fail(err, errlen, "out of memory");
         goto fail;
     }
+    w->probe_host = read_cache_host(w->probe_lines);
     host = w->host = read_cache_host(w->lines);
     struct code_types types = {
         .code = host->find_symbol(host->ctx, layout->symbols.code_type),
@@ -211,6 +213,7 @@ void walker_close(void *state)
     code_cache_free(w->codes);
     thread_names_free(w->names);
     read_cache_free(w->lines);
+    read_cache_free(w->probe_lines);
     free(w->frames);
     free(w->threads);
     free(w->seen);
@@ -592,27 +595,30 @@ static int gils_differ(const struct walker *w, const pyflame_host *h, uint64_t i
     return PYFLAME_ERR_READ; /* more interpreters than any walk reads */
 }
 
-/* PYFLAME_SAMPLE_GIL_HOLDER_ONLY: a few direct reads, none through the
- * caches, whose sample-to-sample state stays as the last full sample left
- * it, into a thread of its own (PYFLAME_ABI_PROBES_GIL_HOLDER). */
+/* PYFLAME_SAMPLE_GIL_HOLDER_ONLY: reads through the probe's own lines, so
+ * that the samples' caches stay as the last full sample left them, into a
+ * thread of its own (PYFLAME_ABI_PROBES_GIL_HOLDER).  A steady target
+ * costs one batched read: the lines the last probe used. */
 static int probe_gil_holder(struct walker *w, pyflame_sample *out)
 {
+    const pyflame_host *h = w->probe_host;
     uint64_t interp, holder, gil;
     uint8_t ts[MAX_STRUCT_READ];
-    if (first_interpreter(w, w->direct, &interp) != 0)
+    read_cache_begin_sample(w->probe_lines);
+    if (first_interpreter(w, h, &interp) != 0)
         return PYFLAME_ERR_READ;
     if (!interp)
         return PYFLAME_IDLE; /* finalizing */
-    if (gil_holder(w, w->direct, interp, &holder, &gil) != PYFLAME_OK)
+    if (gil_holder(w, h, interp, &holder, &gil) != PYFLAME_OK)
         return PYFLAME_ERR_READ;
-    int differ = gils_differ(w, w->direct, interp, gil);
+    int differ = gils_differ(w, h, interp, gil);
     if (differ < 0)
         return PYFLAME_ERR_READ;
     if (differ)
         return PYFLAME_ERR_UNSUPPORTED; /* more than one GIL: no one holder */
     if (!holder)
         return PYFLAME_IDLE;
-    if (remote_read(w->direct, holder, ts, w->tstate_read) != 0)
+    if (remote_read(h, holder, ts, w->tstate_read) != 0)
         return PYFLAME_ERR_READ;
     w->holder = thread_of(w->layout, ts, PYFLAME_THREAD_HOLDS_GIL);
     out->threads = &w->holder;
