@@ -24,10 +24,15 @@ struct aggregate {
     pyflame_frame *frames;
     size_t nframes, capframes;
     struct index_set frame_index;
-    /* key -> interned (file, name), to skip hashing strings. */
-    struct {
+    /* key -> interned (file, name), to skip hashing strings, and the id of
+     * the frame last seen with that key, to skip hashing that frame again
+     * when its line and flags are the same (a caller's, sample after
+     * sample). */
+    struct key_entry {
         uint64_t key;
         const char *file, *name;
+        uint32_t line, flags;
+        int64_t id; /* -1: none yet */
     } key_cache[KEY_CACHE];
     /* Stacks as runs of frame ids. */
     uint32_t *ids;
@@ -98,37 +103,49 @@ static bool frame_equal(const void *ctx, uint32_t i, const void *key)
            f->flags == k->flags;
 }
 
-/* The id of a frame; its strings are interned first. */
-static int64_t intern_frame(struct aggregate *a, const pyflame_frame *in)
+/* The id of frame f, whose strings are interned; -1 without memory. */
+static int64_t intern_frame_id(struct aggregate *a, const pyflame_frame *f)
 {
-    pyflame_frame f = {.line = in->line, .flags = in->flags};
-    size_t slot = (size_t)(in->key * 0x9E3779B97F4A7C15ull >> 52) & (KEY_CACHE - 1);
-    if (in->key && a->key_cache[slot].key == in->key) {
-        f.file = a->key_cache[slot].file;
-        f.name = a->key_cache[slot].name;
-    } else {
-        f.file = intern_string(a, in->file);
-        f.name = intern_string(a, in->name);
-        if (!f.file || !f.name)
-            return -1;
-        if (in->key) {
-            a->key_cache[slot].key = in->key;
-            a->key_cache[slot].file = f.file;
-            a->key_cache[slot].name = f.name;
-        }
-    }
     /* Interned strings compare by address, so hash the addresses. */
-    uintptr_t parts[4] = {(uintptr_t)f.file, (uintptr_t)f.name, f.line, f.flags};
+    uintptr_t parts[4] = {(uintptr_t)f->file, (uintptr_t)f->name, f->line, f->flags};
     uint32_t h = index_hash_bytes(parts, sizeof parts, 1);
     size_t at;
-    uint32_t i = index_set_find(&a->frame_index, h, frame_equal, a, &f, &at);
+    uint32_t i = index_set_find(&a->frame_index, h, frame_equal, a, f, &at);
     if (i != INDEX_SET_NONE)
         return i;
     if (grow_array((void **)&a->frames, &a->capframes, a->nframes + 1, sizeof *a->frames) ||
         index_set_put(&a->frame_index, at, h, (uint32_t)a->nframes) != 0)
         return -1;
-    a->frames[a->nframes] = f;
+    a->frames[a->nframes] = *f;
     return (int64_t)a->nframes++;
+}
+
+/* The id of a frame; its strings are interned first. */
+static int64_t intern_frame(struct aggregate *a, const pyflame_frame *in)
+{
+    pyflame_frame f = {.line = in->line, .flags = in->flags};
+    size_t slot = (size_t)(in->key * 0x9E3779B97F4A7C15ull >> 52) & (KEY_CACHE - 1);
+    struct key_entry *e = in->key ? &a->key_cache[slot] : NULL;
+    if (e && e->key == in->key) {
+        if (e->id >= 0 && e->line == in->line && e->flags == in->flags)
+            return e->id;
+        f.file = e->file;
+        f.name = e->name;
+    } else {
+        f.file = intern_string(a, in->file);
+        f.name = intern_string(a, in->name);
+        if (!f.file || !f.name)
+            return -1;
+        if (e)
+            *e = (struct key_entry){in->key, f.file, f.name, 0, 0, -1};
+    }
+    int64_t id = intern_frame_id(a, &f);
+    if (e && id >= 0) {
+        e->line = f.line;
+        e->flags = f.flags;
+        e->id = id;
+    }
+    return id;
 }
 
 struct stack_key {

@@ -268,15 +268,24 @@ static void key_is_only_a_hint(void **state)
     /* Other keys, or none, for the same file/name/line: the same frame. */
     const pyflame_frame k2_line1 = frame("k.py", "f", 1, 43);
     const pyflame_frame k0_line1 = frame("k.py", "f", 1, 0);
+    /* Same key and line, other flags: another frame. */
+    pyflame_frame k1_line1_label = k1_line1;
+    k1_line1_label.flags = PYFLAME_FRAME_LABEL;
     add(a, &k1_line1, 1);
     add(a, &k1_line2, 1);
+    add(a, &k1_line1_label, 1);
+    add(a, &k1_line1, 1);
     add(a, &k2_line1, 1);
     add(a, &k0_line1, 1);
+    add(a, &k1_line1_label, 1);
     pyflame_profile p = profile(a);
-    assert_int_equal(p.nstacks, 2);
-    assert_int_equal(p.stacks[0].count, 3);
+    assert_int_equal(p.nstacks, 3);
+    assert_int_equal(p.stacks[0].count, 4);
     expect_frame(p.stacks[0].frames[0], "k.py", "f", 1);
-    expect_frame(p.stacks[1].frames[0], "k.py", "f", 2);
+    assert_int_equal(p.stacks[0].frames[0]->flags, 0);
+    assert_int_equal(p.stacks[1].count, 2);
+    assert_int_equal(p.stacks[1].frames[0]->flags, PYFLAME_FRAME_LABEL);
+    expect_frame(p.stacks[2].frames[0], "k.py", "f", 2);
     aggregate_free(a);
 }
 
