@@ -48,6 +48,7 @@ struct session {
     bool out_created; /* -o FILE did not exist before we opened it */
     int sigchld_fd;   /* signalfd: the target has news (see wait_until) */
     uint64_t events_checked_ns; /* when sigchld_fd was last looked at */
+    uint64_t wake_late_ns; /* how late sleeps end: an average (sleep_until_tick) */
     pyflame_frame *scratch; /* frames with lines cleared, for -n */
     size_t capscratch;
     pyflame_thread *scratch_threads;
@@ -600,15 +601,34 @@ static void handle_events(struct session *s, const struct timespec *timeout)
 /* Sleeps until `deadline` (CLOCK_MONOTONIC), handling the target's events
  * as they come: a thread that received a signal stays stopped until we
  * let it go, so waiting for the next tick would delay its signals. */
-static void wait_until(struct session *s, const struct timespec *deadline)
+static void wait_until(struct session *s, uint64_t end)
 {
-    uint64_t now = now_ns(CLOCK_MONOTONIC), end = ts_ns(deadline);
+    uint64_t now = now_ns(CLOCK_MONOTONIC);
     while (now < end && !session_stop_signal && !s->tracee.exited) {
         struct timespec rel = {(time_t)((end - now) / 1000000000ull),
                                (long)((end - now) % 1000000000ull)};
         handle_events(s, &rel);
         now = s->events_checked_ns;
     }
+}
+
+/* Sleeps until the tick at `deadline`.  A sleep ends late: by tens of
+ * microseconds in a VM, where the timer has to wake a virtual CPU.  A
+ * tick that starts that late has less of its interval left, and at
+ * 10 kHz misses the next deadline more often.  So sleeps end early by
+ * the lateness seen so far (an average of the last few, at most a
+ * quarter of the interval), and ticks start about on their deadlines.
+ * The deadlines themselves stay where they are. */
+static void sleep_until_tick(struct session *s, uint64_t deadline, uint64_t interval)
+{
+    uint64_t most = interval / 4;
+    uint64_t wake = deadline - (s->wake_late_ns < most ? s->wake_late_ns : most);
+    uint64_t before = s->events_checked_ns;
+    wait_until(s, wake);
+    if (s->events_checked_ns == before || s->events_checked_ns < wake)
+        return; /* did not sleep, or was interrupted */
+    uint64_t late = s->events_checked_ns - wake;
+    s->wake_late_ns = (s->wake_late_ns * 7 + (late < most ? late : most)) / 8;
 }
 
 /* Samples on absolute deadlines: start + k * interval.  Deadlines already
@@ -632,13 +652,11 @@ static int sampling_loop(struct session *s, bool trace)
             add_ns(&next, ((now - ts_ns(&next)) / interval + 1) * interval);
         if (!trace && ts_ns(&next) >= end) {
             /* Stay attached for all of -s, as asked. */
-            struct timespec stop = {(time_t)(end / 1000000000ull),
-                                    (long)(end % 1000000000ull)};
-            wait_until(s, &stop);
+            wait_until(s, end);
             break;
         }
         if (interval >= MIN_SLEEP_NS) {
-            wait_until(s, &next);
+            sleep_until_tick(s, ts_ns(&next), interval);
         } else if (now - s->events_checked_ns >= EVENTS_CHECK_NS) {
             const struct timespec zero = {0, 0};
             handle_events(s, &zero);
