@@ -579,17 +579,19 @@ static uint64_t ts_ns(const struct timespec *ts)
 }
 
 /* Reads the target's news from sigchld_fd, waiting up to `timeout` for
- * some to come. */
-static void handle_events(struct session *s, const struct timespec *timeout)
+ * some to come.  Returns true if the wait ended by its timeout. */
+static bool handle_events(struct session *s, const struct timespec *timeout)
 {
     struct pollfd p = {.fd = s->sigchld_fd, .events = POLLIN};
-    if (ppoll(&p, 1, timeout, NULL) > 0) {
+    int ready = ppoll(&p, 1, timeout, NULL);
+    if (ready > 0) {
         struct signalfd_siginfo info;
         while (read(s->sigchld_fd, &info, sizeof info) > 0)
             ;
         tracee_poll(&s->tracee);
     }
     s->events_checked_ns = now_ns(CLOCK_MONOTONIC);
+    return ready == 0;
 }
 
 /* Sampling faster than this (20 kHz), pyflame does not sleep between
@@ -597,38 +599,44 @@ static void handle_events(struct session *s, const struct timespec *timeout)
  * are then looked at every EVENTS_CHECK_NS. */
 #define MIN_SLEEP_NS 50000ull
 #define EVENTS_CHECK_NS 1000000ull
+/* The most a sleep before a tick ends early (sleep_until_tick). */
+#define MAX_EARLY_NS 100000ull
 
-/* Sleeps until `deadline` (CLOCK_MONOTONIC), handling the target's events
- * as they come: a thread that received a signal stays stopped until we
- * let it go, so waiting for the next tick would delay its signals. */
-static void wait_until(struct session *s, uint64_t end)
+/* Sleeps until `end` (CLOCK_MONOTONIC), handling the target's events as
+ * they come: a thread that received a signal stays stopped until we let
+ * it go, so waiting for the next tick would delay its signals.  Returns
+ * true if the last wait ended by its timeout, at events_checked_ns. */
+static bool wait_until(struct session *s, uint64_t end)
 {
     uint64_t now = now_ns(CLOCK_MONOTONIC);
+    bool timed_out = false;
     while (now < end && !session_stop_signal && !s->tracee.exited) {
         struct timespec rel = {(time_t)((end - now) / 1000000000ull),
                                (long)((end - now) % 1000000000ull)};
-        handle_events(s, &rel);
+        timed_out = handle_events(s, &rel);
         now = s->events_checked_ns;
     }
+    return timed_out;
 }
 
-/* Sleeps until the tick at `deadline`.  A sleep ends late: by tens of
- * microseconds in a VM, where the timer has to wake a virtual CPU.  A
- * tick that starts that late has less of its interval left, and at
- * 10 kHz misses the next deadline more often.  So sleeps end early by
- * the lateness seen so far (an average of the last few, at most a
- * quarter of the interval), and ticks start about on their deadlines.
- * The deadlines themselves stay where they are. */
+/* Waits for the tick at `deadline`.  A sleep ends late: by tens of
+ * microseconds in a VM, where the timer has to wake a virtual CPU, and
+ * a tick that starts that late has less of its interval left (at 10 kHz
+ * it then misses the next deadline more often).  So the sleep ends early
+ * by the lateness its timeouts have shown (an average of the last few,
+ * at most a quarter of the interval and MAX_EARLY_NS), and the rest is
+ * spun.  A tick never starts before its deadline: when a sample is taken
+ * must not depend on how long the last one took. */
 static void sleep_until_tick(struct session *s, uint64_t deadline, uint64_t interval)
 {
-    uint64_t most = interval / 4;
+    uint64_t most = interval / 4 < MAX_EARLY_NS ? interval / 4 : MAX_EARLY_NS;
     uint64_t wake = deadline - (s->wake_late_ns < most ? s->wake_late_ns : most);
-    uint64_t before = s->events_checked_ns;
-    wait_until(s, wake);
-    if (s->events_checked_ns == before || s->events_checked_ns < wake)
-        return; /* did not sleep, or was interrupted */
-    uint64_t late = s->events_checked_ns - wake;
-    s->wake_late_ns = (s->wake_late_ns * 7 + (late < most ? late : most)) / 8;
+    if (wait_until(s, wake) && s->events_checked_ns >= wake) {
+        uint64_t late = s->events_checked_ns - wake;
+        s->wake_late_ns = (s->wake_late_ns * 7 + (late < most ? late : most)) / 8;
+    }
+    while (now_ns(CLOCK_MONOTONIC) < deadline && !session_stop_signal)
+        ;
 }
 
 /* Samples on absolute deadlines: start + k * interval.  Deadlines already
