@@ -598,7 +598,10 @@ static int gils_differ(const struct walker *w, const pyflame_host *h, uint64_t i
 /* PYFLAME_SAMPLE_GIL_HOLDER_ONLY: reads through the probe's own lines, so
  * that the samples' caches stay as the last full sample left them, into a
  * thread of its own (PYFLAME_ABI_PROBES_GIL_HOLDER).  A steady target
- * costs one batched read: the lines the last probe used. */
+ * costs one batched read: the lines the last probe used.  The batch goes
+ * in address order, so the holder's thread state may be copied before
+ * the GIL that names it; a holder guessed wrong that way costs a stop,
+ * never a wrong sample (the sample reads the holder again). */
 static int probe_gil_holder(struct walker *w, pyflame_sample *out)
 {
     const pyflame_host *h = w->probe_host;

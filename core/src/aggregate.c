@@ -32,7 +32,7 @@ struct aggregate {
         uint64_t key;
         const char *file, *name;
         uint32_t line, flags;
-        int64_t id; /* -1: none yet */
+        int64_t id; /* -1: none yet (key 0, as zeroed: never matched) */
     } key_cache[KEY_CACHE];
     /* Stacks as runs of frame ids. */
     uint32_t *ids;

@@ -53,11 +53,16 @@ uint32_t index_set_find(const struct index_set *set, uint32_t hash, index_set_eq
     return set->slots[j] ? set->slots[j] - 1 : INDEX_SET_NONE;
 }
 
+int index_set_reserve(struct index_set *set)
+{
+    return (set->count + 1) * 2 > set->cap ? grow(set) : 0;
+}
+
 int index_set_put(struct index_set *set, size_t slot, uint32_t hash, uint32_t index)
 {
     bool added = slot >= set->cap || !set->slots[slot];
     if (added && (set->count + 1) * 2 > set->cap) {
-        if (grow(set) != 0)
+        if (index_set_reserve(set) != 0)
             return -1;
         slot = empty_slot(set->slots, set->cap, hash);
     }

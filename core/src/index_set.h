@@ -33,6 +33,12 @@ uint32_t index_set_find(const struct index_set *set, uint32_t hash, index_set_eq
  * -1 out of memory with the set unchanged. */
 int index_set_put(struct index_set *set, size_t slot, uint32_t hash, uint32_t index);
 
+/* Makes room for one more element, so that the next index_set_put cannot
+ * fail; slots found before may have moved, so find them again.  For an
+ * element that goes into two sets or into neither.  Returns 0, or -1 out
+ * of memory. */
+int index_set_reserve(struct index_set *set);
+
 void index_set_free(struct index_set *set);
 
 /* A hash of bytes, a word at a time, for stacks hashed whole on every

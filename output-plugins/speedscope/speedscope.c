@@ -267,16 +267,24 @@ static struct profile *profile_for(struct speedscope *s, uint64_t os_tid, uint64
             i = latest;
     }
     if (i == NONE) {
-        if (grow_array((void **)&s->profiles, &s->capprofiles, s->nprofiles + 1,
+        /* A new profile goes into both sets or neither: room first, in
+         * both, then its slots again (room may have moved them). */
+        if ((os_tid && index_set_reserve(&s->tid_set) != 0) ||
+            (ident && index_set_reserve(&s->ident_set) != 0) ||
+            grow_array((void **)&s->profiles, &s->capprofiles, s->nprofiles + 1,
                        sizeof *s->profiles) != 0)
             return NULL;
+        if (os_tid)
+            index_set_find(&s->tid_set, htid, tid_eq, s, &key, &tslot);
+        if (ident)
+            index_set_find(&s->ident_set, hident, ident_eq, s, &ident, &islot);
         i = (uint32_t)s->nprofiles++;
         s->profiles[i] = (struct profile){.os_tid = os_tid, .ident = ident};
-        /* The profile stays, whatever fails here: the sets hold only
-         * indices of profiles that are there. */
-        if ((os_tid && index_set_put(&s->tid_set, tslot, htid, i) != 0) ||
-            (ident && index_set_put(&s->ident_set, islot, hident, i) != 0))
-            return NULL;
+        /* Cannot fail: room was made. */
+        if (os_tid)
+            index_set_put(&s->tid_set, tslot, htid, i);
+        if (ident)
+            index_set_put(&s->ident_set, islot, hident, i);
         if (!os_tid && !ident)
             s->threadless = i;
     }
