@@ -61,10 +61,12 @@ int index_set_reserve(struct index_set *set)
 int index_set_put(struct index_set *set, size_t slot, uint32_t hash, uint32_t index)
 {
     bool added = slot >= set->cap || !set->slots[slot];
-    if (added && (set->count + 1) * 2 > set->cap) {
+    if (added) {
+        size_t cap = set->cap;
         if (index_set_reserve(set) != 0)
             return -1;
-        slot = empty_slot(set->slots, set->cap, hash);
+        if (set->cap != cap) /* grown: the slot found before has moved */
+            slot = empty_slot(set->slots, set->cap, hash);
     }
     set->count += added;
     set->slots[slot] = index + 1;
