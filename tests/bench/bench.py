@@ -14,32 +14,36 @@ Figures (columns):
   max Hz nb, cpu nb  the same two with --nonblocking
   peak MB            pyflame's largest resident size over all runs
   slow stop          target slowdown in trace mode at 1 kHz (the target is
-                     stopped for each sample); median of interleaved runs
+                     stopped for each sample): its speed while pyflame
+                     samples against its speed while pyflame is frozen, in
+                     20 ms turns within one run (slowdown.py); the median
   slow nonblock      the same with --nonblocking
   torn               samples lost to tearing with --nonblocking at 10 kHz
   50thr kept         samples taken at 100 Hz, --threads, 50 busy threads
-  50thr slow         that target's slowdown (units of work per second)
+  50thr slow         that target's slowdown, the same way in 100 ms turns
 
 A figure pyflame cannot produce yet (an option it lacks) prints as "n/a".
 Runs in this order: every figure of one interpreter, then the next.
 
 Last, two figures of the machine itself: its stop floor (stop_floor.c,
 built next to pyflame in tests/bench), what a process loses when it is
-stopped and let go 1000 times a second with nothing read, the least that
-"slow stop" can be; and its pauses, how often a busy loop loses the CPU
-for over 1 ms while another keeps the second core busy, as a target and
-pyflame do (a virtual machine's host taking it), each of which can cost a
-sample at 1 kHz whatever the profiler does."""
+stopped and let go 1000 times a second with nothing read, measured in
+turns the same way: the least that "slow stop" can be; and its pauses,
+how often a busy loop loses the CPU for over 1 ms while another keeps the
+second core busy, as a target and pyflame do (a virtual machine's host
+taking it), each of which can cost a sample at 1 kHz whatever the
+profiler does.
+
+pyflame's peak memory is told by peak_rss.c, also built next to it."""
 import argparse
 import os
 import re
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+import slowdown
 from measure import run_measured, start_ready
 
 HERE = Path(__file__).resolve().parent
@@ -56,6 +60,8 @@ PYTHONS = [
     "/root/.pyenv/versions/3.13.0/bin/python3.13",
     "/usr/bin/python3.11",
 ]
+# Programs built next to pyflame (tests/bench/*.c) that the benchmark runs.
+HELPERS = ["stop_floor", "peak_rss"]
 COLUMNS = ["python", "kept@1k", "kept@10k", "max Hz", "cpu/sample", "max Hz nb", "cpu nb",
            "peak MB", "slow stop", "slow nonblock", "torn", "50thr kept", "50thr slow"]
 
@@ -63,12 +69,10 @@ COLUMNS = ["python", "kept@1k", "kept@10k", "max Hz", "cpu/sample", "max Hz nb",
 class Run:
     """One pyflame run: output, CPU seconds and peak memory."""
 
-    def __init__(self, pyflame, args, timeout):
-        res, usage = run_measured([pyflame, *args], timeout)
+    def __init__(self, pyflame, args, timeout, peak_rss):
+        res, self.cpu, self.peak_kb = run_measured([pyflame, *args], timeout, peak_rss)
         self.out = res.stdout.decode("utf-8", "replace")
         self.err = res.stderr.decode("utf-8", "replace")
-        self.cpu = usage.ru_utime + usage.ru_stime
-        self.peak_kb = usage.ru_maxrss
         if res.returncode != 0:
             raise RuntimeError("pyflame %s failed (%d): %s" % (" ".join(args), res.returncode,
                                                                self.err.strip()))
@@ -94,15 +98,17 @@ def finish(proc):
 
 
 class Bench:
-    def __init__(self, pyflame, seconds, repeats, work_units):
-        self.pyflame, self.seconds, self.repeats = pyflame, seconds, repeats
-        self.work_units = work_units
+    def __init__(self, pyflame, peak_rss, seconds, repeats):
+        self.pyflame, self.peak_rss = pyflame, peak_rss
+        self.seconds, self.repeats = seconds, repeats
+        # Each slowdown run lasts as long as `repeats` attached runs.
+        self.slow_seconds = max(seconds * repeats, 1.0)
         self.peak_kb = 0
         helptext = subprocess.run([pyflame, "--help"], capture_output=True, text=True).stdout
         self.nonblocking = "--nonblocking" in helptext
 
     def pyflame_run(self, args, timeout=None):
-        run = Run(self.pyflame, args, timeout or self.seconds * 4 + 60)
+        run = Run(self.pyflame, args, timeout or self.seconds * 4 + 60, self.peak_rss)
         self.peak_kb = max(self.peak_kb, run.peak_kb)
         return run
 
@@ -124,17 +130,12 @@ class Bench:
         samples = folded_samples(run.out)
         return samples / self.seconds, run.cpu / max(samples, 1)
 
-    def slowdown(self, python, extra):
-        """Median target time under pyflame over median time alone, runs
-        interleaved so that drift in the machine's speed hits both."""
-        alone, profiled = [], []
-        for _ in range(self.repeats):
-            alone.append(float(finish(start(python, "work", self.work_units))["seconds"]))
-            with tempfile.NamedTemporaryFile() as out:
-                run = self.pyflame_run([*extra, "-r", "0.001", "-o", out.name, "-t", python,
-                                        str(WORKLOAD), "work", str(self.work_units)])
-            profiled.append(float(run.out.split("seconds")[1].split()[0]))
-        return statistics.median(profiled) / statistics.median(alone) - 1
+    def slowdown(self, python, extra, interval=0.001, target_args=("marks",), phase=0.02):
+        """The target's slowdown under pyflame with `extra`, in turns of
+        `phase` seconds (slowdown.py)."""
+        target = [python, WORKLOAD, *target_args, self.slow_seconds + 2]
+        return slowdown.measure([self.pyflame, *extra, "-r", interval, "-o", os.devnull],
+                                target, self.slow_seconds, phase)[0]
 
     def torn(self, python):
         """Samples lost to tearing (still torn when read three times), of
@@ -144,22 +145,16 @@ class Bench:
         return (int(torn.group(1)) if torn else 0) / max(folded_samples(run.out), 1)
 
     def threads50(self, python):
-        """Samples kept at 100 Hz with --threads, and the slowdown of 50
-        busy threads (their units of work per second, alone and profiled,
-        interleaved)."""
-        kept, alone, profiled = [], [], []
-        for _ in range(self.repeats):
-            alone.append(float(finish(start(python, "threads", 50, self.seconds))
-                               ["units_per_second"]))
-            target = start(python, "threads", 50, self.seconds + 1)
-            try:
-                run = self.pyflame_run(["-T", "--threads", "-s", str(self.seconds),
-                                        "-r", "0.01", "-p", str(target.pid)])
-            finally:
-                rate = float(finish(target)["units_per_second"])
-            profiled.append(rate)
-            kept.append(timestamped_samples(run.out) / (self.seconds / 0.01))
-        return statistics.median(kept), statistics.median(alone) / statistics.median(profiled) - 1
+        """Samples kept at 100 Hz with --threads from 50 busy threads, and
+        their slowdown (100 ms turns: ten samples a turn)."""
+        target = start(python, "threads", 50, self.seconds + 1)
+        try:
+            run = self.pyflame_run(["-T", "--threads", "-s", str(self.seconds),
+                                    "-r", "0.01", "-p", str(target.pid)])
+        finally:
+            finish(target)
+        kept = timestamped_samples(run.out) / (self.seconds / 0.01)
+        return kept, self.slowdown(python, ["--threads"], 0.01, ("threads", 50), 0.1)
 
     def row(self, python):
         pct = lambda v: "%.1f%%" % (100 * v)
@@ -207,17 +202,25 @@ def machine_pauses(seconds):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pyflame", default=os.environ.get("PYFLAME", "build/pyflame"))
-    ap.add_argument("--stop-floor", help="stop_floor program (default: tests/bench/stop_floor "
-                    "in pyflame's build directory)")
+    for name in HELPERS:
+        ap.add_argument("--" + name.replace("_", "-"), help="the %s program (default: "
+                        "tests/bench/%s in pyflame's build directory)" % (name, name))
     ap.add_argument("--python", action="append", help="interpreter(s); default: all installed")
     ap.add_argument("--seconds", type=float, default=5.0, help="length of each attached run")
-    ap.add_argument("--repeats", type=int, default=5, help="interleaved runs per slowdown")
-    ap.add_argument("--work", type=int, default=3000, help="units of work per slowdown run")
+    ap.add_argument("--repeats", type=int, default=5,
+                    help="each slowdown run lasts as long as this many attached runs")
     ap.add_argument("--quick", action="store_true",
-                    help="short runs (0.3 s, 1 repeat, little work): checks that it works")
+                    help="short runs (0.3 s, 1 repeat): checks that it works")
     args = ap.parse_args()
     if args.quick:
-        args.seconds, args.repeats, args.work = 0.3, 1, 100
+        args.seconds, args.repeats = 0.3, 1
+    helpers = {}
+    for name in HELPERS:
+        path = getattr(args, name) or Path(args.pyflame).resolve().parent / "tests/bench" / name
+        if not os.access(str(path), os.X_OK):
+            sys.exit("bench.py: no %s: build it (cmake --build build) or name it with --%s"
+                     % (path, name.replace("_", "-")))
+        helpers[name] = str(path)
     pythons = args.python or [p for p in PYTHONS if os.access(p, os.X_OK)]
     missing = [p for p in (args.python or PYTHONS) if not os.access(p, os.X_OK)]
     for p in missing:
@@ -231,16 +234,13 @@ def main():
     widths[0] = max(len(p) for p in pythons)
     print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths)), flush=True)
     for python in pythons:
-        row = Bench(args.pyflame, args.seconds, args.repeats, args.work).row(python)
+        row = Bench(args.pyflame, helpers["peak_rss"], args.seconds, args.repeats).row(python)
         print("  ".join(row[c].ljust(w) for c, w in zip(COLUMNS, widths)), flush=True)
-    floor = args.stop_floor or Path(args.pyflame).resolve().parent / "tests/bench/stop_floor"
-    if not os.access(str(floor), os.X_OK):
-        sys.exit("bench.py: no %s: build it (cmake --build build) or name it with --stop-floor"
-                 % floor)
-    res = subprocess.run([str(floor), "1000", str(args.seconds), str(args.repeats)],
-                         capture_output=True, text=True, timeout=args.seconds * args.repeats * 4 + 60)
+    seconds = max(args.seconds * args.repeats, 1.0)  # as long as a slowdown run
+    res = subprocess.run([helpers["stop_floor"], "1000", str(seconds)],
+                         capture_output=True, text=True, timeout=seconds * 4 + 60)
     if res.returncode != 0:
-        sys.exit("bench.py: %s failed: %s" % (floor, res.stderr.strip()))
+        sys.exit("bench.py: %s failed: %s" % (helpers["stop_floor"], res.stderr.strip()))
     print("\n" + res.stdout.strip() + " (the least that slow stop can be on this machine)")
     rate, longest = machine_pauses(max(args.seconds, 1.0) * args.repeats)
     print("machine pauses %.1f/s over 1 ms, longest %.1f ms (each can cost a sample at 1 kHz)"

@@ -1,17 +1,22 @@
 /* The floor under pyflame's stop mode: what stopping a process and letting
  * it go again costs it, with nothing read.
  *
- *     stop_floor [HZ [SECONDS [ROUNDS]]]      (default 1000 1 5)
+ *     stop_floor [HZ [SECONDS]]      (default 1000 5)
  *
- * A child counts in a loop.  In turns, it runs alone for SECONDS, then for
- * SECONDS under a tracer that stops it HZ times a second the way pyflame
- * does (PTRACE_INTERRUPT, wait, PTRACE_CONT).  Prints the loss of counting
- * speed under the stops, the median of ROUNDS pairs.  Whatever pyflame
- * loses the target beyond this is its own. */
+ * A child counts in a loop for SECONDS, traced.  In turns of PHASE_NS, the
+ * tracer stops it HZ times a second the way pyflame does (PTRACE_INTERRUPT,
+ * wait, PTRACE_CONT), or leaves it alone.  Each stopping turn gives the
+ * child's counting speed in the turns alone just before and after it over
+ * its speed in that turn; prints the median of those, less one.  Turns
+ * this short see the same machine, whose speed drifts by several percent
+ * from one second to the next (tests/bench/slowdown.py measures pyflame
+ * the same way).  Whatever pyflame loses the target beyond this is its
+ * own. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -20,58 +25,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_ROUNDS 64
+#define PHASE_NS 20000000ull
+#define MAX_PHASES 100000
 
-static double now(void)
+static uint64_t now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
-static void sleep_until(double when)
+static void sleep_until(uint64_t when)
 {
-    double d = when - now();
-    if (d > 0) {
-        struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
-        nanosleep(&ts, NULL);
-    }
-}
-
-/* Counts per second of a fresh child over `seconds`, stopped `hz` times a
- * second if `stop`; -1 on failure. */
-static double rate(volatile unsigned long *counter, int hz, double seconds, int stop)
-{
-    *counter = 0;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0)
-        for (;;)
-            (*counter)++;
-    double result = -1;
-    if (stop && ptrace(PTRACE_SEIZE, pid, 0, 0) != 0) {
-        perror("stop_floor: PTRACE_SEIZE");
-        goto out;
-    }
-    double start = now(), next = start;
-    unsigned long first = *counter;
-    while (now() - start < seconds) {
-        if (stop) {
-            int status;
-            ptrace(PTRACE_INTERRUPT, pid, 0, 0);
-            while (waitpid(pid, &status, WNOHANG | __WALL) == 0)
-                ;
-            ptrace(PTRACE_CONT, pid, 0, 0);
-        }
-        next += 1.0 / hz;
-        sleep_until(next);
-    }
-    result = (double)(*counter - first) / (now() - start);
-out:
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, __WALL);
-    return result;
+    struct timespec ts = {(time_t)(when / 1000000000ull), (long)(when % 1000000000ull)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+        ;
 }
 
 static int by_value(const void *a, const void *b)
@@ -83,27 +51,66 @@ static int by_value(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     int hz = argc > 1 ? atoi(argv[1]) : 1000;
-    double seconds = argc > 2 ? atof(argv[2]) : 1.0;
-    int rounds = argc > 3 ? atoi(argv[3]) : 5;
-    if (hz <= 0 || seconds <= 0 || rounds <= 0 || rounds > MAX_ROUNDS) {
-        fprintf(stderr, "usage: stop_floor [HZ [SECONDS [ROUNDS (1-%d)]]]\n", MAX_ROUNDS);
+    double seconds = argc > 2 ? atof(argv[2]) : 5.0;
+    size_t nphases = (size_t)(seconds * 1e9 / (double)PHASE_NS);
+    if (hz <= 0 || hz > 100000 || nphases < 3 || nphases > MAX_PHASES) {
+        fprintf(stderr, "usage: stop_floor [HZ (1-100000) [SECONDS (0.06-2000)]]\n");
         return 2;
     }
     volatile unsigned long *counter = mmap(NULL, sizeof *counter, PROT_READ | PROT_WRITE,
                                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (counter == MAP_FAILED) {
-        perror("stop_floor: mmap");
+    double *speed = calloc(nphases, sizeof *speed), *ratio = calloc(nphases, sizeof *ratio);
+    if (counter == MAP_FAILED || !speed || !ratio) {
+        perror("stop_floor");
         return 1;
     }
-    double loss[MAX_ROUNDS];
-    for (int i = 0; i < rounds; i++) {
-        double alone = rate(counter, hz, seconds, 0);
-        double stopped = rate(counter, hz, seconds, 1);
-        if (alone <= 0 || stopped < 0)
-            return 1;
-        loss[i] = 1 - stopped / alone;
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("stop_floor: fork");
+        return 1;
     }
-    qsort(loss, (size_t)rounds, sizeof *loss, by_value);
-    printf("stop floor %.1f%%\n", 100 * loss[rounds / 2]);
-    return 0;
+    if (pid == 0)
+        for (;;)
+            (*counter)++;
+    int rc = 1;
+    if (ptrace(PTRACE_SEIZE, pid, 0, 0) != 0) {
+        perror("stop_floor: PTRACE_SEIZE");
+        goto out;
+    }
+    uint64_t interval = 1000000000ull / (uint64_t)hz;
+    uint64_t start = now_ns(), next = start;
+    unsigned long count = *counter;
+    /* Even turns stop the child, odd ones leave it alone. */
+    for (size_t k = 0; k < nphases; k++) {
+        uint64_t end = start + (k + 1) * PHASE_NS;
+        for (; next < end; next += interval) {
+            sleep_until(next);
+            if (k % 2)
+                continue;
+            int status;
+            ptrace(PTRACE_INTERRUPT, pid, 0, 0);
+            while (waitpid(pid, &status, WNOHANG | __WALL) == 0)
+                ;
+            ptrace(PTRACE_CONT, pid, 0, 0);
+        }
+        sleep_until(end);
+        unsigned long c = *counter;
+        speed[k] = (double)(c - count);
+        count = c;
+    }
+    size_t n = 0;
+    for (size_t k = 2; k + 1 < nphases; k += 2)
+        if (speed[k] > 0)
+            ratio[n++] = (speed[k - 1] + speed[k + 1]) / 2 / speed[k];
+    if (n == 0) {
+        fprintf(stderr, "stop_floor: the child never counted\n");
+        goto out;
+    }
+    qsort(ratio, n, sizeof *ratio, by_value);
+    printf("stop floor %.1f%%\n", 100 * (ratio[n / 2] - 1));
+    rc = 0;
+out:
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, __WALL);
+    return rc;
 }

@@ -3,6 +3,7 @@
 Environment (set by tests/functional/CMakeLists.txt):
   PYFLAME              the pyflame binary under test
   PYFLAME_TEST_PYTHON  the interpreter that runs the targets
+  PYFLAME_PEAK_RSS     tests/bench/peak_rss (tests of pyflame's memory)
 """
 import collections
 import os
@@ -21,6 +22,8 @@ from measure import run_measured, start_ready  # noqa: E402
 
 TARGETS = Path(__file__).parent / "targets"
 PYFLAME = os.environ.get("PYFLAME", "")
+# tests/bench/peak_rss: runs pyflame and tells its own peak memory.
+PEAK_RSS = os.environ.get("PYFLAME_PEAK_RSS", "")
 MODES = ["attach", "trace"]
 # Set by the sanitized run of the suite (tests/functional/CMakeLists.txt):
 # pyflame and its plugins are built with ASan and UBSan, and so must be a
@@ -90,8 +93,8 @@ def run_pyflame(args, timeout=60, **kwargs):
 
 def run_pyflame_measured(args, timeout=60):
     """run_pyflame, and pyflame's own peak resident memory in KB."""
-    res, usage = run_measured([PYFLAME, *args], timeout)
-    return res, usage.ru_maxrss
+    res, _, peak_kb = run_measured([PYFLAME, *args], timeout, PEAK_RSS)
+    return res, peak_kb
 
 
 def start_target(python, script, *args):
