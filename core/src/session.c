@@ -61,6 +61,9 @@ struct session {
     uint64_t over_budget; /* failed samples that hit the read budget */
     uint64_t torn;        /* failed samples still torn when retried */
     pid_t held_thread;    /* stop mode: the one thread stopped, 0 for all */
+    uint64_t hold_began_ns; /* stop mode: when this tick began stopping, 0: not */
+    uint64_t held_ns;       /* stop mode: how long the target was held in all */
+    uint64_t sampling_ns;   /* how long the sampling loop ran */
     bool gil_free;        /* stop mode: nobody held the GIL, nothing stopped */
     struct read_budget budget; /* of the sample (or open) under way */
     char last_error[512];
@@ -401,6 +404,7 @@ static int hold_target(struct session *s, bool holder_alone)
         s->gil_free = true;
         return s->tracee.exited ? -1 : 0;
     }
+    s->hold_began_ns = now_ns(CLOCK_MONOTONIC);
     if (holder > 0 && tracee_stop_thread(&s->tracee, holder) == 0) {
         s->held_thread = holder;
         return 0;
@@ -412,6 +416,9 @@ static void release_target(struct session *s)
 {
     if (!s->opt->nonblocking)
         tracee_resume(&s->tracee);
+    if (s->hold_began_ns)
+        s->held_ns += now_ns(CLOCK_MONOTONIC) - s->hold_began_ns;
+    s->hold_began_ns = 0;
     s->held_thread = 0;
 }
 
@@ -831,6 +838,21 @@ static void report_failures(const struct session *s)
                 s->taken, budget, torn);
 }
 
+/* Stop mode: a warning when stopping the target took much of its time (at
+ * high rates, or with many threads to stop): it then ran slower by more
+ * than that (docs/performance.md). */
+#define HELD_WARN_PERCENT 10
+
+static void report_held(const struct session *s)
+{
+    if (s->sampling_ns < 100000000ull || s->held_ns * 100 < s->sampling_ns * HELD_WARN_PERCENT)
+        return;
+    pf_warn("the target was stopped for %.0f%% of the run to be read (%" PRIu64
+            " samples in %.1f s): sample less often (-r), or use --nonblocking, which "
+            "does not stop it", 100.0 * (double)s->held_ns / (double)s->sampling_ns,
+            s->taken, (double)s->sampling_ns / 1e9);
+}
+
 static int exit_status_of(int wait_status)
 {
     if (WIFEXITED(wait_status))
@@ -890,13 +912,16 @@ int session_run(const struct options *opt)
     if (start_output(&s) != 0)
         goto done;
 
+    uint64_t began = now_ns(CLOCK_MONOTONIC);
     int loop = sampling_loop(&s, trace);
+    s.sampling_ns = now_ns(CLOCK_MONOTONIC) - began;
     bool ever_python = s.runtime_found;
     tracee_detach(&s.tracee);
     traced = false;
     if (write_output(&s) != 0)
         loop = -1;
     report_failures(&s);
+    report_held(&s);
 
     if (trace) {
         if (loop != 0 && !s.tracee.exited && !session_stop_signal)

@@ -2,6 +2,7 @@
 it while it is sampled, job control keeps working, new threads do not
 break the attach, and exec in trace mode is followed."""
 import os
+import re
 import signal
 import subprocess
 import time
@@ -14,6 +15,30 @@ def proc_state(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return fields[0], int(fields[11]) + int(fields[12])  # state, utime+stime
+
+
+HELD = re.compile(r"the target was stopped for (\d+)% of the run to be read")
+
+
+def test_stopping_the_target_much_of_the_time_is_told(python):
+    """At 20 kHz, stop mode holds a busy target for much of its time (a
+    third or more on the test VM), and pyflame says so and names the ways
+    out; at 100 Hz, or with --nonblocking, it says nothing."""
+    target = start_target(python, TARGETS / "exact_line.py", 60)
+    try:
+        time.sleep(0.2)
+        err = {}
+        for name, extra in [("fast", ["--hz", "20000"]), ("slow", ["--hz", "100"]),
+                            ("nonblocking", ["--nonblocking", "--hz", "20000"])]:
+            res = run_pyflame([*extra, "-s", "1", "-o", os.devnull, "-p", str(target.pid)])
+            assert res.returncode == 0, res.stderr.decode()
+            err[name] = res.stderr.decode()
+    finally:
+        stop_target(target)
+    held = HELD.search(err["fast"])
+    assert held and 10 <= int(held.group(1)) <= 100, err
+    assert "-r" in err["fast"] and "--nonblocking" in err["fast"], err
+    assert not HELD.search(err["slow"]) and not HELD.search(err["nonblocking"]), err
 
 
 def test_signal_reaches_target_between_samples(python, tmp_path):
