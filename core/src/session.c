@@ -845,7 +845,9 @@ static void report_failures(const struct session *s)
 
 static void report_held(const struct session *s)
 {
-    if (s->sampling_ns < 100000000ull || s->held_ns * 100 < s->sampling_ns * HELD_WARN_PERCENT)
+    /* A run whose every sample failed has its error to tell. */
+    if (s->sampling_ns < 100000000ull || s->failed == s->taken ||
+        s->held_ns * 100 < s->sampling_ns * HELD_WARN_PERCENT)
         return;
     pf_warn("the target was stopped for %.0f%% of the run to be read (%" PRIu64
             " samples in %.1f s): sample less often (-r), or use --nonblocking, which "

@@ -23,14 +23,15 @@ HELD = re.compile(r"the target was stopped for (\d+)% of the run to be read")
 def test_stopping_the_target_much_of_the_time_is_told(python):
     """At 20 kHz, stop mode holds a busy target for much of its time (a
     third or more on the test VM), and pyflame says so and names the ways
-    out; at 100 Hz, or with --nonblocking, it says nothing."""
+    out; at 10 Hz, or with --nonblocking, it says nothing.  (At 100 Hz the
+    sanitized build, whose samples take about 2 ms, held it 18%.)"""
     target = start_target(python, TARGETS / "exact_line.py", 60)
     try:
         time.sleep(0.2)
         err = {}
-        for name, extra in [("fast", ["--hz", "20000"]), ("slow", ["--hz", "100"]),
+        for name, extra in [("fast", ["--hz", "20000"]), ("slow", ["--hz", "10"]),
                             ("nonblocking", ["--nonblocking", "--hz", "20000"])]:
-            res = run_pyflame([*extra, "-s", "1", "-o", os.devnull, "-p", str(target.pid)])
+            res = run_pyflame([*extra, "-s", "2", "-o", os.devnull, "-p", str(target.pid)])
             assert res.returncode == 0, res.stderr.decode()
             err[name] = res.stderr.decode()
     finally:
