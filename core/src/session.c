@@ -63,7 +63,6 @@ struct session {
     pid_t held_thread;    /* stop mode: the one thread stopped, 0 for all */
     uint64_t hold_began_ns; /* stop mode: when this tick began stopping, 0: not */
     uint64_t held_ns;       /* stop mode: how long the target was held in all */
-    uint64_t sampling_ns;   /* how long the sampling loop ran */
     bool gil_free;        /* stop mode: nobody held the GIL, nothing stopped */
     struct read_budget budget; /* of the sample (or open) under way */
     char last_error[512];
@@ -843,16 +842,16 @@ static void report_failures(const struct session *s)
  * than that (docs/performance.md). */
 #define HELD_WARN_PERCENT 10
 
-static void report_held(const struct session *s)
+static void report_held(const struct session *s, uint64_t sampling_ns)
 {
     /* A run whose every sample failed has its error to tell. */
-    if (s->sampling_ns < 100000000ull || s->failed == s->taken ||
-        s->held_ns * 100 < s->sampling_ns * HELD_WARN_PERCENT)
+    if (sampling_ns < 100000000ull || s->failed == s->taken ||
+        s->held_ns * 100 < sampling_ns * HELD_WARN_PERCENT)
         return;
     pf_warn("the target was stopped for %.0f%% of the run to be read (%" PRIu64
             " samples in %.1f s): sample less often (-r), or use --nonblocking, which "
-            "does not stop it", 100.0 * (double)s->held_ns / (double)s->sampling_ns,
-            s->taken, (double)s->sampling_ns / 1e9);
+            "does not stop it", 100.0 * (double)s->held_ns / (double)sampling_ns,
+            s->taken, (double)sampling_ns / 1e9);
 }
 
 static int exit_status_of(int wait_status)
@@ -916,14 +915,14 @@ int session_run(const struct options *opt)
 
     uint64_t began = now_ns(CLOCK_MONOTONIC);
     int loop = sampling_loop(&s, trace);
-    s.sampling_ns = now_ns(CLOCK_MONOTONIC) - began;
+    uint64_t sampling_ns = now_ns(CLOCK_MONOTONIC) - began;
     bool ever_python = s.runtime_found;
     tracee_detach(&s.tracee);
     traced = false;
     if (write_output(&s) != 0)
         loop = -1;
     report_failures(&s);
-    report_held(&s);
+    report_held(&s, sampling_ns);
 
     if (trace) {
         if (loop != 0 && !s.tracee.exited && !session_stop_signal)

@@ -98,11 +98,9 @@ def finish(proc):
 
 
 class Bench:
-    def __init__(self, pyflame, peak_rss, seconds, repeats):
+    def __init__(self, pyflame, peak_rss, seconds, slow_seconds):
         self.pyflame, self.peak_rss = pyflame, peak_rss
-        self.seconds, self.repeats = seconds, repeats
-        # Each slowdown run lasts as long as `repeats` attached runs.
-        self.slow_seconds = max(seconds * repeats, 1.0)
+        self.seconds, self.slow_seconds = seconds, slow_seconds
         self.peak_kb = 0
         helptext = subprocess.run([pyflame, "--help"], capture_output=True, text=True).stdout
         self.nonblocking = "--nonblocking" in helptext
@@ -230,15 +228,17 @@ def main():
     print("pyflame benchmark: %s, %d cores, %.1f s per attached run, %d repeats, %s" % (
         args.pyflame, os.cpu_count(), args.seconds, args.repeats,
         time.strftime("%Y-%m-%d %H:%M")))
+    # Each slowdown run (and the stop floor's) lasts as long as `repeats`
+    # attached runs.
+    slow_seconds = max(args.seconds * args.repeats, 1.0)
     widths = [max(len(c), 11) for c in COLUMNS]
     widths[0] = max(len(p) for p in pythons)
     print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths)), flush=True)
     for python in pythons:
-        row = Bench(args.pyflame, helpers["peak_rss"], args.seconds, args.repeats).row(python)
+        row = Bench(args.pyflame, helpers["peak_rss"], args.seconds, slow_seconds).row(python)
         print("  ".join(row[c].ljust(w) for c, w in zip(COLUMNS, widths)), flush=True)
-    seconds = max(args.seconds * args.repeats, 1.0)  # as long as a slowdown run
-    res = subprocess.run([helpers["stop_floor"], "1000", str(seconds)],
-                         capture_output=True, text=True, timeout=seconds * 4 + 60)
+    res = subprocess.run([helpers["stop_floor"], "1000", str(slow_seconds)],
+                         capture_output=True, text=True, timeout=slow_seconds * 4 + 60)
     if res.returncode != 0:
         sys.exit("bench.py: %s failed: %s" % (helpers["stop_floor"], res.stderr.strip()))
     print("\n" + res.stdout.strip() + " (the least that slow stop can be on this machine)")

@@ -20,6 +20,24 @@ def start_ready(argv, env=None, text=False):
     return proc
 
 
+def proc_stat(path):
+    """The fields of a /proc/.../stat file after the command name (the
+    state first, then the parent's pid); None if it cannot be read (the
+    process or thread is gone)."""
+    try:
+        with open(path) as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def thread_states(pid):
+    """The state letter of every thread of `pid` (t: stopped by a tracer)."""
+    states = (proc_stat("/proc/%d/task/%s/stat" % (pid, tid))
+              for tid in os.listdir("/proc/%d/task" % pid))
+    return [fields[0] for fields in states if fields]
+
+
 def run_measured(argv, timeout, peak_rss):
     """Runs argv to its end (killed after `timeout` seconds) and returns the
     CompletedProcess, its CPU seconds (user + system, from wait4) and its

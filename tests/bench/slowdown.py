@@ -22,38 +22,29 @@ import statistics
 import subprocess
 import time
 
+from measure import proc_stat, thread_states
+
 MARGIN = 0.001  # seconds at each end of a phase left out: the switch itself
 FREEZE_TRIES = 1000
 
 
-def _stat(path):
-    """The fields of /proc/.../stat after the command name (state first,
-    then the parent's pid); None if it is gone."""
-    try:
-        with open(path) as f:
-            return f.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
 def _state(path):
-    fields = _stat(path)
+    fields = proc_stat(path)
     return fields[0] if fields else None
 
 
 def _child_of(pid):
     """The one child process of pid (pyflame's target)."""
     for entry in os.listdir("/proc"):
-        fields = _stat("/proc/%s/stat" % entry) if entry.isdigit() else None
+        fields = proc_stat("/proc/%s/stat" % entry) if entry.isdigit() else None
         if fields and int(fields[1]) == pid:
             return int(entry)
     raise RuntimeError("pyflame %d has no child" % pid)
 
 
 def _any_traced_stop(pid):
-    tasks = "/proc/%d/task" % pid
     try:
-        return any(_state("%s/%s/stat" % (tasks, t)) == "t" for t in os.listdir(tasks))
+        return "t" in thread_states(pid)
     except OSError:
         return False
 

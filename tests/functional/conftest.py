@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from measure import run_measured, start_ready  # noqa: E402
+from measure import run_measured, start_ready, thread_states  # noqa: E402
 
 TARGETS = Path(__file__).parent / "targets"
 PYFLAME = os.environ.get("PYFLAME", "")
@@ -207,18 +207,6 @@ def status_field(path, key):
 def tracer_of(pid):
     """TracerPid of process `pid`: 0 when nobody traces it."""
     return status_field(f"/proc/{pid}/status", "TracerPid")
-
-
-def thread_states(pid):
-    """The state letter of every thread of `pid`."""
-    out = []
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                out.append(f.read().rsplit(")", 1)[1].split()[0])
-        except FileNotFoundError:
-            pass  # a thread that just ended
-    return out
 
 
 def assert_left_running(pid):

@@ -9,11 +9,11 @@ import time
 
 from conftest import (PYFLAME, TARGETS, marker_line, profile, run_pyflame, start_target,
                       stop_target, tracer_of)
+from measure import proc_stat
 
 
 def proc_state(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
+    fields = proc_stat(f"/proc/{pid}/stat")
     return fields[0], int(fields[11]) + int(fields[12])  # state, utime+stime
 
 
