@@ -88,3 +88,24 @@ def test_renders_with_flamegraph_pl(python, mode, tmp_path):
     assert "three" in text and "one" in text
     total = prof.total + prof.idle + prof.failed
     assert f"all ({total:,} samples, 100%)" in text
+
+
+
+def test_code_made_and_dropped_keeps_its_own_names(python, tmp_path):
+    """Code objects freed and made again at the same address between
+    samples are named after what they are now, not after what was there:
+    each of the two sources has its half of the time, and no stack mixes
+    the two (its module code and function are made together).  A code
+    cache that trusts an address without reading its code object again
+    fails here."""
+    script = TARGETS / "code_churn.py"
+    prof, _ = profile(python, "attach", script, seconds=3, extra=["-r", "0.0002"],
+                      tmp_path=tmp_path)
+    seen = {"churn_a.py": 0, "churn_b.py": 0}
+    for stack, count in prof.stacks.items():
+        files = {f.file for f in stack if f.file in seen}
+        assert len(files) <= 1, stack
+        if any(f.func == "work" for f in stack):
+            seen[files.pop()] += count
+    assert sum(seen.values()) > 1000, seen
+    assert all(n > 0.3 * sum(seen.values()) for n in seen.values()), seen
