@@ -844,8 +844,9 @@ static void report_failures(const struct session *s)
 
 static void report_held(const struct session *s, uint64_t sampling_ns)
 {
-    /* A run whose every sample failed has its error to tell. */
-    if (sampling_ns < 100000000ull || s->failed == s->taken ||
+    /* A run whose every sample failed has its error to tell; under a
+     * second, a busy machine's few slow stops would be most of it. */
+    if (sampling_ns < 1000000000ull || s->failed == s->taken ||
         s->held_ns * 100 < sampling_ns * HELD_WARN_PERCENT)
         return;
     pf_warn("the target was stopped for %.0f%% of the run to be read (%" PRIu64
