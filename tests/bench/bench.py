@@ -208,7 +208,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=5,
                     help="each slowdown run lasts as long as this many attached runs")
     ap.add_argument("--quick", action="store_true",
-                    help="short runs (0.3 s, 1 repeat): checks that it works")
+                    help="short runs (0.3 s attached, 0.5 s slowdowns): checks that it works")
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.repeats = 0.3, 1
@@ -229,8 +229,8 @@ def main():
         args.pyflame, os.cpu_count(), args.seconds, args.repeats,
         time.strftime("%Y-%m-%d %H:%M")))
     # Each slowdown run (and the stop floor's) lasts as long as `repeats`
-    # attached runs.
-    slow_seconds = max(args.seconds * args.repeats, 1.0)
+    # attached runs: 25 turns of 20 ms at least.
+    slow_seconds = max(args.seconds * args.repeats, 0.5 if args.quick else 1.0)
     widths = [max(len(c), 11) for c in COLUMNS]
     widths[0] = max(len(p) for p in pythons)
     print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths)), flush=True)
@@ -242,7 +242,7 @@ def main():
     if res.returncode != 0:
         sys.exit("bench.py: %s failed: %s" % (helpers["stop_floor"], res.stderr.strip()))
     print("\n" + res.stdout.strip() + " (the least that slow stop can be on this machine)")
-    rate, longest = machine_pauses(max(args.seconds, 1.0) * args.repeats)
+    rate, longest = machine_pauses(max(args.seconds * args.repeats, slow_seconds))
     print("machine pauses %.1f/s over 1 ms, longest %.1f ms (each can cost a sample at 1 kHz)"
           % (rate, longest * 1e3))
 

@@ -99,7 +99,7 @@ def test_code_made_and_dropped_keeps_its_own_names(python, tmp_path):
     cache that trusts an address without reading its code object again
     fails here."""
     script = TARGETS / "code_churn.py"
-    prof, _ = profile(python, "attach", script, seconds=3, extra=["-r", "0.0002"],
+    prof, _ = profile(python, "attach", script, seconds=2, extra=["-r", "0.0002"],
                       tmp_path=tmp_path)
     seen = {"churn_a.py": 0, "churn_b.py": 0}
     for stack, count in prof.stacks.items():
