@@ -130,10 +130,12 @@ class Bench:
 
     def slowdown(self, python, extra, interval=0.001, target_args=("marks",), phase=0.02):
         """The target's slowdown under pyflame with `extra`, in turns of
-        `phase` seconds (slowdown.py)."""
-        target = [python, WORKLOAD, *target_args, self.slow_seconds + 2]
+        `phase` seconds (slowdown.py), over ten turns at least: --quick's
+        0.5 s is five of the 50-thread case's, too few to compare."""
+        seconds = max(self.slow_seconds, 10 * phase)
+        target = [python, WORKLOAD, *target_args, seconds + 2]
         return slowdown.measure([self.pyflame, *extra, "-r", interval, "-o", os.devnull],
-                                target, self.slow_seconds, phase)[0]
+                                target, seconds, phase)[0]
 
     def torn(self, python):
         """Samples lost to tearing (still torn when read three times), of
