@@ -172,6 +172,9 @@ def test_a_program_nobody_runs_is_not_stopped(python, python_version):
     thread is stopped as for any sample."""
     target = start_target(python, TARGETS / "busy_among_sleepers.py", 30, "asleep")
     try:
+        # "ready" comes just before the main thread's sleep: let it get there
+        # (a loaded CI once sampled it in the flush after "ready").
+        time.sleep(0.2)
         threads = tasks(target.pid)
         before = dict((t, context_switches(target.pid, t)) for t in threads)
         res = run_pyflame(["-s", "1", "-r", "0.002", "-p", str(target.pid)])
