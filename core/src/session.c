@@ -323,11 +323,12 @@ static void resolve_tid(struct session *s, pyflame_thread *t,
 
 /* ---- Stopping only the thread that holds the GIL ----
  *
- * In stop mode, a target with more than one thread has only the thread
- * holding the GIL stopped: with a GIL, no other thread can change its
- * Python stack while that one holds it, so the sample is as exact as with
- * every thread stopped, for the cost of one stop rather than one per
- * thread (the target's other threads never notice).  The holder is found
+ * In stop mode, only the thread holding the GIL is stopped, and none
+ * when nobody holds it (without --threads): with a GIL, no other thread
+ * can change its Python stack while that one holds it, so the sample is
+ * as exact as with every thread stopped, for the cost of one stop rather
+ * than one per thread (the target's other threads never notice, nor does
+ * a program asleep).  The holder is found
  * by reading the running target, then stopped, then the sample is read.
  * It is kept if the sample, read while that thread is stopped, names it
  * the GIL's holder: a stopped thread cannot let the GIL go, so it held it
@@ -367,17 +368,22 @@ static pid_t probe_gil_holder(struct session *s, bool *gil_free)
     return probe.status == PYFLAME_OK ? gil_holder_tid(s, &probe) : 0;
 }
 
-/* Which thread to stop alone, 0 for all of them.  Not on 2.7: its GIL
- * keeps the threads that wait for it runnable (50 busy threads: all 50 in
- * state R), so with them left running pyflame fought them for the CPU and
- * kept 35% of the samples at 100 Hz, against 98% with them all stopped.
- * The version is unknown (0) only when it could not be told: all, then. */
+/* Which thread to stop alone, 0 for all of them.  Not on 2.7 with more
+ * than one thread: its GIL keeps the threads that wait for it runnable (50
+ * busy threads: all 50 in state R), so with them left running pyflame
+ * fought them for the CPU and kept 35% of the samples at 100 Hz, against
+ * 98% with them all stopped.  A program of one thread is probed too, on
+ * every version: the probe is a read while it runs, and spares it the
+ * stop while it sleeps (a stop wakes a sleeping thread, which costs the
+ * target more than stopping a busy one).  The version is unknown (0) only
+ * when it could not be told: all, then. */
 static pid_t thread_to_hold(struct session *s, bool *gil_free)
 {
     uint32_t features = s->abi_state ? plugin_abi_features(&s->abi) : 0;
     *gil_free = false;
     /* Just after an exec the plugin still reads the program before it. */
-    if (!s->abi_state || s->tracee.execed || s->tracee.nthreads < 2 || s->rt.major < 3 ||
+    if (!s->abi_state || s->tracee.execed || s->rt.major == 0 ||
+        (s->tracee.nthreads > 1 && s->rt.major < 3) ||
         !(features & PYFLAME_ABI_PROBES_GIL_HOLDER))
         return 0;
     pid_t holder = probe_gil_holder(s, gil_free);

@@ -165,32 +165,47 @@ def test_only_the_gil_holder_is_stopped(python, python_version, extra):
         assert all(n < 0.1 * busy for n in woken.values()), (woken, busy)
 
 
+def stops_of_a_sleeping_program(python, *target):
+    """Profiles a program whose every thread sleeps, 1 s at 500 Hz: the
+    profile, and how often each of its threads was woken meanwhile."""
+    proc = start_target(python, *target)
+    try:
+        # "ready" comes just before the main thread's sleep: let it get there
+        # (a loaded CI once sampled it in the flush after "ready").
+        time.sleep(0.2)
+        threads = tasks(proc.pid)
+        before = dict((t, context_switches(proc.pid, t)) for t in threads)
+        res = run_pyflame(["-s", "1", "-r", "0.002", "-p", str(proc.pid)])
+        after = dict((t, context_switches(proc.pid, t)) for t in threads)
+    finally:
+        stop_target(proc)
+    assert res.returncode == 0, res.stderr.decode()
+    prof = Profile(res.stdout.decode())
+    assert prof.idle >= 100 and prof.total == 0 and prof.failed == 0, prof.text
+    return prof, dict((t, after[t] - before[t]) for t in threads)
+
+
 def test_a_program_nobody_runs_is_not_stopped(python, python_version):
     """With every thread asleep, nobody holds the GIL: a sample of the
     holder's stack (no --threads) is idle, told by reading the running
     target, and no thread is stopped for it.  Except on 2.7, where every
     thread is stopped as for any sample."""
-    target = start_target(python, TARGETS / "busy_among_sleepers.py", 30, "asleep")
-    try:
-        # "ready" comes just before the main thread's sleep: let it get there
-        # (a loaded CI once sampled it in the flush after "ready").
-        time.sleep(0.2)
-        threads = tasks(target.pid)
-        before = dict((t, context_switches(target.pid, t)) for t in threads)
-        res = run_pyflame(["-s", "1", "-r", "0.002", "-p", str(target.pid)])
-        after = dict((t, context_switches(target.pid, t)) for t in threads)
-    finally:
-        stop_target(target)
-    assert res.returncode == 0, res.stderr.decode()
-    prof = Profile(res.stdout.decode())
-    assert prof.idle >= 100 and prof.total == 0 and prof.failed == 0, prof.text
-    woken = dict((t, after[t] - before[t]) for t in threads)
+    prof, woken = stops_of_a_sleeping_program(
+        python, TARGETS / "busy_among_sleepers.py", 30, "asleep")
     assert len(woken) == 5, woken
     if python_version[0] == 2:
         assert all(n >= prof.idle for n in woken.values()), (woken, prof.idle)
     else:
         # Attaching and detaching stop every thread once or twice.
         assert all(n < 0.1 * prof.idle for n in woken.values()), (woken, prof.idle)
+
+
+def test_a_sleeping_program_of_one_thread_is_not_stopped(python):
+    """The same for a program of one thread, 2.7 too: a sample that would
+    stop it would wake it from its sleep."""
+    prof, woken = stops_of_a_sleeping_program(python, TARGETS / "sleeper.py", 30)
+    assert len(woken) == 1, woken
+    assert all(n < 0.1 * prof.idle for n in woken.values()), (woken, prof.idle)
 
 
 def test_every_thread_is_stopped_beside_an_own_gil(python, python_version):
