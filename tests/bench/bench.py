@@ -28,11 +28,11 @@ Runs in this order: every figure of one interpreter, then the next.
 Last, two figures of the machine itself: its stop floor (stop_floor.c,
 built next to pyflame in tests/bench), what a process loses when it is
 stopped and let go 1000 times a second with nothing read, measured in
-turns the same way: the least that "slow stop" can be; and its pauses,
-how often a busy loop loses the CPU for over 1 ms while another keeps the
-second core busy, as a target and pyflame do (a virtual machine's host
-taking it), each of which can cost a sample at 1 kHz whatever the
-profiler does.
+turns the same way: the least that "slow stop" can be, with what each
+step of a stop takes the tracer; and its pauses, how often a busy loop
+loses the CPU for over 1 ms while another keeps the second core busy, as
+a target and pyflame do (a virtual machine's host taking it), each of
+which can cost a sample at 1 kHz whatever the profiler does.
 
 pyflame's peak memory is told by peak_rss.c, also built next to it."""
 import argparse
@@ -243,7 +243,10 @@ def main():
                          capture_output=True, text=True, timeout=slow_seconds * 4 + 60)
     if res.returncode != 0:
         sys.exit("bench.py: %s failed: %s" % (helpers["stop_floor"], res.stderr.strip()))
-    print("\n" + res.stdout.strip() + " (the least that slow stop can be on this machine)")
+    floor, *steps = res.stdout.strip().splitlines()
+    print("\n%s (the least that slow stop can be on this machine)" % floor)
+    for line in steps:
+        print(line)
     rate, longest = machine_pauses(max(args.seconds * args.repeats, slow_seconds))
     print("machine pauses %.1f/s over 1 ms, longest %.1f ms (each can cost a sample at 1 kHz)"
           % (rate, longest * 1e3))

@@ -36,5 +36,6 @@ for line in rows:
     assert float(row["max Hz"]) > 0 and float(row["peak MB"]) > 0, row
     assert float(row["max Hz nb"]) > 0, row
 assert re.search(r"^stop floor " + NUMBER + "%", res.stdout, re.M), "no stop floor"
+assert re.search(r"^a stop takes the tracer " + NUMBER + " us", res.stdout, re.M), "no stop steps"
 assert re.search(r"^machine pauses " + NUMBER + "/s", res.stdout, re.M), "no machine pauses"
 print("bench_smoke: %d interpreters, every figure present" % len(rows))

@@ -7,7 +7,8 @@
  * tracer stops it HZ times a second the way pyflame does (PTRACE_INTERRUPT,
  * wait, PTRACE_CONT), or leaves it alone.  Each stopping turn gives the
  * child's counting speed in the turns alone just before and after it over
- * its speed in that turn; prints the median of those, less one.  Turns
+ * its speed in that turn; prints the median of those, less one, then what
+ * each step of a stop took the tracer on average.  Turns
  * this short see the same machine, whose speed drifts by several percent
  * from one second to the next (tests/bench/slowdown.py measures pyflame
  * the same way).  Whatever pyflame loses the target beyond this is its
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
         goto out;
     }
     uint64_t interval = 1000000000ull / (uint64_t)hz;
+    /* Nanoseconds in each step of a stop, summed: interrupt, wait, continue. */
+    uint64_t step_ns[3] = {0, 0, 0}, stops = 0;
     uint64_t start = now_ns(), next = start;
     unsigned long count = *counter;
     /* Even turns stop the child, odd ones leave it alone. */
@@ -88,10 +91,17 @@ int main(int argc, char **argv)
             if (k % 2)
                 continue;
             int status;
+            uint64_t t0 = now_ns();
             ptrace(PTRACE_INTERRUPT, pid, 0, 0);
+            uint64_t t1 = now_ns();
             while (waitpid(pid, &status, WNOHANG | __WALL) == 0)
                 ;
+            uint64_t t2 = now_ns();
             ptrace(PTRACE_CONT, pid, 0, 0);
+            step_ns[0] += t1 - t0;
+            step_ns[1] += t2 - t1;
+            step_ns[2] += now_ns() - t2;
+            stops++;
         }
         sleep_until(end);
         unsigned long c = *counter;
@@ -108,6 +118,11 @@ int main(int argc, char **argv)
     }
     qsort(ratio, n, sizeof *ratio, by_value);
     printf("stop floor %.1f%%\n", 100 * (ratio[n / 2] - 1));
+    if (stops > 0)
+        printf("a stop takes the tracer %.1f us: interrupt %.1f, wait %.1f, continue %.1f\n",
+               (double)(step_ns[0] + step_ns[1] + step_ns[2]) / 1e3 / (double)stops,
+               (double)step_ns[0] / 1e3 / (double)stops, (double)step_ns[1] / 1e3 / (double)stops,
+               (double)step_ns[2] / 1e3 / (double)stops);
     rc = 0;
 out:
     kill(pid, SIGKILL);
