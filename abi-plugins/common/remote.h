@@ -10,6 +10,7 @@
 
 /* Every object starts with ob_refcnt, ob_type; variable-size ones then have
  * ob_size.  The same in every CPython 3 release on 64-bit targets. */
+#define PY_OB_REFCNT 0
 #define PY_OB_TYPE 8
 #define PY_OB_SIZE 16
 

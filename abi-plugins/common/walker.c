@@ -255,6 +255,11 @@ static int read_frame(const struct walker *w, const pyflame_host *h, uint64_t fp
     if (remote_read(h, fp, f, w->frame_size) != 0)
         return PYFLAME_ERR_READ;
     if (l->frame_model == PY_FRAMES_OBJECTS) {
+        /* A frame object returned from is kept for reuse with no
+         * references, its f_back linking the free list: read while the
+         * target returns, it would end the stack early. */
+        if (field_i64(f, PY_OB_REFCNT) <= 0)
+            return PYFLAME_ERR_READ;
         int32_t lasti = field_i32(f, l->frame.lasti);
         v->code = field_ptr(f, l->frame.code);
         v->offset = lasti < 0 ? -1 : (long)lasti * l->frame.lasti_unit;

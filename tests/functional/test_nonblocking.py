@@ -41,9 +41,33 @@ def test_target_is_never_stopped(python):
     assert stops[True] <= 10, stops
 
 
-def mixes_towers(stack):
-    funcs = {f.func for f in stack}
-    return "left" in funcs and "right" in funcs
+def see_saw_fault(stack):
+    """What is wrong with a stack of see_saw.py, or None if it is one the
+    target had: <module>, main() at the line calling the tower it is in,
+    then that tower alone, each level but the last at its call of the next
+    (line 21 or 28), then work() at most.  A walk that read frames being
+    returned from may end early or go on into the other tower."""
+    funcs = [f.func for f in stack]
+    if funcs[0] != "<module>":
+        return "does not begin at <module>"
+    if len(stack) == 1:
+        return None
+    if funcs[1] != "main":
+        return "no main() under <module>"
+    tower = stack[2:]
+    if tower and tower[-1].func == "work":
+        tower = tower[:-1]
+    if not tower:
+        return None
+    name = tower[0].func
+    if name not in ("left", "right") or any(f.func != name for f in tower):
+        return "mixes the towers, or more than work() above them"
+    main_line, call_line = (38, 21) if name == "left" else (39, 28)
+    if stack[1].line != main_line:
+        return "main() at line %d, in %s()" % (stack[1].line, name)
+    if any(f.line != call_line for f in tower[:-1]):
+        return "a level of the tower not at its call of the next"
+    return None
 
 
 def test_torn_samples_are_counted_never_printed(python):
@@ -60,8 +84,9 @@ def test_torn_samples_are_counted_never_printed(python):
     # Every sample may tear: then pyflame says so and fails.
     assert res.returncode == 0 or "none of the" in err, err
     prof = Profile(res.stdout.decode())
-    mixed = {s: n for s, n in prof.stacks.items() if mixes_towers(s)}
-    assert not mixed, mixed
+    wrong = {";".join("%s:%d" % (f.func, f.line) for f in s): see_saw_fault(s)
+             for s in prof.stacks if see_saw_fault(s)}
+    assert not wrong, wrong
     # How many tear depends on the two sharing the CPUs; when some do, the
     # warning says they were torn.
     if prof.failed:
