@@ -42,7 +42,7 @@ struct walker {
     pyflame_thread *threads; /* WALK_MAX_THREADS */
     pyflame_thread holder;   /* of PYFLAME_SAMPLE_GIL_HOLDER_ONLY: threads[] stay */
     struct seen_frame *seen; /* SEEN_MAX, from the first --nonblocking walk */
-    struct span *spans;      /* SEEN_MAX + 2, likewise */
+    struct span *spans;      /* SEEN_MAX, likewise */
 };
 
 /* Frame pushed at the root of a stack cut at WALK_MAX_DEPTH. */
@@ -308,12 +308,15 @@ static bool same_frame(const struct frame_view *a, const struct frame_view *b, b
 }
 
 /* --nonblocking: reads again, in one batched read, every frame the walk
- * read and where the thread's stack ends now.  The walk's first frame must
- * still be on the stack, and every frame below it exactly as the walk read
- * it: then the stack read existed as a whole, and is no mix of two
- * moments.  Without a version number in the frames this cannot exclude a
- * target that changed and changed back while it was read; the batch keeps
- * that window to about a microsecond. */
+ * read, and at the end of that batch where the thread's stack ends.  The
+ * walk's first frame must still be on the stack there, and every frame
+ * below it exactly as the walk read it: then the stack read existed as a
+ * whole, and is no mix of two moments.  The thread state and the cframe
+ * are not read again in the batch (each range costs the kernel as much as
+ * pages of copying): the walk's cframe must simply still be the thread's.
+ * Without a version number in the frames this cannot exclude a target
+ * that changed and changed back while it was read; the batch keeps that
+ * window to a few microseconds. */
 static int check_walk(struct walker *w, uint64_t tstate, const struct walk_record *rec)
 {
     const struct py_layout *l = w->layout;
@@ -321,29 +324,21 @@ static int check_walk(struct walker *w, uint64_t tstate, const struct walk_recor
         return PYFLAME_OK;
     if (rec->n > SEEN_MAX)
         return PYFLAME_ERR_READ; /* too deep to check: hostile or corrupted */
-    size_t ns = 0;
-    w->spans[ns++] = (struct span){tstate + (uint64_t)l->tstate.frame, 8};
-    if (l->tstate.cframe_frame >= 0 && rec->anchor)
-        w->spans[ns++] = (struct span){rec->anchor + (uint64_t)l->tstate.cframe_frame, 8};
     for (size_t i = 0; i < rec->n; i++)
-        w->spans[ns++] = (struct span){w->seen[i].fp, w->frame_size};
-    /* Where the stack ends, as the batch saw it and once more at its end:
-     * the same both times, unless the target left and came back.  With
-     * cframes (3.11, 3.12) the walk's cframe must still be the thread's. */
+        w->spans[i] = (struct span){w->seen[i].fp, w->frame_size};
+    /* Where the stack ends once the frames are copied.  With cframes
+     * (3.11, 3.12) the walk's cframe must still be the thread's, and the
+     * frame it runs is where the stack ends. */
     bool cframes = l->tstate.cframe_frame >= 0;
     uint64_t end_after[2] = {0, 0};
     pyflame_read after[2] = {
         {tstate + (uint64_t)l->tstate.frame, &end_after[0], 8},
         {rec->anchor + (uint64_t)l->tstate.cframe_frame, &end_after[1], 8},
     };
-    uint64_t fp;
-    if (read_cache_refresh(w->lines, w->spans, ns, after, cframes ? 2 : 1) != 0 ||
-        remote_read_ptr(w->host, tstate + (uint64_t)l->tstate.frame, &fp) != 0 ||
-        fp != end_after[0])
+    if (read_cache_refresh(w->lines, w->spans, rec->n, after, cframes ? 2 : 1) != 0 ||
+        (cframes && end_after[0] != rec->anchor))
         return PYFLAME_ERR_TORN;
-    if (cframes && (fp != rec->anchor || running_frame(w, w->host, &fp) != PYFLAME_OK ||
-                    fp != end_after[1]))
-        return PYFLAME_ERR_TORN;
+    uint64_t fp = end_after[cframes ? 1 : 0];
     /* The walk's first frame must still be on the stack: had it returned,
      * the frames below it could have run on and no longer call it. */
     int i = 0;
@@ -432,7 +427,7 @@ static int alloc_check(struct walker *w)
     if (w->seen)
         return 0;
     w->seen = malloc(SEEN_MAX * sizeof *w->seen);
-    w->spans = malloc((SEEN_MAX + 2) * sizeof *w->spans);
+    w->spans = malloc(SEEN_MAX * sizeof *w->spans);
     if (w->seen && w->spans)
         return 0;
     free(w->seen);
