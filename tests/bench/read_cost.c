@@ -18,13 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_clock.h"
+
 #define SPAN (1 << 22)
 
 static double now(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+    return (double)now_ns() * 1e-9;
 }
 
 int main(int argc, char **argv)

@@ -26,22 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_clock.h"
+
 #define PHASE_NS 20000000ull
 #define MAX_PHASES 100000
-
-static uint64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-static void sleep_until(uint64_t when)
-{
-    struct timespec ts = {(time_t)(when / 1000000000ull), (long)(when % 1000000000ull)};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
-        ;
-}
 
 static int by_value(const void *a, const void *b)
 {
@@ -118,11 +106,12 @@ int main(int argc, char **argv)
     }
     qsort(ratio, n, sizeof *ratio, by_value);
     printf("stop floor %.1f%%\n", 100 * (ratio[n / 2] - 1));
-    if (stops > 0)
+    if (stops > 0) {
+        double us = 1e-3 / (double)stops; /* from ns summed to us a stop */
         printf("a stop takes the tracer %.1f us: interrupt %.1f, wait %.1f, continue %.1f\n",
-               (double)(step_ns[0] + step_ns[1] + step_ns[2]) / 1e3 / (double)stops,
-               (double)step_ns[0] / 1e3 / (double)stops, (double)step_ns[1] / 1e3 / (double)stops,
-               (double)step_ns[2] / 1e3 / (double)stops);
+               (double)(step_ns[0] + step_ns[1] + step_ns[2]) * us, (double)step_ns[0] * us,
+               (double)step_ns[1] * us, (double)step_ns[2] * us);
+    }
     rc = 0;
 out:
     kill(pid, SIGKILL);

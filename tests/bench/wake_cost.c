@@ -10,11 +10,14 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
+
+#include "bench_clock.h"
 
 static double seconds_of(struct timeval t)
 {
@@ -31,18 +34,9 @@ int main(int argc, char **argv)
         return 2;
     }
     prctl(PR_SET_TIMERSLACK, 1UL); /* as pyflame: wake on the deadline */
-    long interval = 1000000000L / hz;
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    for (long k = 0; k < wakes; k++) {
-        next.tv_nsec += interval;
-        while (next.tv_nsec >= 1000000000L) {
-            next.tv_nsec -= 1000000000L;
-            next.tv_sec++;
-        }
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) != 0)
-            ;
-    }
+    uint64_t interval = 1000000000ull / (uint64_t)hz, next = now_ns();
+    for (long k = 0; k < wakes; k++)
+        sleep_until(next += interval);
     struct rusage use;
     getrusage(RUSAGE_SELF, &use);
     double user = seconds_of(use.ru_utime), sys = seconds_of(use.ru_stime);
