@@ -4,7 +4,8 @@ import os
 import time
 
 from conftest import (TARGETS, Profile, assert_exact_line_profile, assert_left_running,
-                      profile, run_pyflame, start_target, status_field, stop_target)
+                      marker_line, profile, run_pyflame, start_target, status_field,
+                      stop_target)
 
 
 def voluntary_switches(pid):
@@ -41,12 +42,15 @@ def test_target_is_never_stopped(python):
     assert stops[True] <= 10, stops
 
 
+SEE_SAW = TARGETS / "see_saw.py"
+
+
 def see_saw_fault(stack):
     """What is wrong with a stack of see_saw.py, or None if it is one the
     target had: <module>, main() at the line calling the tower it is in,
-    then that tower alone, each level but the last at its call of the next
-    (line 21 or 28), then work() at most.  A walk that read frames being
-    returned from may end early or go on into the other tower."""
+    then that tower alone, each level but the last at its call of the next,
+    then work() at most.  A walk that read frames being returned from may
+    end early or go on into the other tower."""
     funcs = [f.func for f in stack]
     if funcs[0] != "<module>":
         return "does not begin at <module>"
@@ -62,7 +66,8 @@ def see_saw_fault(stack):
     name = tower[0].func
     if name not in ("left", "right") or any(f.func != name for f in tower):
         return "mixes the towers, or more than work() above them"
-    main_line, call_line = (38, 21) if name == "left" else (39, 28)
+    main_line = marker_line(SEE_SAW, "MAIN_" + name.upper())
+    call_line = marker_line(SEE_SAW, name.upper() + "_CALL")
     if stack[1].line != main_line:
         return "main() at line %d, in %s()" % (stack[1].line, name)
     if any(f.line != call_line for f in tower[:-1]):
@@ -74,7 +79,7 @@ def test_torn_samples_are_counted_never_printed(python):
     """see_saw.py changes its stack every few microseconds, faster than a
     sample is read: many samples tear (without the check, 6-70% of them
     mix the towers; docs/performance.md).  None may be printed."""
-    proc = start_target(python, TARGETS / "see_saw.py", 60)
+    proc = start_target(python, SEE_SAW, 60)
     try:
         time.sleep(0.2)
         res = run_pyflame(["--nonblocking", "--hz", "2000", "-s", "2", "-p", str(proc.pid)])
@@ -84,8 +89,9 @@ def test_torn_samples_are_counted_never_printed(python):
     # Every sample may tear: then pyflame says so and fails.
     assert res.returncode == 0 or "none of the" in err, err
     prof = Profile(res.stdout.decode())
-    wrong = {";".join("%s:%d" % (f.func, f.line) for f in s): see_saw_fault(s)
-             for s in prof.stacks if see_saw_fault(s)}
+    faults = {";".join("%s:%d" % (f.func, f.line) for f in s): see_saw_fault(s)
+              for s in prof.stacks}
+    wrong = {stack: fault for stack, fault in faults.items() if fault}
     assert not wrong, wrong
     # How many tear depends on the two sharing the CPUs; when some do, the
     # warning says they were torn.

@@ -18,14 +18,14 @@ def work():
 def left(n):
     work()
     if n:
-        return left(n - 1)
+        return left(n - 1)  # LEFT_CALL
     return work()
 
 
 def right(n):
     work()
     if n:
-        return right(n - 1)
+        return right(n - 1)  # RIGHT_CALL
     return work()
 
 
@@ -35,8 +35,8 @@ def main(seconds):
     deadline = clock() + seconds
     while clock() < deadline:
         for _ in range(20):
-            left(DEPTH)
-            right(DEPTH)
+            left(DEPTH)  # MAIN_LEFT
+            right(DEPTH)  # MAIN_RIGHT
 
 
 if __name__ == "__main__":
