@@ -3,9 +3,20 @@
 Environment (set by tests/functional/CMakeLists.txt):
   PYFLAME              the pyflame binary under test
   PYFLAME_TEST_PYTHON  the interpreter that runs the targets
+  PYFLAME_TEST_PYTHONS every interpreter ctest found, joined by ":"
   PYFLAME_PEAK_RSS     tests/bench/peak_rss (tests of pyflame's memory)
+  PYFLAME_REPORT_DIR   where each run records what passed, failed and was
+                       skipped, and why (tests/report.py prints the table)
+  PYFLAME_CTEST_NAME   the ctest test this pytest run is
+  CI                   "true": something the README's install step provides
+                       that is missing fails the run instead of skipping
+
+Targets print "ready" when they are at work; tests wait on that, on
+pyflame being attached (/proc's TracerPid), or on the state of the
+target's threads, never on a fixed sleep.
 """
 import collections
+import json
 import os
 import re
 import shutil
@@ -30,6 +41,65 @@ MODES = ["attach", "trace"]
 # test's own program that loads a plugin.
 SANITIZED = os.environ.get("PYFLAME_SANITIZED") == "1"
 SANITIZE_CFLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"] if SANITIZED else []
+
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require(available, what):
+    """Skips the test when `what`, which the README's install step
+    provides, is not `available` here; in CI (CI=true) fails instead, so
+    that a broken install step never turns into a green run that tested
+    less.  Skips of tests that do not apply (a feature a version lacks)
+    use pytest.skip directly."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"missing in CI: {what}", pytrace=False)
+    pytest.skip(f"missing: {what}")
+
+
+def wait_until(condition, what, timeout=30.0):
+    """Polls condition() until it is true; fails after `timeout` seconds
+    saying `what` never happened.  The deadline only bounds a hang: the
+    test waits for the event itself, however slow the machine."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout:.0f} s")
+        time.sleep(0.005)
+
+
+def wait_traced_by(pid, tracer):
+    """Waits until process `tracer` (a pyflame) has attached to `pid`."""
+    wait_until(lambda: tracer_of(pid) == tracer, f"pyflame {tracer} attached to {pid}")
+
+
+# The system calls time.sleep() waits in, on every supported CPython:
+# select (2.7-3.10), pselect6, nanosleep and clock_nanosleep (3.11+).
+SLEEP_SYSCALLS = {23, 270, 35, 230}
+
+
+def asleep_threads(pid):
+    """Threads of `pid` blocked in time.sleep() now (/proc/PID/task/TID/syscall)."""
+    asleep = set()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                call = f.read().split()[0]
+        except (OSError, IndexError):
+            continue
+        if call.isdigit() and int(call) in SLEEP_SYSCALLS:
+            asleep.add(int(tid))
+    return asleep
+
+
+def wait_asleep(pid, count):
+    """Waits until `count` threads of `pid` sleep in time.sleep()."""
+    wait_until(lambda: len(asleep_threads(pid)) >= count, f"{count} threads of {pid} asleep")
 
 
 def env_for_pyflame_under_tracer():
@@ -72,7 +142,13 @@ class Profile:
 
     @property
     def total(self):
+        """Samples with a stack (neither idle nor failed)."""
         return sum(self.stacks.values())
+
+    @property
+    def samples(self):
+        """Every sample taken: with a stack, idle or failed."""
+        return self.total + self.idle + self.failed
 
     def with_function(self, func):
         """Stacks (and counts) whose leaf is `func`."""
@@ -114,7 +190,6 @@ def profile(python, mode, script, seconds=1.0, extra=(), tmp_path=None):
     if mode == "attach":
         proc = start_target(python, script, seconds + 30)
         try:
-            time.sleep(0.2)
             res = run_pyflame([*extra, "-s", str(seconds), "-p", str(proc.pid)])
         finally:
             stop_target(proc)
@@ -135,10 +210,8 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def python():
     path = os.environ.get("PYFLAME_TEST_PYTHON")
-    if not path:
-        pytest.skip("PYFLAME_TEST_PYTHON is not set")
-    if not os.access(path, os.X_OK):
-        pytest.skip(f"interpreter {path} is not installed")
+    require(path, "PYFLAME_TEST_PYTHON (set by ctest: which interpreter to profile)")
+    require(os.access(path, os.X_OK), f"interpreter {path}")
     return path
 
 
@@ -162,7 +235,6 @@ def run_timed(python, mode, script, seconds, tmp_path, extra=(), target_args=())
     if mode == "attach":
         proc = start_target(python, script, seconds + 30, *target_args)
         try:
-            time.sleep(0.1)
             start = time.time()
             res = run_pyflame([*extra, "-s", str(seconds), "-p", str(proc.pid)])
             end = time.time()
@@ -238,11 +310,26 @@ def run_spooling_in_tmpdir(args, out, tmp_path):
     assert list(spool_dir.iterdir()) == []
 
 
+# A profile whose proportions are checked has at least this many samples
+# (of every kind), and a steady target (one whose stack does not change
+# faster than it is read) fails at most this share of them.
+MIN_SAMPLES = 50
+MAX_FAILED_SHARE = 0.02
+
+
+def assert_steady_profile(prof):
+    """Enough samples to judge a profile by, and few failed."""
+    assert prof.samples >= MIN_SAMPLES, prof.text
+    assert prof.failed <= MAX_FAILED_SHARE * prof.samples, prof.text
+
+
 def assert_exact_line_profile(prof, script):
     """What a profile of targets/exact_line.py (or a copy) must show: the
-    hot leaf dominating, at its exact line, under main at its call line."""
+    hot leaf in most samples (idle and failed ones count in the total), at
+    its exact line, under main at its call line."""
+    assert_steady_profile(prof)
     hot = prof.with_function("hot_leaf")
-    assert sum(hot.values()) >= 0.5 * prof.total and prof.total > 0, prof.text
+    assert sum(hot.values()) >= 0.5 * prof.samples, prof.text
     hot_line, call_line = marker_line(script, "HOT"), marker_line(script, "CALL")
     at_hot = sum(n for s, n in hot.items() if s[-1].line == hot_line)
     assert at_hot >= 0.95 * sum(hot.values()), prof.text
@@ -254,17 +341,39 @@ def assert_exact_line_profile(prof, script):
 
 def assert_sample_times(times, start, end, mode, seconds, rate):
     """Real sample times (us since the epoch) of a run between `start` and
-    `end`: increasing, inside the run, about `rate` apart, one per -r over
-    -s (attach) or over the command's run (trace)."""
+    `end`: increasing, inside the run, and not closer together on average
+    than -r asks (a tick never starts before its deadline; half of -r
+    leaves room for a late first sample); in attach mode no more than -s /
+    -r of them, within -s (and the time to read the last one).  How many a
+    loaded machine lets pyflame take is the benchmark's business, not a
+    test's."""
+    assert len(times) >= 2, times
     assert all(a < b for a, b in zip(times, times[1:])), times
     assert start <= times[0] and times[-1] <= end, (start, times[0], times[-1], end)
-    # The mean gap: on a loaded machine a late stop makes the gaps alternate
-    # short and long (1 and 7 ms at -r 0.004), and a median picks either.
-    mean_gap = (times[-1] - times[0]) / max(len(times) - 1, 1)
-    assert 0.5 * rate * 1e6 <= mean_gap <= 2.5 * rate * 1e6, (mean_gap, times[:20])
-    expected = seconds / rate
+    mean_gap = (times[-1] - times[0]) / (len(times) - 1)
+    assert mean_gap >= 0.5 * rate * 1e6, (mean_gap, times[:20])
     if mode == "attach":
-        assert 0.5 * expected <= len(times) <= expected + 2, len(times)
-        assert 0.7 * seconds * 1e6 <= times[-1] - times[0] <= (seconds + 0.2) * 1e6
-    else:
-        assert 0.5 * expected <= len(times) <= (end - start) / 1e6 / rate + 2, len(times)
+        assert len(times) <= seconds / rate + 2, len(times)
+        assert times[-1] - times[0] <= (seconds + 0.2) * 1e6, (times[0], times[-1])
+
+
+def pytest_runtest_logreport(report):
+    """Records each test's outcome, and a skip's reason, for the report."""
+    if report.when == "call" or report.outcome != "passed":
+        reason = ""
+        if report.skipped and isinstance(report.longrepr, tuple):
+            reason = report.longrepr[2].replace("Skipped: ", "", 1)
+        _OUTCOMES.append({"test": report.nodeid, "outcome": report.outcome, "reason": reason})
+
+
+_OUTCOMES = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Writes what this run did to $PYFLAME_REPORT_DIR/<ctest name>.json."""
+    folder, name = os.environ.get("PYFLAME_REPORT_DIR"), os.environ.get("PYFLAME_CTEST_NAME")
+    if not folder or not name:
+        return
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name + ".json"), "w", encoding="utf-8") as f:
+        json.dump({"ctest": name, "exitstatus": int(exitstatus), "tests": _OUTCOMES}, f)

@@ -12,18 +12,27 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import (TARGETS, Profile, assert_left_running, env_for_pyflame_under_tracer,
-                      marker_line, start_target, stop_target)
+                      marker_line, require, start_target, stop_target)
 
-PYTHON_ROOT = Path(os.environ.get("PYFLAME_PYTHON_ROOT", "/root/.pyenv/versions"))
+
+def interpreter(minor):
+    """The interpreter of version `minor` ("3.12") among those ctest found
+    (PYFLAME_TEST_PYTHONS, from tests/CMakeLists.txt), as (its installation
+    directory, its executable's name); its directory is made a container's."""
+    found = [Path(p) for p in os.environ.get("PYFLAME_TEST_PYTHONS", "").split(":")
+             if p.endswith("/bin/python" + minor) and not p.startswith("/usr/")]
+    require(found, f"CPython {minor} in an installation directory of its own")
+    return found[0].parent.parent, found[0].name
+
+
 # 3.12 records each thread's kernel id (native_thread_id); 3.10 and 2.7
 # leave pyflame to read glibc's; 2.7 also keeps thread names its own way.
-VERSIONS = [("3.12.1", "python3.12"), ("3.10.13", "python3.10"), ("2.7.18", "python2.7")]
+VERSIONS = ["3.12", "3.10", "2.7"]
 SCRIPT = TARGETS / "threads.py"
 NAMES = {"busy_alpha": "alpha", "busy_beta": "beta", "<module>": "main-waiter"}
 # Without these, /proc/PID/map_files is closed and pyflame must find the
@@ -46,11 +55,9 @@ exec "$ROOT/py/bin/$EXE" "$ROOT/app/threads.py" 60
 
 
 def require_container_tools():
-    if os.geteuid() != 0:
-        pytest.skip("needs root to make mount and PID namespaces")
+    require(os.geteuid() == 0, "root, to make mount and PID namespaces")
     for tool in ("unshare", "nsenter", "setpriv"):
-        if not shutil.which(tool):
-            pytest.skip("%s (util-linux) is not installed" % tool)
+        require(shutil.which(tool), "%s (util-linux)" % tool)
 
 
 def child_of(ppid):
@@ -68,10 +75,8 @@ def child_of(ppid):
 class Container:
     """The threads target, run from ROOT/py inside new namespaces."""
 
-    def __init__(self, tmp_path, version, exe):
-        pydir = PYTHON_ROOT / version
-        if not (pydir / "bin" / exe).exists():
-            pytest.skip("CPython %s is not installed under %s" % (version, PYTHON_ROOT))
+    def __init__(self, tmp_path, minor):
+        pydir, exe = interpreter(minor)
         self.root = tmp_path / "root"
         self.decoy = tmp_path / "decoy"  # the host's files under that name
         self.root.mkdir()
@@ -92,8 +97,8 @@ class Container:
         if line.strip() != b"ready":
             self.unshare.kill()
             err = self.unshare.stderr.read().decode()
-            if "Operation not permitted" in err:
-                pytest.skip("cannot make namespaces here: " + err.strip())
+            require("Operation not permitted" not in err,
+                    "the right to make namespaces here: " + err.strip())
             raise AssertionError("container target did not start: %r %s" % (line, err))
         try:
             self.pid = child_of(self.unshare.pid)
@@ -115,16 +120,15 @@ class Container:
         self.unshare.wait(timeout=10)
 
 
-@pytest.fixture(params=VERSIONS, ids=[v for v, _ in VERSIONS])
+@pytest.fixture(params=VERSIONS)
 def container(request, tmp_path):
     require_container_tools()
-    c = Container(tmp_path, *request.param)
+    c = Container(tmp_path, request.param)
     yield c
     c.stop()
 
 
 def pyflame(container, args, prefix=()):
-    time.sleep(0.2)
     res = subprocess.run([*prefix, os.environ["PYFLAME"], *args, "-p", str(container.pid)],
                          capture_output=True, timeout=60)
     assert res.returncode == 0, res.stderr.decode()
@@ -211,14 +215,13 @@ def test_symlink_planted_in_the_container_stays_inside_it(container):
 
 def without_openat2(args):
     """Runs pyflame as on a kernel before Linux 5.6, without map_files."""
-    if not shutil.which("strace"):
-        pytest.skip("strace is not installed: cannot hide openat2 from pyflame")
+    require(shutil.which("strace"), "strace, to hide openat2 from pyflame")
     return subprocess.run([*NO_MAP_FILES, "strace", "-o", "/dev/null", "-e",
                            "inject=openat2:error=ENOSYS", os.environ["PYFLAME"], *args],
                           capture_output=True, timeout=60, env=env_for_pyflame_under_tracer())
 
 
-@pytest.mark.parametrize("container", [VERSIONS[0]], ids=[VERSIONS[0][0]], indirect=True)
+@pytest.mark.parametrize("container", [VERSIONS[0]], indirect=True)
 def test_without_openat2_a_container_is_refused(container):
     res = without_openat2(["-s", "0.3", "-p", str(container.pid)])
     assert res.returncode == 1
@@ -229,13 +232,9 @@ def test_without_openat2_a_container_is_refused(container):
 
 def test_without_openat2_a_target_sharing_our_root_still_works():
     require_container_tools()
-    version, exe = VERSIONS[0]
-    python = PYTHON_ROOT / version / "bin" / exe
-    if not python.exists():
-        pytest.skip("CPython %s is not installed under %s" % (version, PYTHON_ROOT))
-    target = start_target(str(python), SCRIPT, 30)
+    pydir, exe = interpreter(VERSIONS[0])
+    target = start_target(str(pydir / "bin" / exe), SCRIPT, 30)
     try:
-        time.sleep(0.2)
         res = without_openat2(["-s", "0.5", "-p", str(target.pid)])
     finally:
         stop_target(target)

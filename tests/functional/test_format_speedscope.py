@@ -71,7 +71,7 @@ def schema_validator():
     node.wait(timeout=30)
 
 
-Run = collections.namedtuple("Run", "doc raw out pid info tasks")
+Run = collections.namedtuple("Run", "doc raw out pid info tasks wall_us")
 
 
 def speedscope(python, mode, script, seconds, tmp_path, validate, extra=(), info_lines=0):
@@ -85,14 +85,17 @@ def speedscope(python, mode, script, seconds, tmp_path, validate, extra=(), info
         proc = start_target(python, script, seconds + 30)
         try:
             info = [proc.stdout.readline().decode().strip() for _ in range(info_lines)]
-            time.sleep(0.1)
+            began = time.monotonic()
             res = run_pyflame([*args, "-s", str(seconds), "-p", str(proc.pid)])
+            wall = time.monotonic() - began
             tasks = set(int(t) for t in os.listdir("/proc/%d/task" % proc.pid))
         finally:
             stop_target(proc)
         pid = proc.pid
     else:
+        began = time.monotonic()
         res = run_pyflame([*args, "-t", python, str(script), str(seconds)])
+        wall = time.monotonic() - began
         lines = res.stdout.decode().splitlines()
         assert lines[:1] == ["ready"], res.stdout
         info = lines[1:1 + info_lines]
@@ -104,7 +107,7 @@ def speedscope(python, mode, script, seconds, tmp_path, validate, extra=(), info
     check_structure(doc)
     if mode == "trace":
         pid = int(re.fullmatch(r"pyflame \(pid (\d+)\)", doc["name"]).group(1))
-    return Run(doc, raw, out, pid, info, tasks)
+    return Run(doc, raw, out, pid, info, tasks, wall * 1e6)
 
 
 def check_structure(doc):
@@ -177,11 +180,19 @@ def test_exact_leaf_line_and_real_time_weights(python, mode, tmp_path, schema_va
         assert stack[-1]["file"] == str(script)
         assert [f["name"] for f in stack[-3:]] == ["<module>", "main", "hot_leaf"]
         assert stack[-2]["line"] == call_line
-    # Weights are microseconds of real time: they add up to the run.
-    if mode == "attach":
-        assert 0.6 * seconds * 1e6 <= total <= (seconds + 0.1) * 1e6, total
-    else:
-        assert 0.6 * seconds * 1e6 <= total <= (seconds + 1.5) * 1e6, total
+    assert_real_time(run, 0.001)
+
+
+def assert_real_time(run, rate):
+    """Weights are microseconds of real time: together no more than pyflame
+    ran (as the test timed it), and, as ticks never start before their
+    deadlines, on average at least half the interval asked between two
+    samples.  How much of the run a loaded machine lets pyflame sample is
+    the benchmark's business."""
+    nsamples = sum(len(p["samples"]) for p in run.doc["profiles"])
+    total = total_us(run.doc)
+    assert nsamples >= 2, run.doc
+    assert 0.5 * (nsamples - 1) * rate * 1e6 <= total <= run.wall_us, (nsamples, total, run.wall_us)
 
 
 def test_weights_are_time_not_sample_counts(python, tmp_path, schema_validator):
@@ -193,7 +204,10 @@ def test_weights_are_time_not_sample_counts(python, tmp_path, schema_validator):
                      schema_validator, extra=["-r", str(rate)])
     nsamples = sum(len(p["samples"]) for p in run.doc["profiles"])
     total = total_us(run.doc)
-    assert 0.6 * seconds * 1e6 <= total <= (seconds + 0.1) * 1e6, (total, nsamples)
+    assert total <= run.wall_us, (total, run.wall_us)
+    # pyflame reads at most a few hundred thousand samples a second: had
+    # each weighed the interval asked, they would add up to a fraction of
+    # the real time they span.
     assert nsamples * rate * 1e6 < 0.5 * total, (total, nsamples)
 
 
@@ -239,8 +253,10 @@ def test_one_profile_per_thread(python, mode, tmp_path, schema_validator):
         assert spinning and len(spinning) >= 0.5 * len(busy), profile["name"]
         assert all(s[-1]["line"] == marker_line(script, marker) for s, _ in spinning)
         assert not any(f["name"] == other for s, _ in stacks for f in s), profile["name"]
-        # It is in every sample, busy or idle: its weights span the run.
-        assert sum(w for _, w in stacks) >= 0.6 * seconds * 1e6, profile["name"]
+        # It is in every sample, busy or idle, from its start: its weights
+        # span most of what the longest-lived thread's do.
+        longest = max(sum(p["weights"]) for p in doc["profiles"])
+        assert sum(w for _, w in stacks) >= 0.5 * longest, profile["name"]
     # The main thread waits in join(): idle, never in a worker's function.
     main_leaves = set(s[-1]["name"] for s, _ in samples(doc, main))
     assert "(idle)" in main_leaves and not main_leaves & {"spin_alpha", "spin_beta"}
@@ -254,7 +270,7 @@ def test_idle_samples(python, mode, tmp_path, schema_validator):
     doc = run.doc
     idle = sum(w for p in doc["profiles"] for s, w in samples(doc, p) if s[-1]["name"] == "(idle)")
     assert idle >= 0.8 * total_us(doc), doc
-    assert idle >= 0.3 * 1e6, idle  # real time, like every weight
+    assert_real_time(run, 0.001)
 
 
 def test_exclude_idle(python, tmp_path, schema_validator):
@@ -268,13 +284,19 @@ def test_exclude_idle(python, tmp_path, schema_validator):
 def test_excluded_idle_time_is_not_weighed(python, tmp_path, schema_validator):
     # Busy for 0.4 s, idle for 0.8 s, busy for 0.4 s.  With -x the idle
     # samples never reach the plugin: the last sample before them must not
-    # stand for the idle time after it.  Without -x the idle time is
-    # weighed as (idle).
+    # stand for the idle time after it.  No weight is more than twice the
+    # typical one (the median, or the interval asked if longer) and 10 ms
+    # (docs/formats.md), however a loaded machine spaced the samples; the
+    # sleep alone would be 800 ms.  Without
+    # -x the idle time is weighed as (idle): the target sleeps 0.8 s at
+    # least, however slow the machine.
     script, busy = TARGETS / "busy_sleep_busy.py", 0.4
     with_x = speedscope(python, "trace", script, busy, tmp_path, schema_validator,
                         extra=["-x"])
-    assert busy * 1e6 <= total_us(with_x.doc) <= (2 * busy + 0.25) * 1e6, \
-        total_us(with_x.doc)
+    weights = sorted(w for p in with_x.doc["profiles"] for w in p["weights"])
+    assert len(weights) >= 10, weights
+    typical = max(weights[len(weights) // 2], 1000)  # the default -r: 1 ms
+    assert weights[-1] <= 2 * typical + 10000 + 1, weights[-5:]
     without = speedscope(python, "trace", script, busy, tmp_path, schema_validator)
     idle = sum(w for p in without.doc["profiles"] for s, w in samples(without.doc, p)
                if s[-1]["name"] == "(idle)")
@@ -335,7 +357,6 @@ def test_imports_in_speedscope(python, tmp_path, schema_validator):
         pytest.skip("the browser import runs once, with the interpreter that runs pytest")
     target = start_target(python, TARGETS / "threads.py", 30)
     try:
-        time.sleep(0.2)
         out = tmp_path / "threads.speedscope.json"
         res = run_pyflame(["-f", "speedscope", "--threads", "-s", "0.5", "-o", str(out),
                            "-p", str(target.pid)])

@@ -13,7 +13,8 @@ import time
 import pytest
 
 from conftest import (PYFLAME, SANITIZED, TARGETS, assert_left_running, run_pyflame,
-                      run_pyflame_measured, start_target, stop_target, tracer_of)
+                      run_pyflame_measured, start_target, status_field, stop_target, tracer_of,
+                      wait_traced_by, wait_until)
 
 
 def assert_free(pid):
@@ -39,7 +40,12 @@ def test_signal_ends_run_writes_profile_and_frees_target(sig, tmp_path):
     try:
         pyflame = subprocess.Popen([PYFLAME, "-s", "30", "-o", str(out), "-p", str(target.pid)],
                                    stderr=subprocess.PIPE)
-        time.sleep(1.0)
+        wait_traced_by(target.pid, pyflame.pid)
+        # Each stop-mode sample stops the target once: wait for 50 of them.
+        stops = status_field(f"/proc/{target.pid}/status", "voluntary_ctxt_switches")
+        wait_until(lambda: status_field(f"/proc/{target.pid}/status",
+                                        "voluntary_ctxt_switches") >= stops + 50,
+                   "50 samples taken")
         pyflame.send_signal(sig)
         _, err = pyflame.communicate(timeout=10)
         # Ended by the signal, as a shell would report it; the profile of
@@ -63,10 +69,12 @@ def test_sigkill_of_pyflame_leaves_target_running():
             pyflame = subprocess.Popen([PYFLAME, "--threads", "-r", "0.00001", "-s", "30",
                                         "-o", os.devnull, "-p", str(target.pid)],
                                        stderr=subprocess.DEVNULL)
-            time.sleep(random.uniform(0.2, 0.5))
+            wait_traced_by(target.pid, pyflame.pid)
+            time.sleep(random.uniform(0.0, 0.3))  # a random moment of its sampling
             pyflame.kill()
             pyflame.wait(timeout=10)
-            time.sleep(0.05)
+            # The kernel detaches a dead tracer's tracees as it reaps it.
+            wait_until(lambda: tracer_of(target.pid) == 0, "the target untraced")
             assert_left_running(target.pid)
         assert_free(target.pid)
     finally:
@@ -104,6 +112,11 @@ def test_target_exec_into_non_python_ends_the_run(tmp_path):
         stop_target(target)
 
 
+def children_of(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(c) for c in f.read().split()]
+
+
 def test_forked_child_is_neither_traced_nor_stopped(tmp_path):
     script = tmp_path / "forker.py"
     script.write_text(
@@ -123,16 +136,20 @@ def test_forked_child_is_neither_traced_nor_stopped(tmp_path):
     target = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE)
     try:
         first_child = int(target.stdout.readline().split()[1])
-        pyflame = subprocess.Popen([PYFLAME, "-r", "0.001", "-s", "2", "-o", os.devnull,
+        pyflame = subprocess.Popen([PYFLAME, "-r", "0.001", "-s", "30", "-o", os.devnull,
                                     "-p", str(target.pid)], stderr=subprocess.PIPE)
-        time.sleep(1.0)
-        children = [int(c) for c in open(f"/proc/{target.pid}/task/{target.pid}/children")
-                    .read().split()]
-        assert first_child in children and len(children) >= 3, children
+        wait_traced_by(target.pid, pyflame.pid)
+        forked_before = len(children_of(target.pid))
+        # Two more children forked while pyflame samples.
+        children = wait_until(lambda: (lambda c: c if len(c) >= forked_before + 2 else None)(
+            children_of(target.pid)), "two children forked while sampled")
+        assert first_child in children, children
         for child in children:
             assert_left_running(child)
+        assert tracer_of(target.pid) == pyflame.pid  # still sampling the parent
+        pyflame.send_signal(signal.SIGINT)
         _, err = pyflame.communicate(timeout=30)
-        assert pyflame.returncode == 0, err.decode()
+        assert pyflame.returncode == 128 + signal.SIGINT, err.decode()
     finally:
         subprocess.run(["pkill", "-KILL", "-P", str(target.pid)])
         stop_target(target)
