@@ -44,7 +44,11 @@ static uint64_t find_symbol(void *ctx, const char *name)
 
 static int read_memory(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-    const struct fake_target *t = ctx;
+    struct fake_target *t = ctx;
+    if (t->armed && t->reads++ == t->after) {
+        t->armed = false;
+        t->changed = fake_target_swap(t, t->tear_a, t->tear_b);
+    }
     if (addr < FAKE_BASE || addr - FAKE_BASE > t->size ||
         len > t->size - (addr - FAKE_BASE))
         return -1;
@@ -70,6 +74,7 @@ int fake_target_init(struct fake_target *t, const uint8_t *data, size_t len,
         memcpy(t->image, data, len);
     t->size = len;
     t->absent = absent;
+    fake_target_arm(t, 0, 0, 0);
     return 0;
 }
 
@@ -100,14 +105,31 @@ pyflame_host fake_target_host(struct fake_target *t)
     };
 }
 
-void fake_target_swap(struct fake_target *t, size_t a, size_t b)
+bool fake_target_swap(struct fake_target *t, size_t a, size_t b)
 {
     uint8_t wa[8], wb[8];
     if (t->size < 8 || a > t->size - 8 || b > t->size - 8)
-        return;
+        return false;
     /* Through copies: the two words may overlap. */
     memcpy(wa, t->image + a, 8);
     memcpy(wb, t->image + b, 8);
     memcpy(t->image + a, wb, 8);
     memcpy(t->image + b, wa, 8);
+    return memcmp(wa, wb, 8) != 0;
+}
+
+void fake_target_arm(struct fake_target *t, unsigned after, size_t a, size_t b)
+{
+    t->armed = after > 0;
+    t->changed = false;
+    t->after = after;
+    t->reads = 0;
+    t->tear_a = a;
+    t->tear_b = b;
+}
+
+bool fake_target_disarm(struct fake_target *t)
+{
+    t->armed = false;
+    return t->changed;
 }

@@ -9,6 +9,7 @@
 #ifndef PYFLAME_FUZZ_FAKE_TARGET_H
 #define PYFLAME_FUZZ_FAKE_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,10 @@ struct fake_target {
     uint8_t *image; /* a copy, exactly `size` bytes: ASan sees overruns */
     size_t size;
     uint32_t absent; /* bit i: symbol i of the table is not found */
+    /* A swap armed to happen under the reader (fake_target_arm). */
+    bool armed, changed;
+    unsigned after, reads;
+    size_t tear_a, tear_b;
 };
 
 /* Copies `len` bytes of `data` as the image.  Returns -1 if out of memory. */
@@ -34,7 +39,18 @@ void fake_target_free(struct fake_target *t);
 pyflame_host fake_target_host(struct fake_target *t);
 
 /* Swaps the 8-byte words at image offsets `a` and `b` (when both are inside
- * the image): lets one input change the target between two samples. */
-void fake_target_swap(struct fake_target *t, size_t a, size_t b);
+ * the image): lets one input change the target between two samples.
+ * Returns whether the image changed (both inside, the words different). */
+bool fake_target_swap(struct fake_target *t, size_t a, size_t b);
+
+/* Arms the same swap to happen while the target is read: just before the
+ * read that follows the first `after` reads from now (every read of a
+ * batch counts), so that a reader sees the target before and after it.
+ * `after` 0 arms nothing. */
+void fake_target_arm(struct fake_target *t, unsigned after, size_t a, size_t b);
+
+/* Disarms; returns whether the armed swap changed the image and a read
+ * came after it, so the reader may have seen two different targets. */
+bool fake_target_disarm(struct fake_target *t);
 
 #endif

@@ -9,15 +9,20 @@
  *   byte 1     samples to take, minus one (mod 8)
  *   bytes 2-3  symbols to hide (little endian; bits as in fake_target.c)
  *   bytes 4-5, 6-7  two 8-byte words of the image, counted in words
- *              (little endian), swapped between samples
- *   bytes 8-   the memory image, at FAKE_BASE
+ *              (little endian), swapped between samples, or during them:
+ *   bytes 8-9  0: between samples; N: in every sample, after its first N
+ *              reads of the target (little endian)
+ *   bytes 10-  the memory image, at FAKE_BASE
  *
  * Several samples per input: the code cache and the thread-name cache
  * keep state from one to the next, and the swap changes the target under
- * them (a freed code object reused, a thread renamed).  A GIL-holder
- * probe must leave the sample before it as it was: that one is checked
- * again after it.  And it must read the target as it is now, not as the
- * last sample's lines held it: it answers what a new walker's probe does. */
+ * them (a freed code object reused, a thread renamed).  A swap during a
+ * sample changes the target under the walk itself, as a running target
+ * does under --nonblocking: that sample may then be torn, and only then.
+ * A GIL-holder probe must leave the sample before it as it was: that one
+ * is checked again after it.  And it must read the target as it is now,
+ * not as the last sample's lines held it: it answers what a new walker's
+ * probe does, unless the target changed under it. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,7 +39,7 @@ extern const struct py_layout py_layout;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define HEADER 8
+#define HEADER 10
 #define MAX_SAMPLES 8
 
 static unsigned le16(const uint8_t *p)
@@ -76,30 +81,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (w) {
         struct frame_keys *keys = frame_keys_new();
         unsigned samples = 1 + data[1] % MAX_SAMPLES;
+        size_t swap_a = 8 * (size_t)le16(data + 4), swap_b = 8 * (size_t)le16(data + 6);
+        unsigned tear = le16(data + 8);
         pyflame_sample last; /* the last full sample, once there is one */
         uint32_t last_flags = 0;
         int last_rc = 0;
-        bool have_last = false;
+        bool have_last = false, last_changed = false;
         for (unsigned i = 0; i < samples; i++) {
             uint32_t flags = (i % 2 ? data[0] >> 4 : data[0]) &
                              (PYFLAME_SAMPLE_ALL_THREADS | PYFLAME_SAMPLE_THREAD_NAMES |
                               PYFLAME_SAMPLE_NONBLOCKING | PYFLAME_SAMPLE_GIL_HOLDER_ONLY);
             pyflame_sample s;
             memset(&s, 0xa5, sizeof s); /* garbage: a field left unset shows */
+            fake_target_arm(&target, tear, swap_a, swap_b);
             int rc = walker_sample(w, flags, &s);
-            sample_check(&s, rc, flags, keys);
+            bool changed = fake_target_disarm(&target);
+            sample_check(&s, rc, flags, changed, keys);
             if (flags & PYFLAME_SAMPLE_GIL_HOLDER_ONLY) {
-                check_probe_is_fresh(&host, rc, &s);
+                if (!changed)
+                    check_probe_is_fresh(&host, rc, &s);
                 if (have_last)
-                    sample_check(&last, last_rc, last_flags, keys);
+                    sample_check(&last, last_rc, last_flags, last_changed, keys);
             } else {
                 last = s;
                 last_flags = flags;
                 last_rc = rc;
+                last_changed = changed;
                 have_last = true;
             }
-            fake_target_swap(&target, 8 * (size_t)le16(data + 4),
-                             8 * (size_t)le16(data + 6));
+            if (!tear)
+                fake_target_swap(&target, swap_a, swap_b);
         }
         frame_keys_free(keys);
         walker_close(w);

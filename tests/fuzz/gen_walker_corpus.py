@@ -1,21 +1,32 @@
 #!/usr/bin/python3
-"""Writes the seed corpus of fuzz_walker: for each layout table, a few fake
-targets that the walker reads as a live interpreter (runtime, interpreter,
-thread states, frames, code objects with str names and a line table, and
-threading._active for thread names), so that fuzzing starts from inputs
-that reach deep code.
+"""Writes the seed corpus of fuzz_walker: for each CPython release, a few
+fake targets that the walker reads as a live interpreter (runtime,
+interpreter, thread states, frames, code objects with str names and a line
+table, and threading._active for thread names), so that fuzzing starts
+from inputs that reach deep code.
 
-    gen_walker_corpus.py ABI_PLUGINS_DIR OUT_DIR
+    gen_walker_corpus.py OUT_DIR [PYTHON_ROOT]
 
-writes OUT_DIR/fuzz_walker_<abi>/seed-<variant> for every
-ABI_PLUGINS_DIR/layouts/py<abi>.c.  The input format and the fake address
-space are those of fuzz_walker.c and fake_target.c: keep them in step.
+writes OUT_DIR/fuzz_walker_<abi>/seed-<variant> for every CPython with
+headers and interpreter under PYTHON_ROOT (default /root/.pyenv/versions).
+The targets are laid out as the release itself lays out its structures:
+offsets from its headers, compiled into tests/layout/print_truth.c, and
+the thread-name attribute from its interpreter (tests/layout/probe.py),
+never from the layout tables under test (abi-plugins/layouts/), so that a
+wrong table shows as seeds its fuzzer cannot read.  The input format and
+the fake address space are those of fuzz_walker.c and fake_target.c: keep
+them in step.
 """
 import os
 import re
 import struct
+import subprocess
 import sys
+import tempfile
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+LAYOUT_TESTS = os.path.join(HERE, "..", "layout")
+ABI_COMMON = os.path.join(HERE, "..", "..", "abi-plugins", "common")
 BASE = 0x10000000
 RUNTIME = 0x100
 # fake_target.c's symbol table, in the same order (bit i hides symbol i).
@@ -26,35 +37,53 @@ SYMBOLS = [("Py_Version", 0x00), ("_PyThreadState_Current", 0x08),
            ("PyLong_Type", 0x40), ("PyInt_Type", 0x48),
            ("_PyRuntime", RUNTIME)]
 SYMBOL_AT = dict(SYMBOLS)
-ALL_THREADS, THREAD_NAMES, GIL_HOLDER_ONLY = 1, 2, 8
-OB_TYPE, OB_SIZE = 8, 16
+ALL_THREADS, THREAD_NAMES, NONBLOCKING, GIL_HOLDER_ONLY = 1, 2, 4, 8
+OB_REFCNT, OB_TYPE, OB_SIZE = 0, 8, 16
 
 
-def parse_layout(path):
-    """The initialiser of a layouts/pyXY.c as nested dicts."""
-    top, block = {}, None
-    for line in open(path):
-        line = line.strip()
-        m = re.match(r"\.(\w+) = \{$", line)
-        if m:
-            block = top.setdefault(m.group(1), {})
-            continue
-        if line == "},":
-            block = None
-            continue
-        m = re.match(r"\.(\w+) = (.+),$", line)
+def cpython_installs(root):
+    """(abi, include dir, interpreter) of every CPython under root (pyenv
+    layout: root/X.Y.Z/include/pythonX.Y[m], root/X.Y.Z/bin/pythonX.Y)."""
+    found = {}
+    for version in sorted(os.listdir(root)):
+        m = re.match(r"(\d+)\.(\d+)\.\d+$", version)
         if not m:
             continue
-        raw = m.group(2)
-        if raw.startswith('"'):
-            value = raw.strip('"')
-        elif raw == "NULL":
+        xy = "%s.%s" % m.groups()
+        python = os.path.join(root, version, "bin", "python" + xy)
+        for inc in ("python" + xy, "python" + xy + "m"):
+            include = os.path.join(root, version, "include", inc)
+            if os.path.exists(os.path.join(include, "Python.h")) and os.path.exists(python):
+                found[m.group(1) + m.group(2)] = (include, python)
+                break
+    return found
+
+
+def cpython_layout(include, python, work):
+    """The offsets, symbols and formats of one CPython release as nested
+    dicts keyed like layout.h's struct py_layout: from its headers
+    (tests/layout/print_truth.c compiled against them) and, for the
+    thread-name attribute, from its interpreter (tests/layout/probe.py)."""
+    exe = os.path.join(work, "print_truth")
+    subprocess.check_call([os.environ.get("CC", "cc"), "-std=c11", "-isystem", include,
+                           "-I", LAYOUT_TESTS, "-I", ABI_COMMON,
+                           os.path.join(LAYOUT_TESTS, "print_truth.c"), "-o", exe])
+    lines = subprocess.check_output([exe]).decode()
+    lines += subprocess.check_output([python, os.path.join(LAYOUT_TESTS, "probe.py")]).decode()
+    top = {}
+    for line in lines.splitlines():
+        field, raw = line.split(" ", 1)
+        if raw == "(none)":
             value = None
         elif re.match(r"-?\d+$", raw):
             value = int(raw)
         else:
-            value = raw  # an enum constant
-        (block if block is not None else top)[m.group(1)] = value
+            value = raw  # a name: symbol, attribute or enum constant
+        *blocks, name = field.split(".")
+        d = top
+        for b in blocks:
+            d = d.setdefault(b, {})
+        d[name] = value
     return top
 
 
@@ -252,6 +281,7 @@ class Target:
             a = addrs[i]
             prev = addrs[i + 1] if i + 1 < len(specs) else (addrs[0] if cycle else 0)
             if objects:
+                self.img.u64(a + OB_REFCNT, 1)  # in use: a free frame ends no stack
                 self.img.u64(a + f["back"], prev)
                 self.img.u64(a + f["code"], code)
                 self.img.i32(a + f["lasti"], -1 if offset < 0 else offset // f["lasti_unit"])
@@ -435,10 +465,12 @@ class Target:
             self.gil(runtime + rt["gil"], holder)
 
 
-def header(flags_even, flags_odd, samples, hide=(), swap=(0, 0)):
+def header(flags_even, flags_odd, samples, hide=(), swap=(0, 0), tear=0):
+    """fuzz_walker.c's header; the swap happens between samples, or with
+    `tear` in every sample after its first `tear` reads."""
     mask = sum(1 << i for i, (name, _) in enumerate(SYMBOLS) if name in hide)
-    return struct.pack("<BBHHH", flags_even | flags_odd << 4, samples - 1, mask,
-                       swap[0], swap[1])
+    return struct.pack("<BBHHHH", flags_even | flags_odd << 4, samples - 1, mask,
+                       swap[0], swap[1], tear)
 
 
 MAIN, WORKER, SUB = (0x7F5A1D000740, 4242), (0x7F5A1C3B4700, 4250), (0x7F5A1B3A3700, 4251)
@@ -458,8 +490,10 @@ def program(t):
                  forms=("ascii", "compact"))
     boot = t.code(lib, "_bootstrap_\u5de5\u4f5c", 1000, [(16, 1002), (16, 1010)],
                   forms=("compact", "compact"))
-    main_top = [(work, 12), (helper, 22), (module, -1)]
-    worker_top = [(run, 22), (boot, 2)]
+    # As CPython leaves them: every caller has started (its call is an
+    # instruction); only a leaf may not have (offset -1: its first line).
+    main_top = [(work, 12), (helper, 22), (module, 10)]
+    worker_top = [(run, -1), (boot, 2)]
     return main_top, worker_top, (work + c["name"] - BASE, helper + c["name"] - BASE)
 
 
@@ -467,14 +501,15 @@ def build(L, variant):
     t = Target(L)
     main_top, worker_top, (name_a, name_b) = program(t)
     names = [t.text("MainThread"), t.text("Worker-\u00e9\u5de5", form="compact")]
-    hide, swap, sub = (), (0, 0), None
+    hide, swap, sub, tear = (), (0, 0), None, 0
     if variant == "gil":
-        flags, samples = (0, 0), 2
+        # The second sample --nonblocking: a steady target is never torn.
+        flags, samples = (0, NONBLOCKING), 2
         threads = [(*MAIN, t.frames(main_top, shim=True)), (*WORKER, 0)]
     elif variant == "names":
         # The worker's leaf is no code object: skipped.  A subinterpreter
-        # runs a thread of its own.
-        flags, samples = (ALL_THREADS | THREAD_NAMES, ALL_THREADS), 4
+        # runs a thread of its own.  Odd samples --nonblocking, steady.
+        flags, samples = (ALL_THREADS | THREAD_NAMES, ALL_THREADS | NONBLOCKING), 4
         not_code = t.bytes_obj(b"not code")
         threads = [(*MAIN, t.frames(main_top, shim=True)),
                    (*WORKER, t.frames([(not_code, 0)] + worker_top))]
@@ -503,6 +538,17 @@ def build(L, variant):
         # thread to the worker (the swap below): the probe must see it.
         flags, samples = (0, GIL_HOLDER_ONLY), 2
         threads = [(*MAIN, t.frames(main_top)), (*WORKER, t.frames(worker_top))]
+    elif variant.startswith("tear-"):
+        # --nonblocking, and the target changes in the middle of every
+        # sample, after its first N reads (the variant's number): the two
+        # threads' leaves trade callers, or (below) the threads trade
+        # leaves.  Read before and after, a stack is torn.
+        flags, samples = (ALL_THREADS | NONBLOCKING, NONBLOCKING), 8
+        what, tear = variant[5:].split("-")
+        tear = int(tear)
+        threads = [(*MAIN, t.frames(main_top)), (*WORKER, t.frames(worker_top))]
+        f = L["frame"]["back"] if L["frame_model"] == "PY_FRAMES_OBJECTS" else L["iframe"]["previous"]
+        swap = ((threads[0][2] + f - BASE) // 8, (threads[1][2] + f - BASE) // 8)
     elif variant == "cycle":
         flags, samples = (ALL_THREADS, 0), 2
         threads = [(*MAIN, t.frames(main_top, cycle=True)), (*WORKER, t.frames(worker_top))]
@@ -514,29 +560,31 @@ def build(L, variant):
     if sub:
         interps.append(t.interpreter(sub, [t.text("Sub")], 0)[0])
     t.runtime(interps, tstates[holder])
+    if variant.startswith("tear-leaves"):
+        swap = tuple((a + L["tstate"]["frame"] - BASE) // 8 for a in tstates)
     if variant == "handover":
         # The holder's word trades places with the main thread's next
         # field, which names the worker.
         swap = ((t.holder_at - BASE) // 8, (tstates[0] + L["tstate"]["next"] - BASE) // 8)
-    return header(flags[0], flags[1], samples, hide, swap) + bytes(t.img.mem)
+    return header(flags[0], flags[1], samples, hide, swap, tear) + bytes(t.img.mem)
 
 
-VARIANTS = ("gil", "names", "swap", "hidden", "cycle", "probe", "handover")
+VARIANTS = ("gil", "names", "swap", "hidden", "cycle", "probe", "handover",
+            "tear-callers-3", "tear-callers-6", "tear-leaves-3", "tear-leaves-6")
 
 
 def main():
-    plugins, out = sys.argv[1], sys.argv[2]
-    layouts = os.path.join(plugins, "layouts")
-    for fname in sorted(os.listdir(layouts)):
-        m = re.match(r"py(\d+)\.c$", fname)
-        if not m:
-            continue
-        L = parse_layout(os.path.join(layouts, fname))
-        d = os.path.join(out, "fuzz_walker_" + m.group(1))
-        os.makedirs(d, exist_ok=True)
-        for variant in VARIANTS:
-            with open(os.path.join(d, "seed-" + variant), "wb") as f:
-                f.write(build(L, variant))
+    out = sys.argv[1]
+    root = sys.argv[2] if len(sys.argv) > 2 else "/root/.pyenv/versions"
+    with tempfile.TemporaryDirectory() as work:
+        for abi, (include, python) in sorted(cpython_installs(root).items()):
+            L = cpython_layout(include, python, work)
+            d = os.path.join(out, "fuzz_walker_" + abi)
+            os.makedirs(d, exist_ok=True)
+            for variant in VARIANTS:
+                with open(os.path.join(d, "seed-" + variant), "wb") as f:
+                    f.write(build(L, variant))
+            print("%s: seeds from %s and %s" % (d, include, python))
 
 
 if __name__ == "__main__":

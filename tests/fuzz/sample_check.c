@@ -89,14 +89,16 @@ static void check_thread(const pyflame_thread *t, uint32_t flags,
     }
 }
 
-void sample_check(const pyflame_sample *s, int rc, uint32_t flags,
+void sample_check(const pyflame_sample *s, int rc, uint32_t flags, bool changed,
                   struct frame_keys *keys)
 {
-    /* The fake target never changes during a sample: nothing can tear,
-     * and a check that calls a steady stack torn is a bug. */
+    /* A sample may be torn only if read while running (--nonblocking) and
+     * the target did change under it: a check that calls a steady stack
+     * torn is a bug. */
     CHECK(rc == PYFLAME_OK || rc == PYFLAME_IDLE || rc == PYFLAME_ERR_READ ||
           /* a probe of more than one GIL */
-          (rc == PYFLAME_ERR_UNSUPPORTED && (flags & PYFLAME_SAMPLE_GIL_HOLDER_ONLY)));
+          (rc == PYFLAME_ERR_UNSUPPORTED && (flags & PYFLAME_SAMPLE_GIL_HOLDER_ONLY)) ||
+          (rc == PYFLAME_ERR_TORN && changed && (flags & PYFLAME_SAMPLE_NONBLOCKING)));
     CHECK(s->status == rc);
     if (rc < 0) {
         CHECK(s->nthreads == 0 && s->threads == NULL);

@@ -3,6 +3,7 @@
 #ifndef PYFLAME_FUZZ_SAMPLE_CHECK_H
 #define PYFLAME_FUZZ_SAMPLE_CHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,8 +22,9 @@ void frame_keys_check(struct frame_keys *keys, const pyflame_frame *f);
 void open_check(const void *state, int status, const char *err, size_t errlen);
 
 /* Checks a sample taken with `flags` that walker_sample answered `rc`:
- * bounds, valid UTF-8, flags, and the frame keys. */
-void sample_check(const pyflame_sample *s, int rc, uint32_t flags,
+ * bounds, valid UTF-8, flags, and the frame keys.  `changed`: the target
+ * changed while the sample read it, which alone lets it be torn. */
+void sample_check(const pyflame_sample *s, int rc, uint32_t flags, bool changed,
                   struct frame_keys *keys);
 
 #endif
