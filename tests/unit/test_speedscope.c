@@ -1,8 +1,10 @@
 /* test_speedscope: the speedscope plugin's samples on disk (timeline.c,
  * entry_log.c) and the plugin as the core drives it.
  *
- * - The spans of random sample times (clock set back now and then, -x or
- *   not) match a reference that sorts every gap in memory.
+ * - The spans of small runs worked out by hand from timeline.h's promise,
+ *   and of long random ones (clock set back now and then, -x or not) the
+ *   properties it promises: spans that follow each other, each weighing
+ *   its gap or the typical spacing, that spacing a median of the gaps.
  * - A thread's log reads back what went in, across many chunks.
  * - A small run gives the exact weights, start and end the format promises,
  *   the threadless samples merged into the only thread's profile.
@@ -40,36 +42,134 @@ static size_t heap_in_use(void)
 #endif
 }
 
-static int cmp_u64(const void *a, const void *b)
+#define MS 1000000ull /* ns */
+
+/* The spans of the samples taken at times t[0..n) (ms from any start):
+ * what timeline.c makes of them. */
+static void spans_of(const uint64_t *t_ms, size_t n, uint64_t interval_ms, bool exclude_idle,
+                     struct span *out)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+    struct timeline tl;
+    assert_int_equal(timeline_open(&tl, interval_ms * MS, exclude_idle), 0);
+    for (size_t k = 0; k < n; k++)
+        assert_int_equal(timeline_add(&tl, 1700000000000000000ull + t_ms[k] * MS), 0);
+    assert_int_equal(timeline_count(&tl), n);
+    assert_int_equal(timeline_finish(&tl), 0);
+    for (size_t k = 0; k < n; k++)
+        assert_int_equal(timeline_span(&tl, k, &out[k]), 0);
+    struct span none;
+    assert_int_equal(timeline_span(&tl, n, &none), -1);
+    timeline_free(&tl);
 }
 
-/* The spans as timeline.h defines them, worked out with every gap sorted. */
-static void reference_spans(const uint64_t *t, size_t n, uint64_t interval, bool exclude_idle,
-                            struct span *out)
+/* A small run worked out by hand from timeline.h's promise: times and
+ * the expected (offset, weight) of each sample, all in ms. */
+struct worked {
+    const char *what;
+    uint64_t interval;
+    bool exclude_idle;
+    size_t n;
+    uint64_t t[8];
+    struct span want[8];
+};
+
+static const struct worked WORKED[] = {
+    /* Gaps 2, 1, 4 and one not later: the median gap is 2 ms, above the
+     * interval: it stands for the repeated time and for the last one. */
+    {"each sample until the next", 1, false, 5,
+     {0, 2, 3, 3, 7}, {{0, 2}, {2, 1}, {3, 2}, {5, 4}, {9, 2}}},
+    /* The clock set back 8 ms after 12: that sample takes the median
+     * (gaps 2, 2, 3). */
+    {"the clock set back", 1, false, 5,
+     {10, 12, 4, 6, 9}, {{0, 2}, {2, 2}, {4, 2}, {6, 3}, {9, 2}}},
+    /* Gaps 1, 2, 3: the median, 2 ms, is below the 5 ms asked for. */
+    {"the interval when the median is below it", 5, false, 4,
+     {0, 1, 3, 6}, {{0, 1}, {1, 2}, {3, 3}, {6, 5}}},
+    /* No gap at all: the interval. */
+    {"no gap", 1, false, 3, {5, 5, 5}, {{0, 1}, {1, 1}, {2, 1}}},
+    {"one sample", 3, true, 1, {40}, {{0, 3}}},
+    /* Without -x, the 97 ms before the last sample are time the target
+     * ran as last seen... */
+    {"a long gap without -x", 1, false, 5,
+     {0, 1, 2, 3, 100}, {{0, 1}, {1, 1}, {2, 1}, {3, 97}, {100, 1}}},
+    /* ... with -x they may hide left-out idle samples: at most twice the
+     * typical spacing (gaps 1, 1, 1, 97: 1 ms) plus 10 ms. */
+    {"a long gap with -x", 1, true, 5,
+     {0, 1, 2, 3, 100}, {{0, 1}, {1, 1}, {2, 1}, {3, 12}, {15, 1}}},
+    /* The cap itself counts whole: 12 ms stays, 13 ms is cut to 12. */
+    {"gaps at the cap with -x", 1, true, 6,
+     {0, 1, 2, 14, 15, 28}, {{0, 1}, {1, 1}, {2, 12}, {14, 1}, {15, 12}, {27, 1}}},
+};
+
+static void timeline_worked_cases(void **state)
 {
-    uint64_t *gaps = malloc(n * sizeof *gaps);
-    size_t ngaps = 0;
-    for (size_t k = 0; k + 1 < n; k++)
-        if (t[k + 1] > t[k])
-            gaps[ngaps++] = t[k + 1] - t[k];
-    qsort(gaps, ngaps, sizeof *gaps, cmp_u64);
-    uint64_t typical = ngaps && gaps[ngaps / 2] > interval ? gaps[ngaps / 2] : interval;
-    uint64_t cap = exclude_idle ? typical * 2 + 10000000 : UINT64_MAX, at = 0;
-    for (size_t k = 0; k < n; k++) {
-        uint64_t w = k + 1 < n && t[k + 1] > t[k] ? t[k + 1] - t[k] : typical;
-        out[k] = (struct span){at, w < cap ? w : cap};
-        at += out[k].weight;
+    (void)state;
+    struct span got[8];
+    spans_of(NULL, 0, 1, false, got); /* no sample: no span */
+    for (size_t c = 0; c < sizeof WORKED / sizeof *WORKED; c++) {
+        const struct worked *w = &WORKED[c];
+        print_message("%s\n", w->what);
+        spans_of(w->t, w->n, w->interval, w->exclude_idle, got);
+        for (size_t k = 0; k < w->n; k++) {
+            assert_int_equal(got[k].offset, w->want[k].offset * MS);
+            assert_int_equal(got[k].weight, w->want[k].weight * MS);
+        }
     }
-    free(gaps);
+}
+
+/* What timeline.h promises of any run, checked without working the spans
+ * out again: they follow each other from 0; a sample weighs the gap to
+ * the next (with -x at most twice the typical spacing plus 10 ms), or the
+ * typical spacing when the next is not later and for the last one; the
+ * typical spacing is a median of the gaps, or the interval if more. */
+static void check_properties(const uint64_t *t, size_t n, uint64_t interval, bool exclude_idle,
+                             struct timeline *tl)
+{
+    struct span last, sp;
+    assert_int_equal(timeline_span(tl, n - 1, &last), 0);
+    const uint64_t typical = last.weight, cap = typical * 2 + 10 * MS;
+    assert_true(typical >= interval);
+    size_t ngaps = 0, at_most = 0, at_least = 0, same_time = 0;
+    bool typical_is_a_gap = false;
+    uint64_t at = 0, gaps_total = 0;
+    for (size_t k = 0; k < n; k++) {
+        assert_int_equal(timeline_span(tl, k, &sp), 0);
+        assert_int_equal(sp.offset, at);
+        at += sp.weight;
+        if (k + 1 == n)
+            break;
+        if (t[k + 1] <= t[k]) {
+            assert_int_equal(sp.weight, typical);
+            same_time++;
+            continue;
+        }
+        uint64_t gap = t[k + 1] - t[k];
+        assert_int_equal(sp.weight, exclude_idle && gap > cap ? cap : gap);
+        ngaps++;
+        gaps_total += gap;
+        at_most += gap <= typical;
+        at_least += gap >= typical;
+        typical_is_a_gap |= gap == typical;
+    }
+    /* The whole run: every gap (-x: at most), the rest at the typical
+     * spacing. */
+    if (exclude_idle)
+        assert_true(at <= gaps_total + (same_time + 1) * typical);
+    else
+        assert_int_equal(at, gaps_total + (same_time + 1) * typical);
+    if (ngaps == 0) {
+        assert_int_equal(typical, interval);
+    } else if (typical > interval) {
+        assert_true(typical_is_a_gap);
+        assert_true(2 * at_most >= ngaps && 2 * at_least >= ngaps);
+    } else {
+        assert_true(2 * at_most >= ngaps); /* the median is not above */
+    }
 }
 
 static void check_timeline(size_t n, uint64_t interval, bool exclude_idle, unsigned seed)
 {
-    uint64_t *t = malloc((n ? n : 1) * sizeof *t), now = 1700000000000000000ull;
-    struct span *want = malloc((n ? n : 1) * sizeof *want);
+    uint64_t *t = malloc(n * sizeof *t), now = 1700000000000000000ull;
     srand(seed);
     for (size_t k = 0; k < n; k++) {
         int r = rand() % 100;
@@ -81,41 +181,35 @@ static void check_timeline(size_t n, uint64_t interval, bool exclude_idle, unsig
             now += 900000 + (uint64_t)(rand() % 300000);
         t[k] = now; /* r 8..10: the same time again */
     }
-    reference_spans(t, n, interval, exclude_idle, want);
-
     struct timeline tl;
     assert_int_equal(timeline_open(&tl, interval, exclude_idle), 0);
     for (size_t k = 0; k < n; k++)
         assert_int_equal(timeline_add(&tl, t[k]), 0);
-    assert_int_equal(timeline_count(&tl), n);
     assert_int_equal(timeline_finish(&tl), 0);
-    struct span got;
-    for (size_t k = 0; k < n; k++) {
-        assert_int_equal(timeline_span(&tl, k, &got), 0);
-        assert_int_equal(got.offset, want[k].offset);
-        assert_int_equal(got.weight, want[k].weight);
-    }
-    /* Out of order, as a sparse thread asks. */
+    check_properties(t, n, interval, exclude_idle, &tl);
+    /* Out of order, as a sparse thread asks: the same spans. */
+    struct span got, again;
     for (size_t k = n; k-- > 0;) {
         assert_int_equal(timeline_span(&tl, k, &got), 0);
-        assert_int_equal(got.weight, want[k].weight);
+        assert_int_equal(timeline_span(&tl, (k * 7919) % n, &again), 0);
+        assert_int_equal(timeline_span(&tl, k, &again), 0);
+        assert_int_equal(got.offset, again.offset);
+        assert_int_equal(got.weight, again.weight);
     }
     assert_int_equal(timeline_span(&tl, n, &got), -1);
     timeline_free(&tl);
     free(t);
-    free(want);
 }
 
-static void timeline_matches_sorted_gaps(void **state)
+static void timeline_properties(void **state)
 {
     (void)state;
-    check_timeline(0, 1000000, false, 1);
-    check_timeline(1, 1000000, false, 2);
     check_timeline(2, 5000000, true, 3);
     check_timeline(1000, 1000000, false, 4);
     check_timeline(1000, 1000000, true, 5);
     check_timeline(100000, 1000, false, 6);
     check_timeline(100001, 1000, true, 7);
+    check_timeline(100001, 5000000, true, 8); /* the interval above the median */
 }
 
 static void entry_log_reads_back(void **state)
@@ -237,7 +331,8 @@ static void memory_stays_bounded(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(timeline_matches_sorted_gaps),
+        cmocka_unit_test(timeline_worked_cases),
+        cmocka_unit_test(timeline_properties),
         cmocka_unit_test(entry_log_reads_back),
         cmocka_unit_test(weights_and_merge),
         cmocka_unit_test(memory_stays_bounded),
