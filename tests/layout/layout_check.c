@@ -13,12 +13,48 @@
  * non-zero if any differs. */
 #include "cpython_headers.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include LAYOUT_FILE
 
 static int failures;
+
+/* Which bytes of the table some check read: a field that nothing checks
+ * (one added to layout.h without its truth) fails the test. */
+static unsigned char covered[sizeof py_layout];
+
+static void cover(const void *field, size_t size)
+{
+    size_t at = (size_t)((const char *)field - (const char *)&py_layout);
+    memset(covered + at, 1, size);
+}
+
+/* Bytes no check read are padding only if fewer than 8 and followed by
+ * an 8-byte field at an 8-aligned offset, or at the end. */
+static void check_coverage(void)
+{
+    const size_t n = sizeof py_layout;
+    for (size_t a = 0; a < n;) {
+        if (covered[a]) {
+            a++;
+            continue;
+        }
+        size_t b = a;
+        while (b < n && !covered[b])
+            b++;
+        size_t next = b;
+        while (next < n && covered[next] && next - b < 8)
+            next++;
+        bool padding = b - a < 8 && b % 8 == 0 && (b == n || next - b == 8);
+        if (!padding) {
+            printf("bytes %zu..%zu of the table: checked by nothing   MISMATCH\n", a, b - 1);
+            failures++;
+        }
+        a = b;
+    }
+}
 
 static void check(const char *field, long have, long lo, long hi)
 {
@@ -41,10 +77,13 @@ static void check_str(const char *field, const char *have, const char *want)
         failures++;
 }
 
-#define TRUTH(field, want) check(#field, (long)py_layout.field, (long)(want), (long)(want))
-#define TRUTH_WITHIN(field, lo, hi) check(#field, (long)py_layout.field, (long)(lo), (long)(hi))
+#define COVER(field) cover(&py_layout.field, sizeof py_layout.field)
+#define TRUTH(field, want) \
+    (COVER(field), check(#field, (long)py_layout.field, (long)(want), (long)(want)))
+#define TRUTH_WITHIN(field, lo, hi) \
+    (COVER(field), check(#field, (long)py_layout.field, (long)(lo), (long)(hi)))
 #define TRUTH_ENUM(field, want) TRUTH(field, want)
-#define TRUTH_STR(field, want) check_str(#field, py_layout.field, (want))
+#define TRUTH_STR(field, want) (COVER(field), check_str(#field, py_layout.field, (want)))
 
 #include "cpython_truth.h"
 
@@ -108,6 +147,7 @@ int main(int argc, char **argv)
         failures++;
     } else {
         const char *attr = measurement("threading.name_attr");
+        COVER(threading.name_attr);
         if (attr)
             check_str("threading.name_attr (measured)", py_layout.threading.name_attr, attr);
         MEASURED(module.dict);
@@ -119,6 +159,7 @@ int main(int argc, char **argv)
 #endif
     }
 
+    check_coverage();
     printf("%s\n", failures ? "layout: MISMATCH" : "layout: ok");
     return failures != 0;
 }
