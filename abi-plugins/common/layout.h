@@ -95,6 +95,12 @@ struct py_layout {
         int32_t instr;    /* prev_instr / instr_ptr: points into the code */
         int32_t owner;    /* char */
         int32_t owner_cstack; /* owner value of C-stack shim frames, -1 if none */
+        /* int: the depth of the frame's value stack while it is suspended
+         * in a call, -1 while it runs (3.12+); -1 if not kept so. */
+        int32_t stacktop;
+        /* Opcode of RETURN_VALUE, the last instruction a frame returned
+         * from ran, where no stacktop tells a running frame (3.11); -1. */
+        int32_t return_op;
     } iframe;
 
     /* PyFrameObject (PY_FRAMES_OBJECTS). */

@@ -245,6 +245,7 @@ struct frame_view {
     long offset;     /* byte offset of the instruction, -1 before the first */
     uint64_t next;   /* the calling frame, 0 at the root */
     bool skip;       /* not a Python frame (C-stack shim) */
+    bool running;    /* runs, not suspended in a call (3.12+: stacktop -1) */
 };
 
 static int read_frame(const struct walker *w, const pyflame_host *h, uint64_t fp,
@@ -265,14 +266,17 @@ static int read_frame(const struct walker *w, const pyflame_host *h, uint64_t fp
         v->offset = lasti < 0 ? -1 : (long)lasti * l->frame.lasti_unit;
         v->next = field_ptr(f, l->frame.back);
         v->skip = false;
+        v->running = false;
         return PYFLAME_OK;
     }
     v->code = field_ptr(f, l->iframe.code);
-    /* The instruction pointer counts from the first code unit. */
-    uint64_t instr = field_ptr(f, l->iframe.instr);
-    v->offset = (long)(instr - (v->code + (uint64_t)l->code.code));
+    /* The instruction pointer counts from the first code unit; before
+     * the first instruction it points one unit before it (3.11, 3.12). */
+    uint64_t instr = field_ptr(f, l->iframe.instr), first = v->code + (uint64_t)l->code.code;
+    v->offset = instr < first ? -1 : (long)(instr - first);
     v->next = field_ptr(f, l->iframe.previous);
     v->skip = (int)(signed char)f[l->iframe.owner] == l->iframe.owner_cstack;
+    v->running = l->iframe.stacktop >= 0 && field_i32(f, l->iframe.stacktop) < 0;
     return PYFLAME_OK;
 }
 
@@ -304,7 +308,8 @@ static bool same_frame(const struct frame_view *a, const struct frame_view *b, b
 {
     /* The leaf runs on: only its code and caller must stay. */
     return a->code == b->code && a->next == b->next &&
-           (leaf || (a->offset == b->offset && a->skip == b->skip));
+           (leaf || (a->offset == b->offset && a->skip == b->skip &&
+                     a->running == b->running));
 }
 
 /* --nonblocking: reads again, in one batched read, every frame the walk
@@ -359,6 +364,37 @@ static int check_walk(struct walker *w, uint64_t tstate, const struct walk_recor
     return PYFLAME_OK;
 }
 
+/* --nonblocking, 3.11+: the top of a stack read while it runs.  A
+ * thread's frames lie side by side in its data stack, and one read copies
+ * them in address order, the caller first, within nanoseconds: what they
+ * hold is one moment.  But the walk takes its leaf from a pointer read at
+ * another moment, and may begin above the frame then running, in slots
+ * holding frames already returned from (their links intact: a frame is
+ * never wiped).  Such frames are left out, so that the stack read begins
+ * at the frame that ran when its slots were copied.  The frame under a
+ * returned one is told by how it looks: it has not started, or (3.12+)
+ * runs rather than waits on a call (stacktop -1). */
+static bool calls(const struct frame_view *v)
+{
+    return v->offset >= 0 && !v->running;
+}
+
+/* 3.11 keeps no stacktop to tell that: there a leaf whose instruction is
+ * its RETURN_VALUE, the last one a returned frame ran, is left out.  (A
+ * leaf really at that instruction is gone a few nanoseconds later, its
+ * caller still at the call: that is the stack printed.) */
+static bool returned(const struct walker *w, const struct frame_view *v,
+                     const struct code_info *ci)
+{
+    const struct py_layout *l = w->layout;
+    uint8_t op;
+    if (l->iframe.return_op < 0 || v->offset < 0 || (uint64_t)v->offset >= ci->code_bytes)
+        return false;
+    return remote_read(w->host, v->code + (uint64_t)l->code.code + (uint64_t)v->offset,
+                       &op, 1) == 0 &&
+           op == l->iframe.return_op;
+}
+
 /* Walks the frames of one thread state into w->frames[*used...]. */
 static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
                        size_t *used, struct walk_record *rec)
@@ -376,6 +412,8 @@ static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
         room = WALK_MAX_DEPTH + 1;
     size_t n = 0;
     struct cycle cyc = {0, 1, 0};
+    /* The frame read last, if a Python one: the one this frame called. */
+    bool called = false;
 
     while (fp) {
         if (n + 1 >= room) {
@@ -389,9 +427,15 @@ static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
         struct frame_view v;
         if (read_frame(w, w->host, fp, &v) != PYFLAME_OK)
             return PYFLAME_ERR_READ;
+        if (rec && called && !v.skip && !calls(&v)) {
+            /* The frames walked so far had returned: begin here. */
+            n = 0;
+            rec->n = 0;
+        }
         if (rec && rec->n++ < SEEN_MAX)
             w->seen[rec->n - 1] = (struct seen_frame){fp, v};
         fp = v.next;
+        called = false;
         if (v.skip)
             continue;
 
@@ -401,6 +445,11 @@ static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
             continue;
         if (rc != PYFLAME_OK)
             return PYFLAME_ERR_READ;
+        if (rec && n == 0 && returned(w, &v, ci)) {
+            rec->n = 0; /* the leaf had returned: its caller is the leaf */
+            continue;
+        }
+        called = l->frame_model == PY_FRAMES_INTERPRETER;
         int line = code_info_line(ci, l->line_format, v.offset);
         frames[n++] = (pyflame_frame){ci->file, ci->name, (uint32_t)line, 0,
                                       ci->key};

@@ -51,6 +51,8 @@ const struct py_layout py_layout = {
         .instr = -1,
         .owner = -1,
         .owner_cstack = -1,
+        .stacktop = -1,
+        .return_op = -1,
     },
     .frame = {
         .size = 124,

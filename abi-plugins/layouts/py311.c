@@ -51,6 +51,8 @@ const struct py_layout py_layout = {
         .instr = 56,
         .owner = 69,
         .owner_cstack = -1,
+        .stacktop = -1,
+        .return_op = 83,
     },
     .frame = {
         .size = -1,

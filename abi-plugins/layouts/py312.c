@@ -51,6 +51,8 @@ const struct py_layout py_layout = {
         .instr = 56,
         .owner = 70,
         .owner_cstack = 3,
+        .stacktop = 64,
+        .return_op = -1,
     },
     .frame = {
         .size = -1,
