@@ -445,6 +445,11 @@ static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
             continue;
         if (rc != PYFLAME_OK)
             return PYFLAME_ERR_READ;
+        /* A frame being set up has its new code and the last one's
+         * instruction pointer for a moment: past its code, torn. */
+        if (rec && l->frame_model == PY_FRAMES_INTERPRETER && v.offset >= 0 &&
+            (uint64_t)v.offset >= ci->code_bytes)
+            return PYFLAME_ERR_TORN;
         if (rec && n == 0 && returned(w, &v, ci)) {
             rec->n = 0; /* the leaf had returned: its caller is the leaf */
             continue;
