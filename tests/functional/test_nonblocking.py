@@ -204,7 +204,7 @@ def profile_until(pid, rate, want, seconds):
 
 def check_invariant_target(python, argv, fault):
     """Profiles an invariant target at 1 kHz, 10 kHz and full speed: enough
-    samples, most of them printed, some torn at full speed (the check had
+    samples, most of them printed, some torn three times (the check had
     work to do), and not one stack the target cannot have."""
     proc = start_target(python, *argv)
     counts = {}
@@ -229,8 +229,8 @@ def check_invariant_target(python, argv, fault):
         # Tearing is retried; what stays torn three times must be rare.
         assert printed >= 0.5 * taken, (name, counts)
     # The target's tower makes some samples tear three times in a row: the
-    # check had work to do.
-    assert counts["full speed"][2] > 0, ("no sample tore: the check was not tried", counts)
+    # check had work to do.  (At full speed alone it may tear none.)
+    assert sum(c[2] for c in counts.values()) > 0, ("no sample tore three times", counts)
     return counts
 
 
