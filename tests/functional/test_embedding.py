@@ -163,7 +163,9 @@ def profile_program(argv, env, extra=()):
     finally:
         stop_target(proc)
     assert res.returncode == 0, res.stderr.decode()
-    return Profile(res.stdout.decode("utf-8")), files
+    prof = Profile(res.stdout.decode("utf-8"))
+    prof.text += res.stderr.decode()  # what pyflame said, for a failure's message
+    return prof, files
 
 
 def assert_busy_profile(prof):

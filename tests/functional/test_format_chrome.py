@@ -155,12 +155,17 @@ def test_idle_then_excluded_with_x(python, tmp_path):
     idle = prof.special("(idle)")
     assert idle and idle["children"] == [], prof.text[:3000]
     assert idle["callFrame"]["lineNumber"] == -1 and idle["callFrame"]["url"] == ""
-    assert idle["hitCount"] > 0.8 * len(prof.samples) > 50
+    assert len(prof.samples) >= 20 and idle["hitCount"] > 0.8 * len(prof.samples), prof.text
 
     prof_x, _, _ = run(python, "trace", script, 0.5, tmp_path, extra=["-r", "0.004", "-x"])
     assert prof_x.special("(idle)") is None and "(idle)" not in prof_x.text
-    # Only the interpreter's start is left.
-    assert len(prof_x.samples) < 0.2 * len(prof.samples), prof_x.text[:3000]
+    # Only the interpreter's start is left, and the moments on the sleep's
+    # line before the GIL is let go: a few samples, where the sleep took
+    # all but a few of the other run's.
+    sleep_line = marker_line(script, "SLEEP")
+    at_sleep = sum(prof_x.frame(i)["url"] == str(script) and
+                   prof_x.frame(i)["lineNumber"] == sleep_line - 1 for i in prof_x.samples)
+    assert at_sleep <= 2, prof_x.text[:3000]
 
 
 def test_nothing_sampled_is_still_a_profile(python, tmp_path):
@@ -178,7 +183,7 @@ def test_samples_wait_on_disk_in_tmpdir(python, tmp_path):
     run_spooling_in_tmpdir(["-f", "chrome", "-t", python, str(TARGETS / "exact_line.py"), "0.3"],
                            out, tmp_path)
     p = json.loads(out.read_text())
-    assert len(p["samples"]) == len(p["timeDeltas"]) > 50
+    assert len(p["samples"]) == len(p["timeDeltas"]) >= 20
 
 
 def test_no_line_numbers(python, tmp_path):

@@ -89,7 +89,7 @@ def test_times_count_and_exact_line(python, mode, select, rate_args, tmp_path):
 def test_idle_then_excluded_with_x(python, tmp_path):
     script = TARGETS / "sleeper.py"
     prof, _, _ = run(python, "attach", script, 0.5, tmp_path, extra=["--flamechart"])
-    assert len(prof.samples) > 50, prof.text
+    assert len(prof.samples) >= 20, prof.text
     assert prof.idle > 0.8 * len(prof.samples), prof.text
     assert all(a < b for a, b in zip(prof.times, prof.times[1:]))
 
@@ -138,7 +138,7 @@ def test_threads(python, threads, tmp_path):
     script = THREADS_TARGET
     prof, _, _ = run(python, "attach", script, 0.5, tmp_path,
                      extra=["-T", threads, "-r", "0.004"])
-    assert len(prof.samples) > 50, prof.text[:3000]
+    assert len(prof.samples) >= 20, prof.text[:3000]
     # Only threads running Python code are printed: the worker holding the
     # GIL, never main waiting in join() nor the worker waiting for the GIL.
     leaves = [s[-1].func for s in prof.stacks]

@@ -4,4 +4,4 @@ import time
 
 sys.stdout.write("ready\n")
 sys.stdout.flush()
-time.sleep(float(sys.argv[1]))
+time.sleep(float(sys.argv[1]))  # SLEEP
