@@ -12,6 +12,7 @@
 
 #if PY_VERSION_HEX >= 0x030B0000
 #include <internal/pycore_frame.h>
+#include <opcode.h>
 #endif
 #if PY_VERSION_HEX >= 0x03090000
 #include <internal/pycore_interp.h>

@@ -130,6 +130,16 @@ static void cpython_truth(void)
 #else
     TRUTH(iframe.owner_cstack, -1);
 #endif
+#if PY_VERSION_HEX >= 0x030C0000
+    TRUTH(iframe.stacktop, offsetof(_PyInterpreterFrame, stacktop));
+#else
+    TRUTH(iframe.stacktop, -1);
+#endif
+#if PY_VERSION_HEX < 0x030C0000
+    TRUTH(iframe.return_op, RETURN_VALUE); /* <opcode.h> */
+#else
+    TRUTH(iframe.return_op, -1);
+#endif
     TRUTH(frame.size, -1);
     TRUTH(frame.back, -1);
     TRUTH(frame.code, -1);
@@ -143,6 +153,8 @@ static void cpython_truth(void)
     TRUTH(iframe.previous, -1);
     TRUTH(iframe.owner, -1);
     TRUTH(iframe.owner_cstack, -1);
+    TRUTH(iframe.stacktop, -1);
+    TRUTH(iframe.return_op, -1);
     TRUTH(frame.size, FIELD_END(PyFrameObject, f_lasti)); /* f_lasti the last read */
     TRUTH(frame.back, offsetof(PyFrameObject, f_back));
     TRUTH(frame.code, offsetof(PyFrameObject, f_code));
