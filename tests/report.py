@@ -2,7 +2,7 @@
 """Prints what a run of the suite did: each ctest test's result and, for
 the pytest runs, how many of their tests passed, failed and were skipped;
 then every skip with its reason, grouped by reason, so that no skip goes
-unseen.  The last line counts the ctest tests.
+unseen, and every known bug a test found (pytest.xfail).  The last line counts the ctest tests.
 
     report.py BUILD_DIR
 
@@ -54,16 +54,19 @@ def main(build):
             if results.get(case.get("name")) == "skipped":
                 skips[skip_reason(case)].append(case.get("name"))
 
-    print("\nWhat ran (pytest counts: passed/failed/skipped):")
+    known = collections.defaultdict(list)  # reason -> tests that failed as expected
+    print("\nWhat ran (pytest counts: passed/failed/skipped/expected failures):")
     width = max((len(n) for n in results), default=10)
     for name in sorted(results):
         line = "  %-*s  %-7s" % (width, name, results[name])
         if name in records:
             counts = collections.Counter(t["outcome"] for t in records[name]["tests"])
-            line += "  %d/%d/%d" % (counts["passed"], counts["failed"], counts["skipped"])
+            line += "  %d/%d/%d/%d" % (counts["passed"], counts["failed"], counts["skipped"],
+                                      counts["xfailed"])
             for t in records[name]["tests"]:
-                if t["outcome"] == "skipped":
-                    skips[t["reason"]].append("%s: %s" % (name, t["test"]))
+                if t["outcome"] in ("skipped", "xfailed"):
+                    (skips if t["outcome"] == "skipped" else known)[t["reason"]].append(
+                        "%s: %s" % (name, t["test"]))
         print(line.rstrip())
     print("\nSkipped, and why:" if skips else "\nSkipped: nothing.")
     for reason in sorted(skips):
@@ -73,6 +76,12 @@ def main(build):
             print("      %s" % test)
         if len(tests) > 6:
             print("      ... and %d more" % (len(tests) - 6))
+    if known:
+        print("\nKnown bugs (tests that failed as expected), and what they found:")
+        for reason in sorted(known):
+            print("  %s" % reason)
+            for test in known[reason]:
+                print("      %s" % test)
     counts = collections.Counter(results.values())
     print("\nsuite: %d passed, %d failed, %d skipped"
           % (counts["passed"], counts["failed"], counts["skipped"]))

@@ -360,10 +360,12 @@ def assert_sample_times(times, start, end, mode, seconds, rate):
 def pytest_runtest_logreport(report):
     """Records each test's outcome, and a skip's reason, for the report."""
     if report.when == "call" or report.outcome != "passed":
-        reason = ""
-        if report.skipped and isinstance(report.longrepr, tuple):
+        outcome, reason = report.outcome, ""
+        if hasattr(report, "wasxfail"):  # a known bug, said so by pytest.xfail
+            outcome, reason = "xfailed", report.wasxfail.replace("reason: ", "", 1)
+        elif report.skipped and isinstance(report.longrepr, tuple):
             reason = report.longrepr[2].replace("Skipped: ", "", 1)
-        _OUTCOMES.append({"test": report.nodeid, "outcome": report.outcome, "reason": reason})
+        _OUTCOMES.append({"test": report.nodeid, "outcome": outcome, "reason": reason})
 
 
 _OUTCOMES = []
