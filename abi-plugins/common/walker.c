@@ -521,9 +521,13 @@ static int read_thread(struct walker *w, uint64_t tstate, const struct thread_ct
     struct walk_record rec = {0};
     int rc = walk_thread(w, ts, t, used, &rec);
     /* A running target: a stack that changed under the walk is torn, and
-     * so is most often a walk that failed. */
+     * so is most often a walk that failed.  A walk that called what it
+     * read torn, read again the same, is not: what it objected to is in
+     * the target's memory as it stands, corrupted. */
     int now = check_walk(w, tstate, &rec);
-    return rc == PYFLAME_OK || now != PYFLAME_OK ? now : rc;
+    if (now != PYFLAME_OK)
+        return now;
+    return rc == PYFLAME_ERR_TORN ? PYFLAME_ERR_READ : rc;
 }
 
 /* The thread holding the GIL of interpreter `interp`, 0 if it is free;
