@@ -357,6 +357,10 @@ def assert_sample_times(times, start, end, mode, seconds, rate):
         assert times[-1] - times[0] <= (seconds + 0.2) * 1e6, (times[0], times[-1])
 
 
+# Each test's outcome in this run, for $PYFLAME_REPORT_DIR.
+_OUTCOMES = []
+
+
 def pytest_runtest_logreport(report):
     """Records each test's outcome, and a skip's reason, for the report."""
     if report.when == "call" or report.outcome != "passed":
@@ -366,9 +370,6 @@ def pytest_runtest_logreport(report):
         elif report.skipped and isinstance(report.longrepr, tuple):
             reason = report.longrepr[2].replace("Skipped: ", "", 1)
         _OUTCOMES.append({"test": report.nodeid, "outcome": outcome, "reason": reason})
-
-
-_OUTCOMES = []
 
 
 def pytest_sessionfinish(session, exitstatus):
