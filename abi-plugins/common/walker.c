@@ -416,12 +416,6 @@ static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
     bool called = false;
 
     while (fp) {
-        if (n + 1 >= room) {
-            /* Keep the leaf end; mark the cut at the root. */
-            if (n < room)
-                frames[n++] = (pyflame_frame){TRUNCATED, TRUNCATED, 0, 0, 0};
-            break;
-        }
         if (cycle_seen(&cyc, fp))
             return PYFLAME_ERR_READ;
         struct frame_view v;
@@ -453,6 +447,14 @@ static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
         if (rec && n == 0 && returned(w, &v, ci)) {
             rec->n = 0; /* the leaf had returned: its caller is the leaf */
             continue;
+        }
+        if (n + 1 >= room) {
+            /* A Python frame left with no room: keep the leaf end and mark
+             * the cut at the root.  Frames that are not Python ones (the
+             * C-stack shim under <module>, 3.12+) cut nothing. */
+            if (n < room)
+                frames[n++] = (pyflame_frame){TRUNCATED, TRUNCATED, 0, 0, 0};
+            break;
         }
         called = l->frame_model == PY_FRAMES_INTERPRETER;
         int line = code_info_line(ci, l->line_format, v.offset);

@@ -122,3 +122,41 @@ def test_code_made_and_dropped_keeps_its_own_names(python):
         stop_target(proc)
     assert sum(seen.values()) >= 1000, seen
     assert all(n > 0.3 * sum(seen.values()) for n in seen.values()), seen
+
+
+# The walker's depth limit (WALK_MAX_DEPTH in abi-plugins/common/walker.h).
+MAX_DEPTH = 4096
+
+
+@pytest.mark.parametrize("nonblocking", [False, True], ids=["stop", "nonblocking"])
+@pytest.mark.parametrize("depth", [MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1])
+def test_stack_at_the_depth_limit(python, depth, nonblocking):
+    """A stack of up to 4,096 Python frames prints whole, <module> at its
+    root, on every version (3.12+ keep a C-stack shim frame under
+    <module> that is no Python frame and cuts nothing); one frame more is
+    cut at the root, marked (truncated), and keeps its leaf end."""
+    script = TARGETS / "exact_depth.py"
+    proc = start_target(python, script, depth, 60)
+    try:
+        res = run_pyflame([*(["--nonblocking"] if nonblocking else []),
+                           "-s", "0.5", "-p", str(proc.pid)])
+    finally:
+        stop_target(proc)
+    assert res.returncode == 0, res.stderr.decode()
+    prof = Profile(res.stdout.decode("utf-8"))
+    hot = prof.with_function("down")
+    assert hot, prof.text[:2000]
+    stack = max(hot, key=hot.get)
+    call, hot_line = marker_line(script, "CALL"), marker_line(script, "HOT")
+    if depth <= MAX_DEPTH:
+        assert len(stack) == depth
+        assert stack[0].func == "<module>" and stack[0].line == marker_line(script, "FIRST CALL")
+        downs = stack[1:]
+    else:
+        assert len(stack) == MAX_DEPTH + 1
+        assert stack[0] == ("(truncated)", "(truncated)", 0)
+        downs = stack[1:]
+    assert all(f.func == "down" for f in downs), {f for f in downs if f.func != "down"}
+    assert [f.line for f in downs[:-1]] == [call] * (len(downs) - 1)
+    assert downs[-1].line == hot_line
+    assert all("(truncated)" not in f.func for s in prof.stacks for f in s) == (depth <= MAX_DEPTH)
