@@ -1,17 +1,17 @@
 #include "dump.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 
+/* Each thread opens with "TID:", "TID*:" for the GIL's holder, in the
+ * first column, as Uber's Pyflame printed it: scripts split dumps there. */
 static void print_thread(FILE *out, const pyflame_thread *t)
 {
-    fprintf(out, "Thread ");
-    if (t->os_tid)
-        fprintf(out, "%" PRIu64, t->os_tid);
-    else
-        fprintf(out, "0x%" PRIx64, t->ident);
+    bool holder = (t->flags & PYFLAME_THREAD_HOLDS_GIL) != 0;
+    fprintf(out, "%" PRIu64 "%s:", t->os_tid ? t->os_tid : t->ident, holder ? "*" : "");
     if (t->name)
         fprintf(out, " \"%s\"", t->name);
-    if (t->flags & PYFLAME_THREAD_HOLDS_GIL)
+    if (holder)
         fprintf(out, " (holds the GIL)");
     else if (t->nframes)
         fprintf(out, " (idle: waiting, without the GIL)");

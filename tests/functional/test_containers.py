@@ -183,11 +183,11 @@ def test_dump_names_host_thread_ids(container):
     text = pyflame(container, ["-d"])
     assert text.startswith("Process %d: CPython " % container.pid), text
     heads = [b.splitlines()[0] for b in text.split("\n\n")[1:]]
-    tids = set(int(re.match(r"Thread (\d+) ", h).group(1)) for h in heads)
+    tids = set(int(re.match(r"(\d+)\*?: ", h).group(1)) for h in heads)
     assert tids == container.tasks(), text
     # The main thread's kernel id is the process id (1 inside).
-    assert [h for h in heads if '"main-waiter"' in h][0].startswith(
-        "Thread %d " % container.pid), text
+    assert re.match(r"%d\*?: " % container.pid,
+                    [h for h in heads if '"main-waiter"' in h][0]), text
     assert "    busy_alpha (%s:%d)" % (container.app, marker_line(SCRIPT, "ALPHA")) in text
 
 

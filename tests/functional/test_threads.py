@@ -105,7 +105,9 @@ def test_dump_shows_every_thread_once(python, python_version):
     blocks = text.split("\n\n")[1:]
     assert len(blocks) == len(threads) == 4, text
     heads = [b.splitlines()[0] for b in blocks]
-    tids = set(int(re.match(r"Thread (\d+)", h).group(1)) for h in heads)
+    # Each thread's head line begins "TID:" ("TID*:" for the GIL's holder)
+    # in the first column, as Uber's Pyflame printed it.
+    tids = set(int(re.match(r"(\d+)\*?: ", h).group(1)) for h in heads)
     assert tids == threads, (tids, threads)
     # Every thread by its Python name, found from the function it runs;
     # the main thread is the one whose id is the process id.
@@ -113,10 +115,11 @@ def test_dump_shows_every_thread_once(python, python_version):
         head = block.splitlines()[0]
         functions = [line.split()[0] for line in block.splitlines()[1:]]
         function = [f for f in functions if f in NAMES][0]
-        assert re.match(r'Thread \d+ "%s" \(' % re.escape(NAMES[function]), head), block
+        assert re.match(r'\d+\*?: "%s" \(' % re.escape(NAMES[function]), head), block
         if function == "<module>":
-            assert head.startswith("Thread %d " % target.pid)
+            assert re.match(r"%d\*?: " % target.pid, head), head
     assert sum("(holds the GIL)" in h for h in heads) <= 1
+    assert all(("(holds the GIL)" in h) == bool(re.match(r"\d+\*:", h)) for h in heads), heads
     frames = dict((b.splitlines()[1].split()[0], b) for b in blocks)
     assert "    sleepy (%s:%d)" % (TARGET, sleep_line) in frames["sleepy"], text
     assert "(idle" in frames["sleepy"].splitlines()[0]
