@@ -180,6 +180,28 @@ static int load_file(enum kind kind, const char *path, struct loaded_plugin *out
     return 0;
 }
 
+static void each_file(const struct plugin_dirs *d, enum kind kind,
+                      void (*fn)(void *arg, const char *name, const char *path),
+                      void *arg);
+
+struct name_list {
+    char text[512];
+    size_t len;
+};
+
+static void add_name(void *arg, const char *name, const char *path)
+{
+    (void)path;
+    struct name_list *nl = arg;
+    size_t len = strlen(name);
+    for (const char *p = nl->text; (p = strstr(p, name)) != NULL; p++)
+        if ((p == nl->text || p[-1] == ' ') && (p[len] == ',' || p[len] == '\0'))
+            return; /* in two directories */
+    if (nl->len < sizeof nl->text)
+        nl->len += (size_t)snprintf(nl->text + nl->len, sizeof nl->text - nl->len, "%s%s",
+                                    nl->len ? ", " : "", name);
+}
+
 static int load(const struct plugin_dirs *d, enum kind kind, const char *name,
                 struct loaded_plugin *out, char *err, size_t errlen)
 {
@@ -188,6 +210,12 @@ static int load(const struct plugin_dirs *d, enum kind kind, const char *name,
         snprintf(path, sizeof path, "%s/%s%s.so", d->v[i], kinds[kind].prefix, name);
         if (access(path, F_OK) == 0)
             return load_file(kind, path, out, err, errlen);
+    }
+    if (kind == KIND_OUTPUT) { /* -f: name the formats there are */
+        struct name_list nl = {.len = 0};
+        each_file(d, kind, add_name, &nl);
+        return reason(err, errlen, "no output plugin '%s' found: -f takes one of %s "
+                      "(see pyflame --list-plugins)", name, nl.len ? nl.text : "(none found)");
     }
     return reason(err, errlen, "no %s plugin '%s' found (see pyflame --list-plugins)",
                  kinds[kind].label, name);
@@ -218,7 +246,8 @@ uint32_t plugin_abi_features(const struct loaded_plugin *p)
     return p->api_version >= 2 ? p->u.abi->features : 0;
 }
 
-/* Calls fn(name, path) for each plugin file of `kind`, directory order. */
+/* Calls fn(name, path) for each plugin file of `kind`, directory order,
+ * then by name with numbers in numeric order (27, 36, 310). */
 static void each_file(const struct plugin_dirs *d, enum kind kind,
                       void (*fn)(void *arg, const char *name, const char *path),
                       void *arg)
@@ -227,7 +256,7 @@ static void each_file(const struct plugin_dirs *d, enum kind kind,
     size_t plen = strlen(prefix);
     for (size_t i = 0; i < d->n; i++) {
         struct dirent **list;
-        int n = scandir(d->v[i], &list, NULL, alphasort);
+        int n = scandir(d->v[i], &list, NULL, versionsort);
         for (int k = 0; k < n; k++) {
             const char *f = list[k]->d_name;
             size_t len = strlen(f);
@@ -290,7 +319,17 @@ struct list_state {
     FILE *out;
     enum kind kind;
     int failures;
+    int path_width; /* the longest path: the descriptions line up after it */
 };
+
+static void widest_path(void *arg, const char *name, const char *path)
+{
+    (void)name;
+    struct list_state *ls = arg;
+    int len = (int)strlen(path);
+    if (len > ls->path_width)
+        ls->path_width = len;
+}
 
 static void list_one(void *arg, const char *name, const char *path)
 {
@@ -299,16 +338,16 @@ static void list_one(void *arg, const char *name, const char *path)
     char err[512];
     (void)name;
     if (load_file(ls->kind, path, &p, err, sizeof err) != 0) {
-        fprintf(ls->out, "%-7s %-11s %-6s %s  (cannot be loaded) %s\n", kinds[ls->kind].label,
-                name, "-", path, err);
+        fprintf(ls->out, "%-7s %-11s %-6s %-*s  (cannot be loaded) %s\n",
+                kinds[ls->kind].label, name, "-", ls->path_width, path, err);
         ls->failures++;
         return;
     }
     const char *desc = ls->kind == KIND_ABI ? p.u.abi->description : p.u.output->description;
     const char *pname = ls->kind == KIND_ABI ? p.u.abi->name : p.u.output->name;
     /* The description last: its length varies most. */
-    fprintf(ls->out, "%-7s %-11s API %-2u %s  %s\n", kinds[ls->kind].label, pname,
-            p.api_version, path, desc ? desc : "");
+    fprintf(ls->out, "%-7s %-11s API %-2u %-*s  %s\n", kinds[ls->kind].label, pname,
+            p.api_version, ls->path_width, path, desc ? desc : "");
     plugin_unload(&p);
 }
 
@@ -317,8 +356,11 @@ int plugin_list(const struct plugin_dirs *d, FILE *out)
     fprintf(out, "Plugin directories, searched in this order:\n");
     for (size_t i = 0; i < d->n; i++)
         fprintf(out, "  %s\n", d->v[i]);
-    fprintf(out, "\n%-7s %-11s %-6s %s\n", "KIND", "NAME", "API", "PATH  DESCRIPTION");
-    struct list_state ls = {out, KIND_ABI, 0};
+    struct list_state ls = {out, KIND_ABI, 0, (int)strlen("PATH")};
+    each_file(d, KIND_ABI, widest_path, &ls);
+    each_file(d, KIND_OUTPUT, widest_path, &ls);
+    fprintf(out, "\n%-7s %-11s %-6s %-*s  %s\n", "KIND", "NAME", "API", ls.path_width, "PATH",
+            "DESCRIPTION");
     each_file(d, KIND_ABI, list_one, &ls);
     ls.kind = KIND_OUTPUT;
     each_file(d, KIND_OUTPUT, list_one, &ls);

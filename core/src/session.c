@@ -115,21 +115,82 @@ static uint64_t now_ns(clockid_t clock)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+#define YAMA_SCOPE "/proc/sys/kernel/yama/ptrace_scope"
+
+/* Yama's kernel.yama.ptrace_scope, or -1 when the kernel has no Yama. */
+static int yama_scope(void)
+{
+    FILE *f = fopen(YAMA_SCOPE, "r");
+    int scope = -1;
+    if (f) {
+        if (fscanf(f, "%d", &scope) != 1)
+            scope = -1;
+        fclose(f);
+    }
+    return scope;
+}
+
+/* The real uid of process pid, or -1 when it cannot be read. */
+static long owner_of(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long uid = -1;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Uid: %ld", &uid) == 1)
+            break;
+    fclose(f);
+    return uid;
+}
+
+/* Says why the kernel refused to let us trace pid, and what would let us:
+ * Yama's setting only where the kernel has Yama, and another user's
+ * process as such. */
 static void permission_error(pid_t pid)
 {
+    int scope = yama_scope();
+    if (scope >= 3) {
+        pf_error("not permitted to trace process %d: Yama's kernel.yama.ptrace_scope is %d, "
+                 "which forbids all tracing, even by root, until the next boot",
+                 (int)pid, scope);
+        return;
+    }
     if (geteuid() == 0) {
         /* Root was refused: the usual advice would not help. */
         pf_error("not permitted to trace process %d, even as root: the target "
                  "holds capabilities pyflame lacks, lives in a user namespace "
-                 "above pyflame's, or a security module forbids it (Yama "
-                 "kernel.yama.ptrace_scope=3, SELinux, AppArmor); run pyflame "
-                 "with the target's privileges, e.g. in its namespace", (int)pid);
+                 "above pyflame's, or a security module (SELinux, AppArmor) forbids it; "
+                 "run pyflame with the target's privileges, e.g. in its namespace", (int)pid);
         return;
     }
-    pf_error("not permitted to trace process %d: run pyflame as root or with "
-             "CAP_SYS_PTRACE (containers: --cap-add SYS_PTRACE), or as the "
-             "target's user with kernel.yama.ptrace_scope=0 "
-             "(sysctl -w kernel.yama.ptrace_scope=0)", (int)pid);
+    long owner = owner_of(pid);
+    if (owner >= 0 && (uid_t)owner != getuid()) {
+        pf_error("not permitted to trace process %d: it belongs to another user (uid %ld; "
+                 "you are uid %u), whose processes only root may trace: run pyflame as "
+                 "root (sudo) or with CAP_SYS_PTRACE (containers: --cap-add SYS_PTRACE)",
+                 (int)pid, owner, (unsigned)getuid());
+        return;
+    }
+    if (scope == 1) {
+        pf_error("not permitted to trace process %d: Yama's kernel.yama.ptrace_scope is 1, "
+                 "which lets you trace only your own children: start the program with "
+                 "pyflame -t, run pyflame as root or with CAP_SYS_PTRACE, or allow it with "
+                 "sysctl -w kernel.yama.ptrace_scope=0 (as root)", (int)pid);
+        return;
+    }
+    if (scope == 2) {
+        pf_error("not permitted to trace process %d: Yama's kernel.yama.ptrace_scope is 2, "
+                 "which lets only CAP_SYS_PTRACE trace: run pyflame as root or with "
+                 "CAP_SYS_PTRACE (containers: --cap-add SYS_PTRACE)", (int)pid);
+        return;
+    }
+    pf_error("not permitted to trace process %d, though it is yours: it runs with "
+             "privileges you lack (a setuid or setgid program, capabilities, or "
+             "prctl PR_SET_DUMPABLE 0), or a security module forbids it; run pyflame "
+             "as root or with CAP_SYS_PTRACE (containers: --cap-add SYS_PTRACE)", (int)pid);
 }
 
 /* Picks and loads the ABI plugin for the runtime found. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -233,6 +234,22 @@ int tracee_seize(struct tracee *t, pid_t pid)
     return -1;
 }
 
+/* exec's EACCES says "Permission denied" of a directory or of a file
+ * without its execute bit: say which. */
+static void cannot_run(const char *command, int e, char *err, size_t errlen)
+{
+    struct stat st;
+    const char *why = strerror(e);
+    if (e == EACCES && strchr(command, '/') && stat(command, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            why = "it is a directory";
+        else if (S_ISREG(st.st_mode) && !(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
+            why = "it is not executable (chmod +x it, or name its interpreter: "
+                  "pyflame -t python3 SCRIPT)";
+    }
+    snprintf(err, errlen, "cannot run '%s': %s", command, why);
+}
+
 int tracee_spawn(struct tracee *t, char *const argv[], char *err, size_t errlen)
 {
     *t = (struct tracee){0};
@@ -289,7 +306,7 @@ int tracee_spawn(struct tracee *t, char *const argv[], char *err, size_t errlen)
     } while (n < 0 && errno == EINTR);
     close(exec_err[0]);
     if (n == (ssize_t)sizeof child_errno) {
-        snprintf(err, errlen, "cannot run '%s': %s", argv[0], strerror(child_errno));
+        cannot_run(argv[0], child_errno, err, errlen);
         tracee_kill(t);
         errno = child_errno;
         return -1;
