@@ -11,6 +11,12 @@
 #ifndef PYFLAME_VERSION
 #define PYFLAME_VERSION "unknown"
 #endif
+#ifndef PYFLAME_COMMIT
+#define PYFLAME_COMMIT "unknown"
+#endif
+#ifndef PYFLAME_HOST
+#define PYFLAME_HOST "unknown"
+#endif
 
 static void on_signal(int sig)
 {
@@ -42,6 +48,31 @@ static int list_plugins(void)
     return failures ? 1 : 0;
 }
 
+/* The shape of Uber's Pyflame, which scripts parse for the ABI list:
+ * "pyflame VERSION (commit HASH) OS ARCH (ABI list: 27 36 ... 313)", the
+ * ABIs being the plugins found. */
+static int print_version(void)
+{
+    struct plugin_dirs dirs;
+    char versions[512], abis[512];
+    if (plugin_dirs_init(&dirs) != 0) {
+        pf_error("out of memory");
+        return 1;
+    }
+    plugin_supported_versions(&dirs, versions, sizeof versions);
+    plugin_dirs_free(&dirs);
+    /* "2.7, 3.6, 3.10" as Uber wrote ABIs, "27 36 310"; empty if none. */
+    size_t n = 0;
+    if (versions[0] >= '0' && versions[0] <= '9')
+        for (const char *c = versions; *c && n + 1 < sizeof abis; c++)
+            if (*c != '.' && *c != ',')
+                abis[n++] = *c;
+    abis[n] = '\0';
+    printf("pyflame %s (commit %s) %s (ABI list: %s)\n", PYFLAME_VERSION, PYFLAME_COMMIT,
+           PYFLAME_HOST, abis);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct options opt;
@@ -49,22 +80,24 @@ int main(int argc, char **argv)
     if (options_parse(argc, argv, &opt, err, sizeof err) != 0) {
         pf_error("%s", err);
         fprintf(stderr, "Try 'pyflame --help' for more information.\n");
-        return 2;
+        return 1; /* as Uber's Pyflame */
     }
     switch (opt.action) {
     case ACTION_HELP:
         fputs(options_usage, stdout);
         return 0;
     case ACTION_VERSION:
-        printf("pyflame %s (plugin API %d)\n", PYFLAME_VERSION, PYFLAME_API_VERSION);
-        return 0;
+        return print_version();
     case ACTION_LIST_PLUGINS:
         return list_plugins();
     case ACTION_PROFILE:
         break;
     }
-    if (opt.legacy_pid)
-        pf_warn("giving the PID without -p is deprecated; use 'pyflame -p %d'", opt.pid);
+    if (opt.legacy_pid) /* worded for scripts that look for Uber's "WARNING: " */
+        fprintf(stderr, "WARNING: pyflame: giving the PID without -p is deprecated; "
+                        "use 'pyflame -p %d'\n", opt.pid);
+    if (opt.seconds_ignored)
+        pf_warn("-s is ignored with -t: the command is profiled until it exits");
     if (opt.rate_maybe_hz)
         pf_warn("-r %g takes one sample every %g seconds; for %g samples per second, "
                 "write --hz %g", opt.interval, opt.interval, opt.interval, opt.interval);

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,55 @@ static int parse_abi(const char *s, char *err, size_t errlen)
     return 0;
 }
 
+/* The number of single-letter edits that turn a[0..na) into b. */
+static size_t edit_distance(const char *a, size_t na, const char *b)
+{
+    size_t nb = strlen(b), row[64];
+    if (na >= 64 || nb >= 64)
+        return SIZE_MAX;
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb];
+}
+
+/* "--name" or "--name=value" that getopt refused: a flag given a value,
+ * or a name that is not ours, with the nearest one suggested. */
+static int unknown_long_option(const char *arg, char *err, size_t errlen)
+{
+    const char *name = arg + 2;
+    size_t len = strcspn(name, "=");
+    const struct option *nearest = NULL;
+    size_t best = SIZE_MAX;
+    for (const struct option *lo = long_options; lo->name; lo++) {
+        if (strlen(lo->name) == len && strncmp(lo->name, name, len) == 0)
+            return reason(err, errlen, "option '--%s' takes no value", lo->name);
+        size_t d = edit_distance(name, len, lo->name);
+        if (d < best) {
+            best = d;
+            nearest = lo;
+        }
+    }
+    /* Close enough to be a typo: one edit, and one more per 5 letters. */
+    if (nearest && best > 0 && best <= 1 + len / 5)
+        return reason(err, errlen, "unknown option '--%.*s'; did you mean '--%s'?", (int)len,
+                      name, nearest->name);
+    return reason(err, errlen, "unknown option '--%.*s'", (int)len, name);
+}
+
 /* True when an option's value is a separate argument that looks like an
  * option ("-o -p 12"): a forgotten value, not a file named "-p". */
 static bool value_is_option(const char *value, char **argv, int optind)
@@ -207,9 +257,11 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
             o->abi = optarg;
             break;
         case 's':
-            if (parse_number("-s", "seconds", optarg, MIN_INTERVAL, MAX_SECONDS, &o->seconds,
+            /* -s 0 takes exactly one sample, as in Uber's Pyflame. */
+            if (parse_number("-s", "seconds", optarg, 0, MAX_SECONDS, &o->seconds,
                              err, errlen))
                 return -1;
+            o->seconds_given = true;
             break;
         case 'r':
             if (rate_given++)
@@ -281,12 +333,9 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
             return reason(err, errlen, "option '%s' needs a value", argv[optind - 1]);
         default: {
             const char *arg = argv[optind - 1];
-            if (strncmp(arg, "--", 2) == 0 && strchr(arg, '='))
-                return reason(err, errlen, "option '%.*s' takes no value",
-                              (int)strcspn(arg, "="), arg);
             if (optopt > 0 && optopt < 128 && strncmp(arg, "--", 2) != 0)
                 return reason(err, errlen, "unknown option '-%c'", optopt);
-            return reason(err, errlen, "unknown option '%s'", arg);
+            return unknown_long_option(arg, err, errlen);
         }
         }
         at = optind > 0 ? optind : 1;
@@ -308,6 +357,13 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
         if (optind >= argc)
             return reason(err, errlen, "-t needs a command to run");
         o->command = &argv[optind];
+        const char *slash = strrchr(o->command[0], '/');
+        if (strcmp(slash ? slash + 1 : o->command[0], "pyflame") == 0)
+            return reason(err, errlen,
+                          "-t %s would profile pyflame itself, which runs no Python: give "
+                          "the Python command, e.g. pyflame -t python3 script.py",
+                          o->command[0]);
+        o->seconds_ignored = o->seconds_given;
         return 0;
     }
     if (o->pid) {

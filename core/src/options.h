@@ -17,7 +17,9 @@ struct options {
     int pid;              /* -p, or the legacy positional PID; 0 if none */
     bool legacy_pid;      /* given without -p: deprecated */
     char **command;       /* -t: NULL-terminated argv, or NULL */
-    double seconds;       /* -s */
+    double seconds;       /* -s; 0 for a single sample */
+    bool seconds_given;   /* -s was given */
+    bool seconds_ignored; /* -s was given with -t, which ignores it */
     double interval;      /* -r (or 1 / --hz), seconds between samples */
     bool rate_maybe_hz;   /* -r of a second or more: perhaps meant as --hz */
     const char *output;   /* -o, NULL for stdout */

@@ -122,6 +122,45 @@ static void rate_in_hz(void **state)
     REJECT("both set the rate", "-p", "1", "--hz", "100", "-r", "0.01");
 }
 
+/* Uber's Pyflame took exactly one sample with -s 0. */
+static void zero_seconds_is_one_sample(void **state)
+{
+    (void)state;
+    struct options o;
+    assert_int_equal(PARSE(&o, "-s", "0", "-p", "1"), 0);
+    assert_true(o.seconds == 0 && o.seconds_given && !o.seconds_ignored);
+    assert_int_equal(PARSE(&o, "-s", "1e-7", "-p", "1"), 0);
+    assert_true(o.seconds == 1e-7);
+    assert_int_equal(PARSE(&o, "-p", "1"), 0);
+    assert_false(o.seconds_given);
+}
+
+/* -t runs until the command exits: an -s before it is flagged for a
+ * warning, one after it belongs to the command. */
+static void seconds_with_trace_is_flagged(void **state)
+{
+    (void)state;
+    struct options o;
+    assert_int_equal(PARSE(&o, "-s", "5", "-t", "python3"), 0);
+    assert_true(o.seconds_ignored);
+    assert_int_equal(PARSE(&o, "-t", "python3", "-s", "5"), 0);
+    assert_false(o.seconds_ignored);
+    assert_int_equal(PARSE(&o, "-s", "5", "-p", "1"), 0);
+    assert_false(o.seconds_ignored);
+}
+
+/* Profiling pyflame with pyflame is refused, as Uber's Pyflame did. */
+static void trace_of_pyflame_itself(void **state)
+{
+    (void)state;
+    REJECT("would profile pyflame itself", "-t", "pyflame", "-p", "1");
+    REJECT("would profile pyflame itself", "-t", "/usr/local/bin/pyflame");
+    REJECT("would profile pyflame itself", "-x", "-t", "./pyflame", "--help");
+    struct options o;
+    assert_int_equal(PARSE(&o, "-t", "pyflame-wrapper.py"), 0);
+    assert_int_equal(PARSE(&o, "-t", "python3", "pyflame"), 0);
+}
+
 static void legacy_positional_pid(void **state)
 {
     (void)state;
@@ -212,14 +251,16 @@ static void value_for_a_flag(void **state)
 static void bad_numbers(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"abc", "-1", "0", "1e400", "nan", "inf",
-                                      "", "1x", "1e-7"};
+    static const char *const bad[] = {"abc", "-1", "1e400", "nan", "inf", "", "1x"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char *v = (char *)bad[i];
         REJECT(v, "-p", "1", "-s", v);
         REJECT(v, "-p", "1", "-r", v);
         REJECT(v, "-p", "1", "--rate", v);
     }
+    /* -s 0 is one sample; the rate cannot be 0. */
+    REJECT("0", "-p", "1", "-r", "0");
+    REJECT("1e-7", "-p", "1", "-r", "1e-7");
     REJECT("3601", "-p", "1", "-r", "3601");        /* over an hour */
     REJECT("31622401", "-p", "1", "-s", "31622401"); /* over a year */
 }
@@ -290,6 +331,8 @@ static void unknown_options_and_missing_values(void **state)
     REJECT("-z", "-p", "1", "-nz");
     REJECT("--bogus", "-p", "1", "--bogus");
     REJECT("--bogus", "--bogus=1", "-p", "1");
+    REJECT("'--bogus'", "--bogus=1", "-p", "1"); /* not "takes no value" */
+    REJECT("takes no value", "--threads=1", "-p", "1");
     REJECT("-p", "-p");
     REJECT("--pid", "--pid");
     REJECT("-s", "-p", "1", "-s");
@@ -297,6 +340,25 @@ static void unknown_options_and_missing_values(void **state)
     REJECT("--abi", "-p", "1", "--abi");
     REJECT("-o", "-p", "1", "-o");
     REJECT("--format", "-p", "1", "--format");
+}
+
+/* A long option that does not exist: the nearest one is suggested when
+ * it is close enough to be a typo, nothing otherwise. */
+static void nearest_long_option(void **state)
+{
+    (void)state;
+    REJECT("unknown option '--thread'; did you mean '--threads'?", "--thread", "-p", "1");
+    REJECT("did you mean '--seconds'?", "--secnds=2", "-p", "1");
+    REJECT("did you mean '--exclude-idle'?", "--exclude-idel", "-p", "1");
+    REJECT("did you mean '--thread-names'?", "--threadnames", "-p", "1");
+    REJECT("did you mean '--list-plugins'?", "--list-plugns");
+    struct options o;
+    static char *const far[] = {"--bogus", "--gil", "--x", "--frobnicate-everything"};
+    for (size_t i = 0; i < sizeof far / sizeof *far; i++) {
+        assert_int_equal(parse_argv(&o, (char *[]){"pyflame", far[i], "-p", "1", NULL}), -1);
+        if (strstr(err, "did you mean"))
+            fail_msg("'%s' got a suggestion: %s", far[i], err);
+    }
 }
 
 static void wrong_number_of_targets(void **state)
@@ -336,6 +398,10 @@ int main(void)
         cmocka_unit_test(defaults),
         cmocka_unit_test(every_option),
         cmocka_unit_test(legacy_positional_pid),
+        cmocka_unit_test(zero_seconds_is_one_sample),
+        cmocka_unit_test(seconds_with_trace_is_flagged),
+        cmocka_unit_test(trace_of_pyflame_itself),
+        cmocka_unit_test(nearest_long_option),
         cmocka_unit_test(rate_in_hz),
         cmocka_unit_test(trace_ends_the_options),
         cmocka_unit_test(trace_errors),
