@@ -363,13 +363,44 @@ def test_help_documents_every_option_and_matches_man_page():
     accepted = set("--" + o for o in re.findall(r'\{"([a-z-]+)", (?:no|required)_argument', source))
     assert accepted and accepted <= long_options(help_text)
     # ... and in the man page, which names no option that does not exist.
-    man = (SOURCE / "docs/pyflame.1").read_text()
-    man = re.sub(r"\\f[BIRP]", "", man).replace("\\-", "-")
+    man = man_page_text()
     man_options = man.split(".SH OPTIONS", 1)[1].split(".SH ", 1)[0]
     assert accepted == long_options(man_options), accepted ^ long_options(man_options)
     shorts = set(re.findall(r'case \'([a-z])\':', source))
     for short in shorts:
         assert f"-{short}," in help_text, short
+
+
+def man_page_text():
+    man = (SOURCE / "docs/pyflame.1").read_text()
+    return re.sub(r"\\f[BIRP]", "", man).replace("\\-", "-")
+
+
+def test_man_page_and_help_name_every_format_and_a_way_to_pictures():
+    """Every output plugin built has its line under the man page's FORMATS
+    and in --help; -T's documentation points to -f chrome for a picture;
+    the flamegraph.pl example works on Debian, where it is not on PATH."""
+    formats = [p.name[len("pyflame-output-"):-3]
+               for p in (Path(PYFLAME).parent / "plugins").glob("pyflame-output-*.so")]
+    assert len(formats) >= 5, formats
+    man = man_page_text()
+    section = man.split(".SH FORMATS", 1)[1].split(".SH ", 1)[0]
+    named = re.findall(r"^\.TP\n\.B (\S+)$", section, re.M)
+    assert sorted(named) == sorted(formats), named
+    help_text = run_pyflame(["--help"]).stdout.decode()
+    for name in formats:
+        assert re.search(r"^ +%s +\S" % name, help_text, re.M), name
+    for text in (help_text, man.split(".SH OPTIONS", 1)[1].split("--no-line-numbers", 1)[0]):
+        t_doc = text.split("--flamechart", 1)[1][:300]
+        assert "-f chrome" in t_doc, t_doc
+    assert "perl /usr/share/perl5/Devel/NYTProf/flamegraph.pl profile.txt" in man
+    assert "libdevel-nytprof-perl" in man
+    assert not re.search(r"^ *flamegraph\.pl ", man, re.M)
+    # The permissions section covers kernels with and without Yama.
+    perms = man.split(".SH PERMISSIONS", 1)[1].split(".SH ", 1)[0]
+    assert "/proc/sys/kernel/yama/ptrace_scope" in perms and "without Yama" in perms
+    # Usage errors exit 1, and the man page says so.
+    assert "1 for a malformed command line" in man
 
 
 def test_version():
