@@ -13,13 +13,40 @@ void memory_init(struct target_memory *m, pid_t pid)
 {
     m->pid = pid;
     m->mem_fd = -1;
+    m->pin_fd = -1;
 }
 
 void memory_close(struct target_memory *m)
 {
     if (m->mem_fd >= 0)
         close(m->mem_fd);
+    if (m->pin_fd >= 0)
+        close(m->pin_fd);
     m->mem_fd = -1;
+    m->pin_fd = -1;
+}
+
+void memory_pin(struct target_memory *m)
+{
+    char path[64];
+    if (m->pin_fd >= 0)
+        return;
+    snprintf(path, sizeof path, "/proc/%d/mem", (int)m->pid);
+    m->pin_fd = open(path, O_RDONLY | O_CLOEXEC);
+}
+
+bool memory_gone(struct target_memory *m)
+{
+    /* An open /proc/PID/mem keeps its address space, not the pages in it:
+     * once no task uses that space, every read returns 0 bytes (a live
+     * space refuses address 0 with EIO instead). */
+    char c;
+    if (m->pin_fd >= 0 && pread(m->pin_fd, &c, 1, 0) == 0)
+        return true;
+    /* A task that has left its address space on the way out is refused
+     * with ESRCH, before any address is looked at. */
+    struct iovec local = {&c, 1}, remote = {NULL, 1};
+    return process_vm_readv(m->pid, &local, 1, &remote, 1, 0) < 0 && errno == ESRCH;
 }
 
 static int read_proc_mem(struct target_memory *m, uint64_t addr, void *buf,

@@ -10,10 +10,20 @@
 struct target_memory {
     pid_t pid;
     int mem_fd; /* /proc/PID/mem once process_vm_readv was refused, else -1 */
+    int pin_fd; /* /proc/PID/mem on the address space memory_pin saw, else -1 */
 };
 
 void memory_init(struct target_memory *m, pid_t pid);
 void memory_close(struct target_memory *m);
+
+/* Remembers the target's address space as it is now, unless one is
+ * remembered already (memory_close forgets it). */
+void memory_pin(struct target_memory *m);
+
+/* Is the address space pinned gone (the target exited or called exec
+ * since), or has the target none left (it is exiting)?  Then a read that
+ * failed tells nothing about the program read. */
+bool memory_gone(struct target_memory *m);
 
 /* Copies len bytes at addr.  Returns 0, or -1 if any byte is unreadable. */
 int memory_read(struct target_memory *m, uint64_t addr, void *buf, size_t len);

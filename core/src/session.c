@@ -256,9 +256,13 @@ static int check_nonblocking(const struct session *s)
 static int find_runtime(struct session *s, bool quiet_if_absent)
 {
     char err[512];
+    memory_pin(&s->mem);
     enum runtime_status st = python_runtime_find(s->tracee.pid, &s->mem, &s->rt,
                                                  err, sizeof err);
-    if (st == RUNTIME_NOT_PYTHON && quiet_if_absent)
+    /* -t: a program that exits or calls exec while it is looked at is no
+     * error; the exit or the exec comes next. */
+    if (st != RUNTIME_FOUND && quiet_if_absent &&
+        (st == RUNTIME_NOT_PYTHON || memory_gone(&s->mem)))
         return 0;
     if (st == RUNTIME_NO_PERMISSION) {
         permission_error(s->tracee.pid);
@@ -302,7 +306,9 @@ static int open_abi(struct session *s)
         s->opened = true;
         return 1;
     }
-    if (status == PYFLAME_ERR_NOT_READY || status == PYFLAME_ERR_READ)
+    /* Not ready, or it read a program that exited or called exec since. */
+    if (status == PYFLAME_ERR_NOT_READY || status == PYFLAME_ERR_READ ||
+        memory_gone(&s->mem))
         return 0;
     pf_error("cannot read process %d with the CPython %s plugin: %s",
              (int)s->tracee.pid, s->abi.u.abi->name, s->last_error);
@@ -626,6 +632,10 @@ static int tick(struct session *s, bool trace)
     }
     smp.time_ns = now_ns(CLOCK_REALTIME);
     release_target(s);
+    /* A sample of a program that ended under it (it exited, or called
+     * exec) is no sample: the exit or the exec comes next. */
+    if (smp.status == PYFLAME_ERR_READ && memory_gone(&s->mem))
+        return 0;
     s->taken++;
     if (smp.status == PYFLAME_ERR_READ)
         s->failed++;
@@ -892,6 +902,14 @@ static int attach(struct session *s, pid_t pid)
     return -1;
 }
 
+/* Every sample failed, and not only because the target changed its stack
+ * faster than it was read (--nonblocking; a short program may give one
+ * sample, taken while it starts): pyflame cannot read this target. */
+static bool none_read(const struct session *s)
+{
+    return s->failed && s->failed == s->taken && s->torn < s->failed;
+}
+
 static void report_failures(const struct session *s)
 {
     char budget[256] = "", torn[256] = "";
@@ -905,7 +923,7 @@ static void report_failures(const struct session *s)
                  "; %" PRIu64 " of them were torn %d times in a row: the target changed "
                  "its stack while it was read (--nonblocking)",
                  s->torn, TORN_RETRIES + 1);
-    if (s->failed && s->failed == s->taken)
+    if (none_read(s))
         pf_error("none of the %" PRIu64 " samples could be read%s%s%s%s", s->taken,
                  s->last_error[0] ? ": " : "", s->last_error, budget, torn);
     else if (s->failed)
@@ -1019,7 +1037,7 @@ int session_run(const struct options *opt)
         pf_error("found no Python interpreter state in process %d%s%s",
                  opt->pid, s.last_error[0] ? ": " : "", s.last_error);
     } else {
-        status = loop == 0 && !(s.failed && s.failed == s.taken) ? 0 : 1;
+        status = loop == 0 && !none_read(&s) ? 0 : 1;
     }
 done:
     if (traced) {
