@@ -902,12 +902,14 @@ static int attach(struct session *s, pid_t pid)
     return -1;
 }
 
-/* Every sample failed, and not only because the target changed its stack
- * faster than it was read (--nonblocking; a short program may give one
- * sample, taken while it starts): pyflame cannot read this target. */
+/* Every sample failed: pyflame could not read this target.  With -t,
+ * not when every failure was a torn sample (--nonblocking): a short
+ * program may give one sample, taken while it starts, and its run is
+ * what -t reports.  An attached target whose every sample tore gave
+ * nothing to show: an error. */
 static bool none_read(const struct session *s)
 {
-    return s->failed && s->failed == s->taken && s->torn < s->failed;
+    return s->failed && s->failed == s->taken && (!s->opt->command || s->torn < s->failed);
 }
 
 static void report_failures(const struct session *s)
