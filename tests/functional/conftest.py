@@ -173,9 +173,18 @@ def run_pyflame_measured(args, timeout=60):
     return res, peak_kb
 
 
+# Targets that go to sleep once they are ready: start_target waits until
+# they are in the sleep, past the write of "ready".
+SLEEPING_TARGETS = {"sleeper.py"}
+
+
 def start_target(python, script, *args):
-    """Starts a target and waits until it says it is ready."""
-    return start_ready([python, script, *args])
+    """Starts a target and waits until it says it is ready (and, for a
+    sleeping target, until it sleeps)."""
+    proc = start_ready([python, script, *args])
+    if Path(script).name in SLEEPING_TARGETS:
+        wait_asleep(proc.pid, 1)
+    return proc
 
 
 def stop_target(proc):
