@@ -64,9 +64,13 @@ def main(build):
             line += "  %d/%d/%d/%d" % (counts["passed"], counts["failed"], counts["skipped"],
                                       counts["xfailed"])
             for t in records[name]["tests"]:
-                if t["outcome"] in ("skipped", "xfailed"):
-                    (skips if t["outcome"] == "skipped" else known)[t["reason"]].append(
-                        "%s: %s" % (name, t["test"]))
+                test = "%s: %s" % (name, t["test"])
+                if t["outcome"] == "skipped":
+                    skips[t["reason"]].append(test)
+                elif t["outcome"] == "xfailed":
+                    # "known bug (what): what this run found", by the bug
+                    bug, _, found = t["reason"].partition(": ")
+                    known[bug].append("%s: %s" % (test, found) if found else test)
         print(line.rstrip())
     print("\nSkipped, and why:" if skips else "\nSkipped: nothing.")
     for reason in sorted(skips):

@@ -275,8 +275,8 @@ def check_invariant_target(python, python_version, argv, fault, known_hole):
     # times, or a frame found returned from).  The check had work to do.
     assert sum(c[1] for c in counts.values()) > 0, ("no sample failed", counts)
     if wrong:
-        pytest.xfail("known bug: %d of %d printed samples mixed two moments (%s)"
-                     % (wrong_samples, printed_samples, known_hole))
+        pytest.xfail("known bug (%s): %d of %d printed samples mixed two moments"
+                     % (known_hole, wrong_samples, printed_samples))
     return counts
 
 
