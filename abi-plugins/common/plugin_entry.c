@@ -19,9 +19,13 @@ static void *open_plugin(const pyflame_host *host, int *status, char *err,
 #define STR2(x) #x
 #define STR(x) STR2(x)
 
+/* The oldest API with every field set here: API 3 changed output plugins
+ * only, so a pyflame of API 2 loads these too. */
+#define ABI_PLUGIN_API_VERSION 2
+
 __attribute__((visibility("default")))
 const pyflame_abi_plugin pyflame_abi_entry = {
-    .api_version = PYFLAME_API_VERSION,
+    .api_version = ABI_PLUGIN_API_VERSION,
     .name = STR(PY_ABI_NAME),
     .description = "CPython " STR(PY_MAJOR) "." STR(PY_MINOR),
     .py_major = PY_MAJOR,

@@ -46,7 +46,10 @@ const char options_usage[] =
     "                          the one holding the GIL\n"
     "\n"
     "Output:\n"
-    "  -o, --output=FILE       write the profile to FILE instead of stdout\n"
+    "  -o, --output=FILE       write the profile to FILE; '-' for stdout, the\n"
+    "                          default except with -t: svg, chrome, speedscope\n"
+    "                          then go to pyflame-PID.EXT, as stdout is shared\n"
+    "                          with the command\n"
     "  -f, --format=NAME       output plugin to use (see --list-plugins):\n"
     "                            folded       one line per stack, for\n"
     "                                         flamegraph.pl (the default)\n"
@@ -60,7 +63,8 @@ const char options_usage[] =
     "                          -f timestamped); for a flame chart to look at,\n"
     "                          use -f chrome\n"
     "  -n, --no-line-numbers   print frames as file:function, without lines\n"
-    "  -x, --exclude-idle      leave out samples where no Python code ran\n"
+    "  -x, --exclude-idle      leave out samples where no Python code ran; a\n"
+    "                          warning counts them if nothing is left\n"
     "\n"
     "Information:\n"
     "      --list-plugins      list the ABI and output plugins found, and exit\n"
@@ -314,7 +318,9 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
                 return reason(err, errlen,
                               "-o needs a file name, got the option '%s' (for a file of that name write ./%s)",
                               optarg, optarg);
-            o->output = optarg;
+            /* "-o -" is standard output, as for most tools. */
+            o->output_stdout = strcmp(optarg, "-") == 0;
+            o->output = o->output_stdout ? NULL : optarg;
             break;
         case 'f':
             if (value_is_option(optarg, argv, optind))

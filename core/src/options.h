@@ -22,7 +22,8 @@ struct options {
     bool seconds_ignored; /* -s was given with -t, which ignores it */
     double interval;      /* -r (or 1 / --hz), seconds between samples */
     bool rate_maybe_hz;   /* -r of a second or more: perhaps meant as --hz */
-    const char *output;   /* -o, NULL for stdout */
+    const char *output;   /* -o FILE, NULL if not given or "-" */
+    bool output_stdout;   /* -o -: standard output, asked for */
     const char *abi;      /* --abi, NULL to detect */
     const char *format;   /* -f */
     bool exclude_idle;    /* -x */

@@ -45,7 +45,10 @@ struct session {
     pyflame_host abi_host, out_host;
     struct aggregate *agg;
     FILE *out;
-    bool out_created; /* -o FILE did not exist before we opened it */
+    const char *out_name; /* the file written: -o FILE, out_default; NULL: stdout */
+    bool out_created; /* out_name did not exist before we opened it */
+    bool out_to_default; /* the file is named by us (see open_output) */
+    char out_default[64]; /* pyflame-PID.EXTENSION */
     int sigchld_fd;   /* signalfd: the target has news (see wait_until) */
     uint64_t events_checked_ns; /* when sigchld_fd was last looked at */
     uint64_t wake_late_ns; /* how late sleeps end: an average (sleep_until_tick) */
@@ -58,6 +61,8 @@ struct session {
     char (*labels)[256];
     size_t caplabels;
     uint64_t taken, failed;
+    uint64_t shown;         /* samples kept with Python code in them */
+    uint64_t idle_left_out; /* idle samples (threads, with --threads) -x left out */
     uint64_t over_budget; /* failed samples that hit the read budget */
     uint64_t torn;        /* failed samples still torn when retried */
     pid_t held_thread;    /* stop mode: the one thread stopped, 0 for all */
@@ -528,8 +533,10 @@ static void rewrite_frames(struct session *s, pyflame_thread *t, size_t at, cons
 static bool prepare(struct session *s, pyflame_sample *smp)
 {
     const struct options *o = s->opt;
-    if (smp->status == PYFLAME_IDLE && o->exclude_idle)
+    if (smp->status == PYFLAME_IDLE && o->exclude_idle) {
+        s->idle_left_out++;
         return false;
+    }
     if (smp->status == PYFLAME_ERR_READ || smp->nthreads == 0)
         return true;
     size_t total = 0;
@@ -544,6 +551,7 @@ static bool prepare(struct session *s, pyflame_sample *smp)
     for (uint32_t i = 0; i < smp->nthreads; i++)
         if (!(smp->threads[i].flags & PYFLAME_THREAD_IDLE) || !o->exclude_idle)
             s->scratch_threads[kept++] = smp->threads[i];
+    s->idle_left_out += smp->nthreads - kept;
     /* Threads running Python code claim their kernel ids first. */
     for (int with_frames = 1; with_frames >= 0; with_frames--)
         for (uint32_t i = 0; i < kept; i++)
@@ -639,7 +647,11 @@ static int tick(struct session *s, bool trace)
     s->taken++;
     if (smp.status == PYFLAME_ERR_READ)
         s->failed++;
-    if (prepare(s, &smp) && record(s, &smp) != 0) {
+    if (!prepare(s, &smp))
+        return 0;
+    if (smp.status == PYFLAME_OK)
+        s->shown++;
+    if (record(s, &smp) != 0) {
         pf_error("cannot write the profile: %s", strerror(errno));
         return -1;
     }
@@ -771,8 +783,10 @@ static int write_output(struct session *s)
     int rc = 0;
     if (s->agg && op->write_profile) {
         pyflame_profile prof;
-        if (aggregate_profile(s->agg, &prof) != 0 ||
-            op->write_profile(s->out_state, &prof) != PYFLAME_OK)
+        if (aggregate_profile(s->agg, &prof) != 0)
+            rc = -1;
+        prof.idle_left_out = s->idle_left_out;
+        if (rc == 0 && op->write_profile(s->out_state, &prof) != PYFLAME_OK)
             rc = -1;
     }
     if (op->close(s->out_state) != PYFLAME_OK)
@@ -785,8 +799,68 @@ static int write_output(struct session *s)
     s->out = NULL;
     if (rc)
         pf_error("cannot write the profile to %s: %s",
-                 s->opt->output ? s->opt->output : "standard output", strerror(errno));
+                 s->out_name ? s->out_name : "standard output", strerror(errno));
+    else if (s->out_to_default)
+        fprintf(stderr, "pyflame: profile written to %s\n", s->out_name);
     return rc;
+}
+
+/* Fields of API 3 are read only from plugins built for it, as
+ * plugin_abi_features does for ABI plugins. */
+static uint32_t output_features(const struct loaded_plugin *p)
+{
+    return p->api_version >= 3 ? p->u.output->features : 0;
+}
+
+static const char *output_extension(const struct loaded_plugin *p)
+{
+    const char *ext = p->api_version >= 3 ? p->u.output->file_extension : NULL;
+    return ext && *ext && !strchr(ext, '/') ? ext : p->u.output->name;
+}
+
+/* -t without -o: the command writes to pyflame's standard output too, and
+ * its lines would break a format that is one document.  Such a format goes
+ * to a file that open_default_output creates once the command's PID is
+ * known; the current directory must let it. */
+static bool output_to_default_file(const struct session *s)
+{
+    return s->opt->command && !s->opt->output && !s->opt->output_stdout &&
+           (output_features(&s->output) & PYFLAME_OUT_ONE_DOCUMENT);
+}
+
+/* Creates pyflame-PID.EXTENSION in the current directory, or, when that
+ * exists (a PID used again), pyflame-PID-2.EXTENSION and so on: never
+ * another file, nor through a symbolic link. */
+static int open_default_output(struct session *s)
+{
+    const char *ext = output_extension(&s->output);
+    for (int n = 1; n <= 100; n++) {
+        if (n == 1)
+            snprintf(s->out_default, sizeof s->out_default, "pyflame-%d.%.32s",
+                     (int)s->tracee.pid, ext);
+        else
+            snprintf(s->out_default, sizeof s->out_default, "pyflame-%d-%d.%.32s",
+                     (int)s->tracee.pid, n, ext);
+        int fd = open(s->out_default, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      0666);
+        if (fd < 0 && errno == EEXIST)
+            continue;
+        if (fd < 0 || !(s->out = fdopen(fd, "w"))) {
+            pf_error("cannot write the profile to %s: %s; give -o FILE, or -o - for "
+                     "standard output", s->out_default, strerror(errno));
+            if (fd >= 0) {
+                close(fd);
+                unlink(s->out_default);
+            }
+            return -1;
+        }
+        s->out_name = s->out_default;
+        s->out_created = true;
+        return 0;
+    }
+    pf_error("cannot write the profile: pyflame-%d.%s and 99 more such names exist; "
+             "give -o FILE", (int)s->tracee.pid, ext);
+    return -1;
 }
 
 /* Loads the output plugin and opens -o FILE, without emptying it yet: a
@@ -799,7 +873,16 @@ static int open_output(struct session *s)
         return -1;
     }
     s->out = stdout;
-    if (s->opt->output) {
+    if (output_to_default_file(s)) {
+        if (access(".", W_OK | X_OK) != 0) {
+            pf_error("cannot write the %s profile in the current directory: %s; give "
+                     "-o FILE, or -o - for standard output", s->opt->format, strerror(errno));
+            return -1;
+        }
+        s->out_to_default = true;
+        s->out = NULL; /* until the command's PID names the file */
+    } else if (s->opt->output) {
+        s->out_name = s->opt->output;
         struct stat st;
         s->out_created = stat(s->opt->output, &st) != 0;
         int fd = open(s->opt->output, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
@@ -818,7 +901,7 @@ static int open_output(struct session *s)
 static int claim_output(struct session *s)
 {
     if (s->out != stdout && ftruncate(fileno(s->out), 0) != 0 && errno != EINVAL) {
-        pf_error("cannot write to %s: %s", s->opt->output, strerror(errno));
+        pf_error("cannot write to %s: %s", s->out_name, strerror(errno));
         return -1;
     }
     s->out_created = false;
@@ -865,6 +948,9 @@ static int run_dump(struct session *s)
 /* Empties -o FILE and starts the output plugin: the target is ours. */
 static int start_output(struct session *s)
 {
+    if (s->out_to_default && open_default_output(s) != 0)
+        return -1;
+    bool created = s->out_created;
     if (claim_output(s) != 0)
         return -1;
     const pyflame_output_plugin *op = s->output.u.output;
@@ -879,6 +965,7 @@ static int start_output(struct session *s)
     };
     if (!(s->out_state = op->open(&s->out_host, &cfg))) {
         pf_error("the %s output plugin failed to start", op->name);
+        s->out_created = created; /* nothing written: a file we made goes */
         return -1;
     }
     return 0;
@@ -931,6 +1018,20 @@ static void report_failures(const struct session *s)
     else if (s->failed)
         pf_warn("%" PRIu64 " of %" PRIu64 " samples could not be read%s%s", s->failed,
                 s->taken, budget, torn);
+}
+
+/* -x that left out every sample: the profile is empty, which pyflame
+ * says rather than exit as if all went well. */
+static void report_idle_left_out(const struct session *s)
+{
+    if (!s->opt->exclude_idle || s->shown || !s->idle_left_out)
+        return;
+    uint64_t n = s->taken - s->failed;
+    char count[48] = "the one sample";
+    if (n != 1)
+        snprintf(count, sizeof count, "all %" PRIu64 " samples", n);
+    pf_warn("-x left out %s%s as idle, taken while no Python code ran: the profile is "
+            "empty; leave out -x to see them", count, s->failed ? " that could be read" : "");
 }
 
 /* Stop mode: a warning when stopping the target took much of its time (at
@@ -1019,6 +1120,7 @@ int session_run(const struct options *opt)
     if (write_output(&s) != 0)
         loop = -1;
     report_failures(&s);
+    report_idle_left_out(&s);
     report_held(&s, sampling_ns);
 
     if (trace) {
@@ -1048,7 +1150,7 @@ done:
             tracee_kill(&s.tracee);
     }
     if (s.out_created)
-        unlink(opt->output); /* we made it, and wrote nothing */
+        unlink(s.out_name); /* we made it, and wrote nothing */
     if (s.sigchld_fd >= 0)
         close(s.sigchld_fd);
     if (s.abi_state)

@@ -443,4 +443,6 @@ const pyflame_output_plugin pyflame_output_entry = {
     .write_sample = chrome_sample,
     .write_profile = NULL,
     .close = chrome_close,
+    .features = PYFLAME_OUT_ONE_DOCUMENT,
+    .file_extension = "cpuprofile",
 };

@@ -711,4 +711,6 @@ const pyflame_output_plugin pyflame_output_entry = {
     .write_sample = speedscope_sample,
     .write_profile = NULL,
     .close = speedscope_close,
+    .features = PYFLAME_OUT_ONE_DOCUMENT,
+    .file_extension = "speedscope.json",
 };

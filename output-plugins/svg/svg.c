@@ -37,6 +37,7 @@ static int svg_profile(void *state, const pyflame_profile *p)
         total += p->stacks[i].count;
     double min_count = SVG_MIN_FRAME_PX * (double)total / (SVG_WIDTH - 2 * SVG_XPAD);
 
+    s->meta.idle_left_out = p->idle_left_out;
     struct svg_tree tree;
     if (svg_tree_build(&tree, p, min_count) || svg_write(s->out, &tree, &s->meta)) {
         svg_tree_free(&tree);
@@ -64,4 +65,6 @@ const pyflame_output_plugin pyflame_output_entry = {
     .write_sample = NULL,
     .write_profile = svg_profile,
     .close = svg_close,
+    .features = PYFLAME_OUT_ONE_DOCUMENT,
+    .file_extension = "svg",
 };

@@ -85,6 +85,7 @@ struct svg_meta {
     uint32_t flags;    /* PYFLAME_OUT_* */
     double interval_s;
     int pid;
+    uint64_t idle_left_out; /* idle samples -x left out (pyflame_profile) */
 };
 
 /* Writes the whole document.  Returns 0, or -1 when out of memory. */

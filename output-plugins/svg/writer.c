@@ -137,7 +137,12 @@ static void write_header(struct writer *w, const struct svg_meta *m)
     FILE *out = w->out;
     const struct svg_tree *t = w->t;
     unsigned h = w->height;
-    char total[32], python[32], idle[32], failed[32], interval[32];
+    char total[32], python[32], idle[32], failed[32], interval[32], left_out[64] = "";
+    if (m->flags & PYFLAME_OUT_EXCLUDE_IDLE) {
+        char n[32];
+        svg_thousands(n, m->idle_left_out);
+        snprintf(left_out, sizeof left_out, "; %s idle left out (-x)", n);
+    }
     svg_thousands(total, t->total);
     svg_thousands(python, t->python);
     svg_thousands(idle, t->idle);
@@ -172,8 +177,8 @@ static void write_header(struct writer *w, const struct svg_meta *m)
             SVG_WIDTH / 2, m->pid);
     fprintf(out,
             "<text id=\"pf-subtitle\" x=\"%d\" y=\"44\">%s samples: %s in Python code, %s idle, "
-            "%s failed; one every %s%s</text>\n",
-            SVG_WIDTH / 2, total, python, idle, failed, interval,
+            "%s failed; one every %s%s%s</text>\n",
+            SVG_WIDTH / 2, total, python, idle, failed, interval, left_out,
             (m->flags & PYFLAME_OUT_NO_LINE_NUMBERS) ? "; without line numbers" : "");
     fprintf(out, "<text id=\"pf-unzoom\" class=\"pf-button pf-off\" x=\"%d\" y=\"24\">Reset zoom</text>\n",
             SVG_XPAD);

@@ -295,6 +295,61 @@ def test_trace_keeps_command_output_and_status(python, tmp_path):
     assert out.exists()
 
 
+def test_output_dash_is_standard_output(sleeper, tmp_path):
+    """-o - is standard output, as for most tools: no file named "-"."""
+    res = run_pyflame(["-o", "-", "-s", "0", "-p", str(sleeper.pid)], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr.decode()
+    assert res.stdout == b"(idle) 1\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_dash_with_trace_mixes_as_asked(python, tmp_path):
+    """-t -f svg writes the graph to a file of its own unless -o - asks for
+    standard output, shared with the command: then both go there."""
+    res = run_pyflame(["-f", "svg", "-o", "-", "-t", python, "-c", "print('hello')"],
+                      cwd=tmp_path)
+    assert res.returncode == 0, res.stderr.decode()
+    assert res.stdout.startswith(b"hello\n<?xml "), res.stdout[:200]
+    assert res.stdout.rstrip().endswith(b"</svg>"), res.stdout[-200:]
+    assert "written to" not in res.stderr.decode()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_trace_of_a_document_format_goes_to_a_file_named_for_the_command(python, tmp_path):
+    """-t without -o: the command's output shares pyflame's, so a format that
+    is one document goes to pyflame-PID.EXT, said in one line on stderr; a
+    format of lines (folded) stays on standard output, as in Uber's Pyflame."""
+    res = run_pyflame(["-f", "svg", "-t", python, "-c", "print('hello')"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr.decode()
+    assert res.stdout == b"hello\n"
+    files = [f.name for f in tmp_path.iterdir()]
+    assert len(files) == 1 and re.fullmatch(r"pyflame-\d+\.svg", files[0]), files
+    assert res.stderr.decode().splitlines() == [f"pyflame: profile written to {files[0]}"]
+    assert (tmp_path / files[0]).read_bytes().startswith(b"<?xml ")
+    folded = run_pyflame(["-t", python, "-c", "print('hello')"], cwd=tmp_path)
+    assert folded.returncode == 0, folded.stderr.decode()
+    assert folded.stdout.startswith(b"hello\n") and "written to" not in folded.stderr.decode()
+    assert [f.name for f in tmp_path.iterdir()] == files
+
+
+def test_exclude_idle_that_leaves_nothing_says_so(sleeper):
+    """-x on a target idle all along: an empty profile, and a warning that
+    counts the samples left out, instead of silence."""
+    res = run_pyflame(["-x", "-s", "0", "-p", str(sleeper.pid)])
+    assert res.returncode == 0, res.stderr.decode()
+    assert res.stdout == b""
+    assert res.stderr.decode().splitlines() == [
+        "pyflame: warning: -x left out the one sample as idle, taken while no Python code "
+        "ran: the profile is empty; leave out -x to see them"]
+    # More samples: counted (all of them, however many ticks the run had).
+    res = run_pyflame(["-x", "-s", "0.2", "-r", "0.01", "-p", str(sleeper.pid)])
+    assert res.returncode == 0, res.stderr.decode()
+    assert res.stdout == b""
+    assert re.search(r"^pyflame: warning: -x left out (all \d+ samples|the one sample) as idle",
+                     res.stderr.decode(), re.M), res.stderr.decode()
+    assert tracer_of(sleeper.pid) == 0
+
+
 def test_trace_leaves_signal_dispositions_alone(python):
     # SigIgn in /proc/self/status: the command ignores what it would
     # ignore when run without pyflame.

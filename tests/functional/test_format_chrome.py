@@ -12,7 +12,7 @@ import pytest
 
 from consumers import speedscope_import
 from conftest import (MODES, TARGETS, assert_sample_times, marker_line, non_ascii_target,
-                      run_spooling_in_tmpdir, run_timed)
+                      run_pyflame, run_spooling_in_tmpdir, run_timed)
 
 # A worker thread each for spin_a and spin_b; main waits in join() (idle).
 THREADS_TARGET = TARGETS / "paused_workers.py"
@@ -175,6 +175,20 @@ def test_nothing_sampled_is_still_a_profile(python, tmp_path):
     assert p["nodes"] == [prof.root] and prof.root["children"] == []
     assert p["samples"] == [] and p["timeDeltas"] == []
     assert start <= p["startTime"] == p["endTime"] <= end
+
+
+def test_trace_without_o_writes_its_own_file(python, tmp_path):
+    """-t shares standard output with the command, whose lines would break
+    the JSON: without -o it goes to pyflame-PID.cpuprofile, named on stderr."""
+    res = run_pyflame(["-f", "chrome", "-t", python, str(TARGETS / "exact_line.py"), "0.3"],
+                      cwd=tmp_path)
+    assert res.returncode == 0, res.stderr.decode()
+    assert res.stdout == b"ready\n"
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1 and re.fullmatch(r"pyflame-\d+\.cpuprofile", files[0].name), files
+    assert f"pyflame: profile written to {files[0].name}\n" in res.stderr.decode()
+    prof = CpuProfile(files[0].read_text("utf-8"))
+    assert len(prof.samples) > 0
 
 
 def test_samples_wait_on_disk_in_tmpdir(python, tmp_path):

@@ -337,6 +337,23 @@ def test_json_escaping_and_no_line_numbers(python, tmp_path, schema_validator):
     assert b'q\\"uote\\\\back' in run.raw
 
 
+def test_trace_without_o_writes_its_own_file(python, tmp_path, schema_validator):
+    """-t shares standard output with the command, whose lines would break
+    the JSON: without -o it goes to pyflame-PID.speedscope.json, named on
+    stderr."""
+    res = run_pyflame(["-f", "speedscope", "-t", python, str(TARGETS / "exact_line.py"),
+                       "0.3"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr.decode()
+    assert res.stdout == b"ready\n"
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1, files
+    assert re.fullmatch(r"pyflame-\d+\.speedscope\.json", files[0].name), files
+    assert f"pyflame: profile written to {files[0].name}\n" in res.stderr.decode()
+    assert schema_validator(files[0]) is None
+    doc = json.loads(files[0].read_text("utf-8"))
+    assert doc["profiles"] and doc["profiles"][0]["samples"]
+
+
 def test_samples_wait_on_disk_in_tmpdir(python, tmp_path, schema_validator):
     """The samples wait in $TMPDIR until the end, not in memory (the unit
     test test_speedscope measures the heap)."""

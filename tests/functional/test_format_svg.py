@@ -281,6 +281,42 @@ def test_idle_tower(python, tmp_path):
     assert idle[0].s == g.python and idle[0].fill == (190, 190, 190)
 
 
+def test_idle_left_out_by_x_is_counted(python, tmp_path):
+    """-x leaves idle samples out of the graph; the subtitle still counts
+    them, so that an empty graph does not look like a run of no samples."""
+    proc = start_target(python, TARGETS / "sleeper.py", 60)  # asleep: idle
+    try:
+        for extra, subtitle_end in ([], "; one every 1 ms"),\
+                                   (["-x"], "; one every 1 ms; 1 idle left out (-x)"):
+            out = tmp_path / ("x.svg" if extra else "all.svg")
+            res = run_pyflame(["-f", "svg", *extra, "-s", "0", "-o", str(out),
+                               "-p", str(proc.pid)])
+            assert res.returncode == 0, res.stderr.decode()
+            g = Graph(out)
+            assert g.subtitle.endswith(subtitle_end), g.subtitle
+            assert (g.samples, g.idle) == ((0, 0) if extra else (1, 1)), g
+    finally:
+        stop_target(proc)
+
+
+def test_trace_without_o_writes_the_graph_to_its_own_file(python, tmp_path):
+    """-t shares standard output with the command, whose lines would break
+    the SVG: without -o the graph goes to pyflame-PID.svg, named on stderr."""
+    script = TARGETS / "exact_line.py"
+    res = run_pyflame(["-f", "svg", "-t", python, str(script), "0.3"], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr.decode()
+    assert res.stdout == b"ready\n"
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1, files
+    m = re.fullmatch(r"pyflame-(\d+)\.svg", files[0].name)
+    assert m, files
+    assert f"pyflame: profile written to {files[0].name}\n" in res.stderr.decode()
+    g = Graph(files[0])
+    check_consistent(g)
+    assert g.named("hot_leaf"), g.frames
+    assert g.title == f"Flame graph of PID {m.group(1)}"
+
+
 def test_no_line_numbers(python, tmp_path):
     script = TARGETS / "exact_line.py"
     g = svg_of(python, script, 0.5, tmp_path, extra=["-n"])

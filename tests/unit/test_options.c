@@ -301,6 +301,16 @@ static void output_and_format_names(void **state)
     REJECT("format", "-p", "1", "-f", "");
     REJECT("../plugin", "-p", "1", "-f", "../plugin");
     REJECT("a/b", "-p", "1", "--format=a/b");
+    /* "-o -" is standard output, not a file named "-"; the last -o wins. */
+    struct options o;
+    assert_int_equal(PARSE(&o, "-p", "1", "-o", "-"), 0);
+    assert_null(o.output);
+    assert_true(o.output_stdout);
+    assert_int_equal(PARSE(&o, "-o", "-", "--output=x", "-p", "1"), 0);
+    assert_string_equal(o.output, "x");
+    assert_false(o.output_stdout);
+    assert_int_equal(PARSE(&o, "-p", "1"), 0);
+    assert_false(o.output_stdout);
 }
 
 static void information_actions(void **state)

@@ -11,6 +11,9 @@
  * do), then close().  Idle samples are never passed when the user asked to
  * exclude them; line numbers are already 0 when the user asked for none.
  *
+ * Fields marked "API 3" are absent from plugins built for an older API: the
+ * core reads them only from a plugin whose api_version is 3 or more.
+ *
  * Licensed under the Apache License, Version 2.0. */
 #ifndef PYFLAME_OUTPUT_H
 #define PYFLAME_OUTPUT_H
@@ -28,6 +31,13 @@ extern "C" {
 /* -x: samples in which no thread ran Python code are left out, so the time
  * between two samples handed in may hide such samples. */
 #define PYFLAME_OUT_EXCLUDE_IDLE 0x2u
+
+/* pyflame_output_plugin.features (API 3) */
+/* The output is one document (XML, JSON) that anything else written into
+ * the same stream breaks, unlike lines of text.  With -t and no -o the
+ * traced command shares pyflame's standard output, so the core writes such
+ * a format to a file it names, pyflame-PID.EXTENSION, instead. */
+#define PYFLAME_OUT_ONE_DOCUMENT 0x1u
 
 typedef struct pyflame_output_config {
     FILE *out;            /* where to write; owned by the core */
@@ -50,6 +60,9 @@ typedef struct pyflame_profile {
     uint64_t failed;  /* samples that could not be read */
     size_t nstacks;
     const pyflame_stack_count *stacks; /* most frequent first */
+    /* API 3: samples without Python code running that -x left out, not
+     * counted in `samples` (with --threads, threads, as `idle` counts). */
+    uint64_t idle_left_out;
 } pyflame_profile;
 
 typedef struct pyflame_output_plugin {
@@ -65,6 +78,12 @@ typedef struct pyflame_output_plugin {
     int (*write_profile)(void *state, const pyflame_profile *profile);
     /* Flush and free.  Returns PYFLAME_OK or PYFLAME_ERR_IO. */
     int (*close)(void *state);
+    /* API 3: PYFLAME_OUT_ONE_DOCUMENT, or 0 for lines of text. */
+    uint32_t features;
+    /* API 3, may be NULL: the end of the name of a file in this format,
+     * without the dot ("svg", "speedscope.json"), for the file the core
+     * names itself; NULL for the format's name. */
+    const char *file_extension;
 } pyflame_output_plugin;
 
 /* The symbol every output plugin exports. */
