@@ -989,14 +989,13 @@ static int attach(struct session *s, pid_t pid)
     return -1;
 }
 
-/* Every sample failed: pyflame could not read this target.  With -t,
- * not when every failure was a torn sample (--nonblocking): a short
- * program may give one sample, taken while it starts, and its run is
- * what -t reports.  An attached target whose every sample tore gave
- * nothing to show: an error. */
+/* Every sample of an attached target failed: pyflame could not read it,
+ * an error.  With -t it is a warning: a short program may give one
+ * sample, taken while it starts or ends, and -t reports the program's
+ * run (its exit status), not pyflame's. */
 static bool none_read(const struct session *s)
 {
-    return s->failed && s->failed == s->taken && (!s->opt->command || s->torn < s->failed);
+    return s->failed && s->failed == s->taken && !s->opt->command;
 }
 
 static void report_failures(const struct session *s)

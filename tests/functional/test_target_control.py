@@ -123,9 +123,10 @@ def test_attach_while_threads_start_threads(python):
             assert res.returncode == 0, res.stderr.decode()
             assert tracer_of(target.pid) == 0
             # What it read is the spawner's: stacks of its main program or
-            # of the threads it started, and no failed samples.
+            # of the threads it started; a sample may fail on a thread that
+            # ends as it is read, not more.
             prof = Profile(res.stdout.decode())
-            assert prof.samples > 0 and prof.failed == 0, prof.text
+            assert prof.samples > 0 and prof.failed <= 1 + 0.02 * prof.samples, prof.text
             for stack in prof.stacks:
                 root = stack[0]
                 assert ((root.file, root.func) == (str(TARGETS / "spawner.py"), "<module>") or
