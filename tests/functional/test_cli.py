@@ -482,3 +482,35 @@ def test_the_sanitized_build_carries_both_sanitizers():
     for path in files:
         data = path.read_bytes()
         assert b"__asan_report_load" in data and b"__ubsan_handle_" in data, path
+
+
+def readme_block(marker):
+    """The command between <!-- MARKER --> and <!-- /MARKER --> in README.md."""
+    text = (SOURCE / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- %s -->\s*```\n(.*?)\n```\s*<!-- /%s -->" % (marker, marker),
+                      text, re.S)
+    assert block, marker
+    return block.group(1).strip()
+
+
+def test_readme_demo_draws_the_demo(tmp_path):
+    """The README's first command, from where it runs pyflame on: a flame
+    graph of the demo, whose every hot spot has its box and whose samples
+    are nearly all Python code (the demo never sleeps)."""
+    steps = readme_block("demo-command").split(" && ")
+    run = [s for s in steps if s.startswith("build/pyflame ")]
+    assert len(run) == 1 and steps[-1] == run[0], steps
+    argv = run[0].split()[1:]
+    argv[argv.index("tests/demo/demo.py")] = str(SOURCE / "tests/demo/demo.py")
+    out = tmp_path / argv[argv.index("-o") + 1]
+    argv[argv.index("-o") + 1] = str(out)
+    res = run_pyflame(argv, timeout=120, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr.decode()
+    svg = out.read_text(encoding="utf-8")
+    assert svg.startswith("<?xml") and svg.rstrip().endswith("</svg>"), svg[:200]
+    for func in ("primes_below", "fibonacci", "json_round_trip", "make_records"):
+        assert re.search(r"<title>[^<]*demo\.py:%s:\d+ \(" % func, svg), func
+    samples = int(re.search(r'data-total="(\d+)"', svg).group(1))
+    idle = re.search(r"<title>\(idle\) \(([\d,]+) samples", svg)
+    idle = int(idle.group(1).replace(",", "")) if idle else 0
+    assert samples >= 50 and idle <= 0.05 * samples, (idle, samples)
