@@ -59,6 +59,17 @@ static void drop(struct tracee *t, pid_t tid)
     }
 }
 
+/* Is `tid` a thread of the target?  A clone() without CLONE_THREAD whose
+ * exit signal is not SIGCHLD (and one with CLONE_PTRACE) makes a new
+ * process that the kernel attaches to us like a thread: it is not one. */
+static bool is_thread_of(const struct tracee *t, pid_t tid)
+{
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%d/task/%d", (int)t->pid, (int)tid);
+    return tid == t->pid || stat(path, &st) == 0;
+}
+
 static bool is_stop_signal(int sig)
 {
     return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
@@ -80,16 +91,25 @@ static struct thread_slot *handle(struct tracee *t, pid_t tid, int status)
     }
     if (!WIFSTOPPED(status))
         return NULL;
+    int event = status >> 16;
+    if (!find(t, tid) && !is_thread_of(t, tid)) {
+        /* A process the target cloned, traced by the kernel's choice, not
+         * ours: let it go at its first stop, with the signal it stopped
+         * for if any. */
+        ptrace(PTRACE_DETACH, tid, 0, (void *)(long)(event ? 0 : WSTOPSIG(status)));
+        return NULL;
+    }
     struct thread_slot *s = add(t, tid);
     if (!s)
         return NULL;
     s->state = STOPPED;
-    int event = status >> 16;
     if (event == PTRACE_EVENT_CLONE) {
         unsigned long child;
-        if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 && add(t, (pid_t)child))
+        /* Its first stop may come before or after this event. */
+        if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) == 0 &&
+            is_thread_of(t, (pid_t)child) && add(t, (pid_t)child))
             s = find(t, tid); /* add() may have moved the array */
-    } else if (event == PTRACE_EVENT_EXEC) {
+    } else if (event == PTRACE_EVENT_EXEC && tid == t->pid) {
         /* exec leaves a single thread behind, under the process id. */
         t->execed = true;
         t->nthreads = 0;

@@ -1,7 +1,8 @@
 /* Control of the target's threads with ptrace.
  *
  * Every thread is seized (PTRACE_SEIZE: nothing happens to the target until
- * we ask), new threads are seized as they are created, and a sample stops
+ * we ask), new threads are seized as they are created (a process the
+ * target clones is let go at once, whatever its clone flags), and a sample stops
  * them all (PTRACE_INTERRUPT) so that the stacks read are consistent, or
  * only the one holding the GIL (see session.c).
  * Signals that arrive while we trace are handed on untouched.  Whatever
