@@ -25,6 +25,12 @@ int maps_parse_line(const char *line, struct mapping *m);
 int maps_read(pid_t pid, struct maps *maps);
 void maps_free(struct maps *maps);
 
+/* A hash of the file-backed code mappings of /proc/PID/maps (addresses,
+ * device, inode and path): it changes when a program or library is mapped
+ * as code or unmapped, seldom otherwise.  Returns 0, or -1 with errno set
+ * (the process is gone, or has no memory left). */
+int maps_code_signature(pid_t pid, uint64_t *sig);
+
 /* The lowest mapping of `path`, or NULL. */
 const struct mapping *maps_first_of(const struct maps *maps, const char *path);
 

@@ -23,6 +23,7 @@
 #include "memory.h"
 #include "namespaces.h"
 #include "plugin_loader.h"
+#include "proc_maps.h"
 #include "python_runtime.h"
 #include "tid_memo.h"
 #include "tracee.h"
@@ -42,6 +43,10 @@ struct session {
     bool runtime_found;
     bool opened; /* the ABI plugin found the interpreter at least once */
     bool program_ended; /* attach mode: the target called exec */
+    /* -t while no interpreter is found (search_runtime) */
+    bool searched;        /* code_maps holds the code searched last */
+    uint64_t code_maps;   /* maps_code_signature of that search */
+    uint64_t search_gap_ns, search_next_ns; /* the back-off */
     pyflame_host abi_host, out_host;
     struct aggregate *agg;
     FILE *out;
@@ -298,6 +303,56 @@ static void forget_runtime(struct session *s)
     if (s->agg)
         aggregate_forget_keys(s->agg);
     memory_close(&s->mem);
+}
+
+/* -t, while no interpreter is found: the program runs on, never stopped.
+ * Its code mappings are compared with those of the last search, at
+ * intervals that double from SEARCH_GAP_MIN_NS to SEARCH_GAP_MAX_NS while
+ * they stay the same; only a change (a library or program mapped, an
+ * exec) searches again, which reads every ELF file mapped as code.
+ * Returns 1 when found, 0 when not (yet), -1 on a fatal error. */
+#define SEARCH_GAP_MIN_NS 1000000ull
+#define SEARCH_GAP_MAX_NS 50000000ull
+
+static int search_runtime(struct session *s)
+{
+    uint64_t now = now_ns(CLOCK_MONOTONIC), code;
+    if (now < s->search_next_ns)
+        return 0;
+    if (maps_code_signature(s->tracee.pid, &code) != 0 ||
+        (s->searched && code == s->code_maps)) {
+        /* Unchanged, or no maps: the exit or the exec comes next. */
+        s->search_gap_ns = s->search_gap_ns ? s->search_gap_ns * 2 : SEARCH_GAP_MIN_NS;
+        if (s->search_gap_ns > SEARCH_GAP_MAX_NS)
+            s->search_gap_ns = SEARCH_GAP_MAX_NS;
+        s->search_next_ns = now + s->search_gap_ns;
+        return 0;
+    }
+    /* Changed: a loader maps one library after another, so look again
+     * at the next tick. */
+    s->search_gap_ns = s->search_next_ns = 0;
+    s->searched = true;
+    s->code_maps = code;
+    return find_runtime(s, true);
+}
+
+/* Handles an exec of the target.  Attach mode: its Python program is over,
+ * as if it had exited (-1).  -t: the new program is searched afresh (0). */
+static int follow_exec(struct session *s, bool trace)
+{
+    if (!s->tracee.execed)
+        return 0;
+    s->tracee.execed = false;
+    if (!trace) {
+        pf_warn("process %d called exec: its Python program ended; stopping",
+                (int)s->tracee.pid);
+        s->program_ended = true;
+        return -1;
+    }
+    forget_runtime(s);
+    s->searched = false;
+    s->search_gap_ns = s->search_next_ns = 0;
+    return 0;
 }
 
 /* Opens the ABI plugin on the target.  1: ready, 0: not yet, -1: fatal. */
@@ -603,24 +658,20 @@ static int record(struct session *s, const pyflame_sample *smp)
  * session must end (target gone, fatal error). */
 static int tick(struct session *s, bool trace)
 {
+    int rc = 0;
+    if (!s->runtime_found) {
+        /* -t: nothing to read yet, nothing to stop the program for. */
+        if (s->tracee.exited)
+            return -1;
+        if ((rc = follow_exec(s, trace)) != 0 ||
+            (!s->runtime_found && (rc = search_runtime(s)) <= 0))
+            return rc;
+        rc = 0;
+    }
     if (hold_target(s, true) != 0)
         return -1;
-    int rc = 0;
-    if (s->tracee.execed) {
-        s->tracee.execed = false;
-        if (!trace) {
-            /* Its Python program is over, as if it had exited. */
-            pf_warn("process %d called exec: its Python program ended; stopping",
-                    (int)s->tracee.pid);
-            s->program_ended = true;
-            rc = -1;
-            goto out;
-        }
-        forget_runtime(s);
-    }
-    if (!s->runtime_found && (rc = find_runtime(s, trace)) <= 0)
-        goto out;
-    rc = 0;
+    if ((rc = follow_exec(s, trace)) != 0 || !s->runtime_found)
+        goto out; /* -t: the new program is searched at the next tick */
     if (!s->abi_state && (rc = open_abi(s)) <= 0)
         goto out;
     rc = 0;

@@ -3,6 +3,7 @@ it while it is sampled, job control keeps working, new threads do not
 break the attach, and exec in trace mode is followed."""
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -10,8 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import (MIN_SAMPLES, PYFLAME, TARGETS, Profile, marker_line, profile, run_pyflame,
-                      start_target, stop_target, tracer_of, wait_traced_by, wait_until)
+from conftest import (MIN_SAMPLES, PYFLAME, TARGETS, Profile, env_for_pyflame_under_tracer,
+                      marker_line, profile, require,
+                      run_pyflame, start_target, stop_target, tracer_of, wait_traced_by,
+                      wait_until)
 from measure import proc_stat
 
 
@@ -213,3 +216,65 @@ def test_trace_keeps_the_exit_status_of_short_programs(python, extra):
     with ThreadPoolExecutor(max_workers=2) as pool:
         wrong = [w for w in pool.map(run, runs) if w]
     assert not wrong, f"{len(wrong)} of {len(runs)} runs:\n" + "\n".join(wrong[:10])
+
+
+# Busy for argv[1] seconds without a system call, then prints how many
+# times it left the CPU of its own accord meanwhile: a ptrace stop is one.
+SPINNER = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+
+int main(int argc, char **argv)
+{
+    double seconds = argc > 1 ? atof(argv[1]) : 1.0;
+    struct rusage before, after;
+    struct timespec start, now;
+    volatile unsigned long work = 0;
+    getrusage(RUSAGE_SELF, &before);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    do {
+        for (int i = 0; i < 10000; i++)
+            work++;
+        clock_gettime(CLOCK_MONOTONIC, &now); /* the vDSO: no system call */
+    } while ((double)(now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 < seconds);
+    getrusage(RUSAGE_SELF, &after);
+    printf("stops %ld\n", after.ru_nvcsw - before.ru_nvcsw);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("how", ["direct", "exec_from_python"])
+def test_trace_of_a_non_python_program_never_stops_it(python, how, tmp_path):
+    """-t of a program that is no Python, or that a Python program execs
+    into: while no interpreter is found, pyflame neither stops it nor reads
+    its ELF files again at every tick, only its maps, less and less often
+    while they stay the same.  Before, each tick (1 kHz) stopped it and
+    read its maps and every ELF file mapped as code: a second of the
+    spinner was stopped about 900 times, and pyflame called openat about
+    2,000 times."""
+    require(shutil.which("cc"), "cc")
+    require(shutil.which("strace"), "strace")
+    src, exe = tmp_path / "spinner.c", tmp_path / "spinner"
+    src.write_text(SPINNER)
+    subprocess.run(["cc", "-O1", "-o", str(exe), str(src)], check=True)
+    argv = [str(exe), "1"]
+    if how == "exec_from_python":
+        argv = [python, "-c", "import os, sys; os.execv(sys.argv[1], sys.argv[1:])", *argv]
+    trace = tmp_path / "strace.txt"
+    # strace follows pyflame alone (no -f): its child is pyflame's to trace.
+    res = subprocess.run(["strace", "-c", "-e", "trace=openat", "-o", str(trace),
+                          PYFLAME, "-r", "0.001", "-o", os.devnull, "-t", *argv],
+                         capture_output=True, timeout=60, env=env_for_pyflame_under_tracer())
+    err = res.stderr.decode(errors="replace")
+    assert res.returncode == 0, err
+    stops = int(re.search(rb"^stops (\d+)$", res.stdout, re.M).group(1))
+    # A thousand ticks; an exec, a dynamic loader and a stray wake-up at most.
+    assert stops <= 5, (stops, err)
+    calls = re.search(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)(\s+\d+)?\s+openat$",
+                      trace.read_text(), re.M)
+    # pyflame's start (its plugins, the loader, a sanitizer's files) and a
+    # look at the maps every 50 ms: tens, not thousands.
+    assert calls and int(calls.group(1)) <= 200, trace.read_text()
