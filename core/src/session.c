@@ -751,6 +751,13 @@ static bool handle_events(struct session *s, const struct timespec *timeout)
  * all (docs/performance.md). */
 #define NO_SPIN_FROM_NS 1000000ull
 
+/* -t: the target called exec while no interpreter is found: the next tick
+ * looks at the new program without waiting out the search's back-off. */
+static bool exec_to_follow(const struct session *s)
+{
+    return s->tracee.execed && !s->runtime_found;
+}
+
 /* Sleeps until `end` (CLOCK_MONOTONIC), handling the target's events as
  * they come: a thread that received a signal stays stopped until we let
  * it go, so waiting for the next tick would delay its signals.  Returns
@@ -759,7 +766,7 @@ static bool wait_until(struct session *s, uint64_t end)
 {
     uint64_t now = now_ns(CLOCK_MONOTONIC);
     bool timed_out = false;
-    while (now < end && !session_stop_signal && !s->tracee.exited) {
+    while (now < end && !session_stop_signal && !s->tracee.exited && !exec_to_follow(s)) {
         struct timespec rel = {(time_t)((end - now) / 1000000000ull),
                                (long)((end - now) % 1000000000ull)};
         timed_out = handle_events(s, &rel);
@@ -790,7 +797,7 @@ static void sleep_until_tick(struct session *s, uint64_t deadline, uint64_t inte
         uint64_t late = s->events_checked_ns - wake;
         s->wake_late_ns = (s->wake_late_ns * 7 + (late < most ? late : most)) / 8;
     }
-    while (now_ns(CLOCK_MONOTONIC) < deadline && !session_stop_signal)
+    while (now_ns(CLOCK_MONOTONIC) < deadline && !session_stop_signal && !exec_to_follow(s))
         ;
 }
 
@@ -813,12 +820,16 @@ static int sampling_loop(struct session *s, bool trace)
         uint64_t now = now_ns(CLOCK_MONOTONIC);
         if (ts_ns(&next) <= now)
             add_ns(&next, ((now - ts_ns(&next)) / interval + 1) * interval);
+        /* -t while no interpreter is found: ticks before the search is
+         * due would do nothing; pyflame sleeps through them. */
+        if (!s->runtime_found && s->search_next_ns > ts_ns(&next))
+            add_ns(&next, (s->search_next_ns - ts_ns(&next) + interval - 1) / interval * interval);
         if (!trace && ts_ns(&next) >= end) {
             /* Stay attached for all of -s, as asked. */
             wait_until(s, end);
             break;
         }
-        if (interval >= MIN_SLEEP_NS) {
+        if (interval >= MIN_SLEEP_NS || !s->runtime_found) {
             sleep_until_tick(s, ts_ns(&next), interval);
         } else if (now - s->events_checked_ns >= EVENTS_CHECK_NS) {
             const struct timespec zero = {0, 0};
