@@ -22,6 +22,11 @@ Figures (columns):
   50thr kept         samples taken at 100 Hz, --threads, 50 busy threads
   50thr slow         that target's slowdown, the same way in 100 ms turns
 
+After the rows, "-t of a non-Python program": the slowdown at 1 kHz,
+measured the same way, of a program that is no Python (marks.c, built
+next to pyflame in tests/bench): pyflame looks for an interpreter in it
+for the whole run.
+
 A figure pyflame cannot produce yet (an option it lacks) prints as "n/a".
 Runs in this order: every figure of one interpreter, then the next.
 
@@ -61,7 +66,7 @@ PYTHONS = [
     "/usr/bin/python3.11",
 ]
 # Programs built next to pyflame (tests/bench/*.c) that the benchmark runs.
-HELPERS = ["stop_floor", "peak_rss"]
+HELPERS = ["stop_floor", "peak_rss", "marks"]
 COLUMNS = ["python", "kept@1k", "kept@10k", "max Hz", "cpu/sample", "max Hz nb", "cpu nb",
            "peak MB", "slow stop", "slow nonblock", "torn", "50thr kept", "50thr slow"]
 
@@ -239,12 +244,15 @@ def main():
     for python in pythons:
         row = Bench(args.pyflame, helpers["peak_rss"], args.seconds, slow_seconds).row(python)
         print("  ".join(row[c].ljust(w) for c, w in zip(COLUMNS, widths)), flush=True)
+    slow = slowdown.measure([args.pyflame, "-r", 0.001, "-o", os.devnull],
+                            [helpers["marks"], slow_seconds + 2], slow_seconds, 0.02)[0]
+    print("\n-t of a non-Python program: slowdown %.1f%% at 1 kHz" % (100 * slow), flush=True)
     res = subprocess.run([helpers["stop_floor"], "1000", str(slow_seconds)],
                          capture_output=True, text=True, timeout=slow_seconds * 4 + 60)
     if res.returncode != 0:
         sys.exit("bench.py: %s failed: %s" % (helpers["stop_floor"], res.stderr.strip()))
     floor, *steps = res.stdout.strip().splitlines()
-    print("\n%s (the least that slow stop can be on this machine)" % floor)
+    print("%s (the least that slow stop can be on this machine)" % floor)
     for line in steps:
         print(line)
     rate, longest = machine_pauses(max(args.seconds * args.repeats, slow_seconds))

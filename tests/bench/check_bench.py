@@ -35,6 +35,8 @@ for line in rows:
         assert 0 < float(row[name].rstrip("%")) <= 101, (name, row)
     assert float(row["max Hz"]) > 0 and float(row["peak MB"]) > 0, row
     assert float(row["max Hz nb"]) > 0, row
+assert re.search(r"^-t of a non-Python program: slowdown " + NUMBER + "% at 1 kHz", res.stdout,
+                 re.M), "no slowdown of a non-Python program"
 assert re.search(r"^stop floor " + NUMBER + "%", res.stdout, re.M), "no stop floor"
 assert re.search(r"^a stop takes the tracer " + NUMBER + " us", res.stdout, re.M), "no stop steps"
 assert re.search(r"^machine pauses " + NUMBER + "/s", res.stdout, re.M), "no machine pauses"
