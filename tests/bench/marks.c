@@ -44,5 +44,5 @@ int main(int argc, char **argv)
         printf(" %.6f", marks[i]);
     printf("\n");
     free(marks);
-    return 0;
+    return work == 1 ? 2 : 0; /* uses the work, which is never 1 */
 }
