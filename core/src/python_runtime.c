@@ -126,6 +126,51 @@ static enum runtime_status use_mapping(pid_t pid, const struct mapping *m,
     return rt->path ? RUNTIME_FOUND : RUNTIME_ERROR;
 }
 
+/* The kernel's PF_KTHREAD, in the flags of /proc/PID/stat. */
+#define PF_KTHREAD 0x00200000u
+
+/* Why process pid, which exists, has no executable (/proc/PID/exe): a
+ * kernel thread, a process whose main thread has exited while others run
+ * on (pthread_exit), or a zombie. */
+static enum runtime_status explain_no_exe(pid_t pid, char *err, size_t errlen)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    /* The name in parentheses may hold anything, ')' too: the fields
+     * follow the last one. */
+    const char *p = strrchr(buf, ')');
+    char state;
+    unsigned flags;
+    long threads;
+    if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u "
+                     "%*d %*d %*d %*d %ld", &state, &flags, &threads) != 3) {
+        reason(err, errlen, "no process with PID %d", (int)pid);
+        return RUNTIME_NO_PROCESS;
+    }
+    if (flags & PF_KTHREAD) {
+        reason(err, errlen, "process %d is a kernel thread, not a program: it runs no Python",
+               (int)pid);
+        return RUNTIME_NOT_PYTHON;
+    }
+    if ((state == 'Z' || state == 'X') && threads > 1) {
+        reason(err, errlen, "the main thread of process %d has exited (pthread_exit) while "
+               "%ld of its threads run on: pyflame reads a process through its main "
+               "thread, and cannot profile this one", (int)pid, threads - 1);
+        return RUNTIME_NO_PROCESS;
+    }
+    if (state == 'Z' || state == 'X')
+        reason(err, errlen, "process %d has exited: its parent has not yet reaped it "
+               "(a zombie)", (int)pid);
+    else
+        reason(err, errlen, "no process with PID %d", (int)pid);
+    return RUNTIME_NO_PROCESS;
+}
+
 enum runtime_status python_runtime_find(pid_t pid, struct target_memory *mem,
                                         struct python_runtime *rt, char *err,
                                         size_t errlen)
@@ -135,10 +180,8 @@ enum runtime_status python_runtime_find(pid_t pid, struct target_memory *mem,
     snprintf(exe_link, sizeof exe_link, "/proc/%d/exe", (int)pid);
     ssize_t n = readlink(exe_link, exe, sizeof exe - 1);
     if (n < 0) {
-        if (errno == ENOENT || errno == ESRCH) {
-            reason(err, errlen, "no process with PID %d", (int)pid);
-            return RUNTIME_NO_PROCESS;
-        }
+        if (errno == ENOENT || errno == ESRCH)
+            return explain_no_exe(pid, err, errlen);
         if (errno == EACCES || errno == EPERM) {
             reason(err, errlen, "not permitted to read %s", exe_link);
             return RUNTIME_NO_PERMISSION;

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (PYFLAME, SANITIZED, TARGETS, error_of, run_pyflame, start_target,
-                      stop_target, tracer_of)
+                      stop_target, tracer_of, wait_until)
 
 SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
 
@@ -28,6 +28,46 @@ def test_no_such_pid():
     res = run_pyflame(["-p", str(proc.pid)])
     assert res.returncode == 1
     assert f"no process with PID {proc.pid}" in error_of(res)
+
+
+def test_kernel_thread():
+    """PID 2, kthreadd, has no executable and no memory of its own."""
+    res = run_pyflame(["-p", "2"])
+    assert res.returncode == 1
+    assert "process 2 is a kernel thread, not a program: it runs no Python" in error_of(res)
+
+
+# Its main thread calls pthread_exit while its worker runs on.
+MAIN_THREAD_EXITS = """
+import ctypes, threading, time
+def worker():
+    print("ready", flush=True)
+    while True:
+        time.sleep(0.01)
+threading.Thread(target=worker).start()
+ctypes.CDLL(None).pthread_exit(None)
+"""
+
+
+def test_main_thread_exited_while_others_run(python):
+    proc = subprocess.Popen([python, "-c", MAIN_THREAD_EXITS], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline().strip() == b"ready"
+        wait_until(lambda: status_state(proc.pid) == "Z", "the main thread gone")
+        res = run_pyflame(["-s", "1", "-p", str(proc.pid)])
+        assert res.returncode == 1
+        assert (f"the main thread of process {proc.pid} has exited (pthread_exit) while "
+                "1 of its threads run on") in error_of(res)
+    finally:
+        stop_target(proc)
+
+
+def status_state(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("State:"):
+                return line.split()[1]
+    return None
 
 
 def test_not_a_python_process():
