@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -1033,18 +1034,60 @@ static int start_output(struct session *s)
     return 0;
 }
 
+/* A thread of pid that another process traces (a debugger, strace -p
+ * TID): its id, and the tracer's in *tracer; 0 when there is none. */
+static pid_t thread_traced_by_another(pid_t pid, pid_t *tracer)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    pid_t found = 0;
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        pid_t t = tid > 0 ? tracee_tracer_of(tid) : 0;
+        if (t && t != getpid()) {
+            found = tid;
+            *tracer = t;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+/* The name of process pid (its comm), or "?" when it cannot be read. */
+static void name_of(pid_t pid, char *name, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(path, "re");
+    snprintf(name, len, "?");
+    if (f) {
+        if (fgets(name, (int)len, f))
+            name[strcspn(name, "\n")] = '\0';
+        fclose(f);
+    }
+}
+
 static int attach(struct session *s, pid_t pid)
 {
     if (tracee_seize(&s->tracee, pid) == 0)
         return 0;
     int e = errno;
-    pid_t tracer = tracee_tracer_of(pid);
+    pid_t tracer = tracee_tracer_of(pid), thread;
     if (e == ESRCH)
         pf_error("no process with PID %d", (int)pid);
     else if (e == EPERM && tracer)
         pf_error("process %d is already traced by process %d (a debugger or "
                  "another profiler); detach that first", (int)pid, (int)tracer);
-    else if (e == EPERM)
+    else if (e == EPERM && (thread = thread_traced_by_another(pid, &tracer))) {
+        char name[64];
+        name_of(tracer, name, sizeof name);
+        pf_error("thread %d of process %d is already traced by process %d (%s): "
+                 "detach that debugger first", (int)thread, (int)pid, (int)tracer, name);
+    } else if (e == EPERM)
         permission_error(pid);
     else
         pf_error("cannot trace process %d: %s", (int)pid, strerror(e));

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import (PYFLAME, SANITIZED, TARGETS, assert_left_running, run_pyflame,
+from conftest import (PYFLAME, SANITIZED, TARGETS, assert_left_running, error_of, run_pyflame,
                       run_pyflame_measured, start_target, status_field, stop_target, tracer_of,
                       wait_traced_by, wait_until)
 
@@ -254,6 +254,40 @@ def test_target_traced_by_another_debugger(tmp_path):
         debugger.kill()
         debugger.wait(timeout=10)
         assert_free(target.pid)
+    finally:
+        if debugger and debugger.poll() is None:
+            debugger.kill()
+        stop_target(target)
+
+
+# A target with a worker thread, whose id it prints.
+WITH_A_WORKER = """
+import threading, time
+def worker():
+    print(threading.get_native_id(), flush=True)
+    while True:
+        time.sleep(0.01)
+threading.Thread(target=worker, daemon=True).start()
+time.sleep(60)
+"""
+
+
+def test_thread_of_target_traced_by_another_debugger(tmp_path):
+    """A debugger (strace -p TID) traces one worker thread, not the main
+    one: pyflame names the thread and its tracer, not a lack of privileges."""
+    target = subprocess.Popen([sys.executable, "-c", WITH_A_WORKER], stdout=subprocess.PIPE)
+    debugger = None
+    try:
+        tid = int(target.stdout.readline())
+        debugger = subprocess.Popen([sys.executable, "-c", DEBUGGER, str(tid)],
+                                    stdout=subprocess.PIPE)
+        assert debugger.stdout.readline().strip() == b"ready"
+        res = run_pyflame(["-s", "1", "-p", str(target.pid)])
+        assert res.returncode == 1
+        assert (f"thread {tid} of process {target.pid} is already traced by process "
+                f"{debugger.pid} ({os.path.basename(sys.executable)[:15]}): detach that debugger first") in error_of(res)
+        assert tracer_of(tid) == debugger.pid  # its debugger keeps it
+        assert tracer_of(target.pid) == 0
     finally:
         if debugger and debugger.poll() is None:
             debugger.kill()
