@@ -69,7 +69,8 @@ def main(build):
                     skips[t["reason"]].append(test)
                 elif t["outcome"] == "xfailed":
                     # "known bug (what): what this run found", by the bug
-                    bug, _, found = t["reason"].partition(": ")
+                    bug, _, found = t["reason"].rpartition(": ")
+                    bug = bug or found
                     known[bug].append("%s: %s" % (test, found) if found else test)
         print(line.rstrip())
     print("\nSkipped, and why:" if skips else "\nSkipped: nothing.")
