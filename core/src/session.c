@@ -42,6 +42,7 @@ struct session {
     struct tid_memo tid_memo; /* pthread_t -> the host's thread id */
     struct python_runtime rt;
     bool runtime_found;
+    bool runtime_ever_found; /* -t: the program ran Python at some point */
     bool opened; /* the ABI plugin found the interpreter at least once */
     bool program_ended; /* attach mode: the target called exec */
     /* -t while no interpreter is found (search_runtime) */
@@ -283,7 +284,7 @@ static int find_runtime(struct session *s, bool quiet_if_absent)
         pf_error("%s", err);
         return -1;
     }
-    s->runtime_found = true;
+    s->runtime_found = s->runtime_ever_found = true;
     if (!s->abi.handle && (load_abi(s) != 0 || check_nonblocking(s) != 0))
         return -1;
     return 1;
@@ -1218,7 +1219,6 @@ int session_run(const struct options *opt)
     uint64_t began = now_ns(CLOCK_MONOTONIC);
     int loop = sampling_loop(&s, trace);
     uint64_t sampling_ns = now_ns(CLOCK_MONOTONIC) - began;
-    bool ever_python = s.runtime_found;
     tracee_detach(&s.tracee);
     traced = false;
     if (write_output(&s) != 0)
@@ -1230,7 +1230,7 @@ int session_run(const struct options *opt)
     if (trace) {
         if (loop != 0 && !s.tracee.exited && !session_stop_signal)
             tracee_kill(&s.tracee); /* a fatal error: do not leave it unwatched */
-        if (!ever_python && s.tracee.exited)
+        if (!s.runtime_ever_found && s.tracee.exited)
             pf_warn("'%s' ran no Python interpreter that pyflame could find",
                     opt->command[0]);
         if (s.tracee.exited)

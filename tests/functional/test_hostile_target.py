@@ -112,6 +112,23 @@ def test_target_exec_into_non_python_ends_the_run(tmp_path):
         stop_target(target)
 
 
+def test_trace_of_a_program_that_execs_out_of_python_says_it_ran_python(tmp_path):
+    """-t of a Python program that execs a non-Python one: its samples
+    are written, and pyflame does not claim the command ran no Python."""
+    script = tmp_path / "exec_out.py"
+    script.write_text(
+        "import os, time\n"
+        "deadline = time.monotonic() + 0.3\n"
+        "while time.monotonic() < deadline: pass  # BUSY\n"
+        "os.execv('/bin/sh', ['sh', '-c', 'exit 4'])\n")
+    out = tmp_path / "profile.txt"
+    res = run_pyflame(["-o", str(out), "-t", sys.executable, str(script)])
+    err = res.stderr.decode()
+    assert res.returncode == 4, err
+    assert "ran no Python" not in err, err
+    assert any(":<module>:" in leaf for leaf in leaf_counts(out.read_text())), out.read_text()
+
+
 def children_of(pid):
     with open(f"/proc/{pid}/task/{pid}/children") as f:
         return [int(c) for c in f.read().split()]
