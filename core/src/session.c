@@ -142,22 +142,6 @@ static int yama_scope(void)
     return scope;
 }
 
-/* The real uid of process pid, or -1 when it cannot be read. */
-static long owner_of(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long uid = -1;
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "Uid: %ld", &uid) == 1)
-            break;
-    fclose(f);
-    return uid;
-}
-
 /* Says why the kernel refused to let us trace pid, and what would let us:
  * Yama's setting only where the kernel has Yama, and another user's
  * process as such. */
@@ -178,7 +162,7 @@ static void permission_error(pid_t pid)
                  "run pyflame with the target's privileges, e.g. in its namespace", (int)pid);
         return;
     }
-    long owner = owner_of(pid);
+    long owner = tracee_status_field(pid, "Uid"); /* the real uid */
     if (owner >= 0 && (uid_t)owner != getuid()) {
         pf_error("not permitted to trace process %d: it belongs to another user (uid %ld; "
                  "you are uid %u), whose processes only root may trace: run pyflame as "

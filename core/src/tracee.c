@@ -160,19 +160,29 @@ bool tracee_has_thread(const struct tracee *t, pid_t tid)
     return false;
 }
 
-pid_t tracee_tracer_of(pid_t tid)
+long tracee_status_field(pid_t tid, const char *key)
 {
-    char path[64], line[128];
+    char path[64], line[256];
+    size_t len = strlen(key);
     snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
     FILE *f = fopen(path, "re");
-    int tracer = 0;
+    long value = -1;
     if (!f)
-        return 0;
+        return -1;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+        if (strncmp(line, key, len) == 0 && line[len] == ':') {
+            if (sscanf(line + len + 1, "%ld", &value) != 1)
+                value = -1;
             break;
+        }
     fclose(f);
-    return tracer;
+    return value;
+}
+
+pid_t tracee_tracer_of(pid_t tid)
+{
+    long tracer = tracee_status_field(tid, "TracerPid");
+    return tracer > 0 ? (pid_t)tracer : 0;
 }
 
 static bool thread_alive(pid_t pid, pid_t tid)

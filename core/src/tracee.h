@@ -61,6 +61,9 @@ void tracee_detach(struct tracee *t);
 /* Is `tid` one of the target's threads, as far as we know? */
 bool tracee_has_thread(const struct tracee *t, pid_t tid);
 
+/* The first number after "KEY:" in /proc/TID/status, -1 if unreadable. */
+long tracee_status_field(pid_t tid, const char *key);
+
 /* The process tracing `tid` (TracerPid in /proc), 0 if none. */
 pid_t tracee_tracer_of(pid_t tid);
 
