@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (PYFLAME, SANITIZED, TARGETS, error_of, run_pyflame, start_target,
-                      stop_target, tracer_of, wait_until)
+from conftest import (PYFLAME, SANITIZED, TARGETS, error_of, require, run_pyflame,
+                      start_target, stop_target, tracer_of, wait_until)
 
 SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
 
@@ -121,6 +121,14 @@ def test_ptrace_advice_fits_the_kernel(python):
     # setuid program's process.
     code = ("import ctypes, time; ctypes.CDLL(None).prctl(4, 0, 0, 0, 0); "
             "print('ready', flush=True); time.sleep(60)")
+    # Root's home, where pyenv's interpreters live, may be closed to
+    # others: then the system's interpreter.
+    ran = subprocess.run([*AS_NOBODY, python, "-c", "pass"], capture_output=True)
+    if ran.returncode != 0:
+        python = "/usr/bin/python3"
+        require(os.access(python, os.X_OK) and subprocess.run(
+            [*AS_NOBODY, python, "-c", "pass"]).returncode == 0,
+            "an interpreter the user nobody can run (%s: %s)" % (python, ran.stderr.decode()))
     target = subprocess.Popen([*AS_NOBODY, python, "-c", code], stdout=subprocess.PIPE)
     try:
         assert target.stdout.readline() == b"ready\n"
@@ -554,3 +562,4 @@ def test_readme_demo_draws_the_demo(tmp_path):
     idle = re.search(r"<title>\(idle\) \(([\d,]+) samples", svg)
     idle = int(idle.group(1).replace(",", "")) if idle else 0
     assert samples >= 50 and idle <= 0.05 * samples, (idle, samples)
+
