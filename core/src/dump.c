@@ -3,21 +3,20 @@
 #include <inttypes.h>
 #include <stdbool.h>
 
+#include "thread_states.h"
+
 /* Each thread opens with "TID:", "TID*:" for the GIL's holder, in the
- * first column, as Uber's Pyflame printed it: scripts split dumps there. */
-static void print_thread(FILE *out, const pyflame_thread *t)
+ * first column, as Uber's Pyflame printed it: scripts split dumps there.
+ * Then what the kernel says it does, and the GIL, apart: a thread may run
+ * without the GIL, or hold it asleep. */
+static void print_thread(FILE *out, const pyflame_thread *t, char state)
 {
     bool holder = (t->flags & PYFLAME_THREAD_HOLDS_GIL) != 0;
     fprintf(out, "%" PRIu64 "%s:", t->os_tid ? t->os_tid : t->ident, holder ? "*" : "");
     if (t->name)
         fprintf(out, " \"%s\"", t->name);
-    if (holder)
-        fprintf(out, " (holds the GIL)");
-    else if (t->nframes)
-        fprintf(out, " (idle: waiting, without the GIL)");
-    else
-        fprintf(out, " (idle: no Python code)");
-    fprintf(out, "\n");
+    fprintf(out, " (%s, %s%s)\n", thread_state_name(state),
+            holder ? "holds the GIL" : "without the GIL", t->nframes ? "" : ", no Python code");
     for (uint32_t i = 0; i < t->nframes; i++) {
         const pyflame_frame *f = &t->frames[i];
         if (f->flags & PYFLAME_FRAME_LABEL)
@@ -26,7 +25,8 @@ static void print_thread(FILE *out, const pyflame_thread *t)
     }
 }
 
-int dump_print(FILE *out, const pyflame_sample *smp, int pid, const char *python)
+int dump_print(FILE *out, const pyflame_sample *smp, const char *states, int pid,
+               const char *python)
 {
     fprintf(out, "Process %d: %s\n", pid, python);
     if (smp->status == PYFLAME_ERR_READ) {
@@ -39,7 +39,7 @@ int dump_print(FILE *out, const pyflame_sample *smp, int pid, const char *python
                 holders ? "one holds the GIL" : "none holds the GIL");
         for (uint32_t i = 0; i < smp->nthreads; i++) {
             fprintf(out, "\n");
-            print_thread(out, &smp->threads[i]);
+            print_thread(out, &smp->threads[i], states[i]);
         }
     }
     return ferror(out) ? -1 : 0;

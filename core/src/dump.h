@@ -7,8 +7,10 @@
 #include <pyflame/pyflame.h>
 
 /* Prints `smp` (taken with every thread) as text: a heading with the
- * process and its Python, then each thread, its state and its frames leaf
- * first.  Returns 0, or -1 if writing failed. */
-int dump_print(FILE *out, const pyflame_sample *smp, int pid, const char *python);
+ * process and its Python, then each thread, its kernel state (states[i],
+ * a letter of /proc's stat, '\0' if unknown), whether it holds the GIL,
+ * and its frames leaf first.  Returns 0, or -1 if writing failed. */
+int dump_print(FILE *out, const pyflame_sample *smp, const char *states, int pid,
+               const char *python);
 
 #endif

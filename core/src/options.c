@@ -33,8 +33,11 @@ const char options_usage[] =
     "  -r, --rate=SECS         time between samples in seconds (default 0.001)\n"
     "      --hz=N              samples per second instead (py-spy's --rate):\n"
     "                          --hz 1000 is -r 0.001\n"
-    "      --threads           sample every thread, not only the one holding\n"
-    "                          the GIL; a thread without the GIL counts as idle\n"
+    "      --threads           sample every thread, not only one: each thread\n"
+    "                          the kernel runs shows its stack, the others\n"
+    "                          count as idle\n"
+    "      --gil               only the thread holding the GIL is running: a\n"
+    "                          thread in C code without the GIL counts as idle\n"
     "      --thread-names      begin each stack with a frame naming its thread,\n"
     "                          'thread NAME (TID)'; implies --threads\n"
     "      --nonblocking       read the target while it runs instead of stopping\n"
@@ -43,7 +46,7 @@ const char options_usage[] =
     "                          counted as (failed)\n"
     "  -d, --dump              print the stack of every thread once, leaf first,\n"
     "                          and exit; each thread begins 'TID:', 'TID*:' for\n"
-    "                          the one holding the GIL\n"
+    "                          the one holding the GIL, then its kernel state\n"
     "\n"
     "Output:\n"
     "  -o, --output=FILE       write the profile to FILE; '-' for stdout, the\n"
@@ -73,8 +76,11 @@ const char options_usage[] =
     "  -h, --help              print this help and exit\n"
     "\n"
     "In the folded format each line is a stack, root first, frames as\n"
-    "file:function:line joined by ';', then the number of samples.  (idle) counts samples in\n"
-    "which no thread ran Python code, (failed) samples that could not be read.\n"
+    "file:function:line joined by ';', then the number of samples.  Without\n"
+    "--threads a sample shows the GIL's holder if it is running, else a thread\n"
+    "running without the GIL, under a leaf '(no GIL)'.  (idle) counts samples in\n"
+    "which no thread with Python code was running (the kernel's state R: not\n"
+    "asleep, not waiting for a disk), (failed) samples that could not be read.\n"
     "\n"
     "Environment:\n"
     "  PYFLAME_PLUGIN_PATH     colon-separated directories searched for plugins\n"
@@ -90,6 +96,7 @@ enum {
     OPT_THREAD_NAMES,
     OPT_HZ,
     OPT_NONBLOCKING,
+    OPT_GIL,
 };
 
 #define TIMESTAMPED_FORMAT "timestamped"
@@ -103,6 +110,7 @@ static const struct option long_options[] = {
     {"hz", required_argument, NULL, OPT_HZ},
     {"threads", no_argument, NULL, OPT_THREADS},
     {"nonblocking", no_argument, NULL, OPT_NONBLOCKING},
+    {"gil", no_argument, NULL, OPT_GIL},
     {"thread-names", no_argument, NULL, OPT_THREAD_NAMES},
     {"dump", no_argument, NULL, 'd'},
     {"output", required_argument, NULL, 'o'},
@@ -307,6 +315,9 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
             break;
         case OPT_NONBLOCKING:
             o->nonblocking = true;
+            break;
+        case OPT_GIL:
+            o->gil = true;
             break;
         case 'd':
             o->dump = o->threads = true;

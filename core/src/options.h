@@ -30,6 +30,7 @@ struct options {
     bool no_line_numbers; /* -n */
     bool threads;         /* --threads */
     bool thread_names;    /* --thread-names: a root frame per thread */
+    bool gil;             /* --gil: only the GIL's holder runs; others are idle */
     bool dump;            /* -d: print every thread's stack once */
     bool nonblocking;     /* read the target without stopping it */
 };

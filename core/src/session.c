@@ -26,6 +26,7 @@
 #include "plugin_loader.h"
 #include "proc_maps.h"
 #include "python_runtime.h"
+#include "thread_states.h"
 #include "tid_memo.h"
 #include "tracee.h"
 
@@ -75,7 +76,14 @@ struct session {
     pid_t held_thread;    /* stop mode: the one thread stopped, 0 for all */
     uint64_t hold_began_ns; /* stop mode: when this tick began stopping, 0: not */
     uint64_t held_ns;       /* stop mode: how long the target was held in all */
-    bool gil_free;        /* stop mode: nobody held the GIL, nothing stopped */
+    /* Nothing to read: no thread ran (or, with --gil, nobody held the
+     * GIL), so the sample is idle and nothing was stopped. */
+    bool none_running;
+    bool looked_at_all; /* this look read every thread's state */
+    struct thread_states states; /* what the kernel says the threads do */
+    uint64_t turn; /* which running thread without the GIL a sample shows */
+    pid_t *running; /* the threads this look found running */
+    size_t nrunning, caprunning;
     struct read_budget budget; /* of the sample (or open) under way */
     char last_error[512];
 };
@@ -505,28 +513,83 @@ static pid_t thread_to_hold(struct session *s, bool *gil_free)
     return holder;
 }
 
-/* Stops the target for a sample, unless --nonblocking: only the GIL
- * holder if holder_alone and it can be found (then s->held_thread); none
- * if holder_alone, nobody holds the GIL and only the holder's stack is
- * wanted (then s->gil_free: the sample is idle, as read); else every
- * thread.  Returns -1 when the target is gone. */
+/* ---- Which threads run: what the kernel says ----
+ *
+ * A thread is running when the kernel has it in state R (on a CPU or
+ * waiting for one), idle otherwise, whether it holds the GIL or not: C
+ * code that let the GIL go (hashing, compression, numpy) is running, and
+ * a thread that holds the GIL asleep in a system call is not.  A thread
+ * in D (asleep in the kernel, most often for a disk) is idle: it waits,
+ * it does not run.  --gil keeps the older view, in which only the GIL's
+ * holder runs.  States are read in one look per sample, before anything
+ * is stopped (a stopped thread reads 't'). */
+
+static bool kernel_view(const struct session *s)
+{
+    return !s->opt->gil;
+}
+
+/* One stack a sample, not every thread's. */
+static bool one_stack(const struct session *s)
+{
+    return !s->opt->threads && !s->opt->dump;
+}
+
+/* Reads every thread's state in this look into s->running: is any
+ * running? */
+static bool look_at_every_thread(struct session *s)
+{
+    s->nrunning = 0;
+    s->looked_at_all = true;
+    if (grow_array((void **)&s->running, &s->caprunning, s->tracee.nthreads + 1,
+                   sizeof *s->running) != 0)
+        return true; /* unknown: as if all ran, and all are stopped */
+    for (size_t i = 0; i < s->tracee.nthreads; i++) {
+        pid_t tid = tracee_thread_id(&s->tracee, i);
+        if (thread_state_running(thread_states_read(&s->states, tid)))
+            s->running[s->nrunning++] = tid;
+    }
+    return s->nrunning > 0;
+}
+
+/* Stops the target for a sample, unless --nonblocking.  What is stopped
+ * is what keeps every stack to be shown as it is while it is read:
+ * - the GIL's holder alone, when it can be found (s->held_thread): no
+ *   other thread can change its Python stack meanwhile;
+ * - else, in the kernel's view, the threads found running: the others
+ *   are idle, their stacks are not shown (-d shows them: all, then);
+ * - nothing, when no thread runs (s->none_running: the sample is idle,
+ *   as read; with --gil, when nobody holds the GIL and one stack is
+ *   wanted);
+ * - else every thread.
+ * The threads' states are read first.  Returns -1 when the target is
+ * gone. */
 static int hold_target(struct session *s, bool holder_alone)
 {
     s->held_thread = 0;
-    s->gil_free = false;
+    s->none_running = s->looked_at_all = false;
+    thread_states_begin(&s->states);
     if (s->opt->nonblocking)
         return s->tracee.exited ? -1 : 0;
-    bool gil_free = false;
+    bool gil_free = false, some_stopped = false;
     pid_t holder = holder_alone ? thread_to_hold(s, &gil_free) : 0;
-    if (gil_free && !s->opt->threads) {
-        s->gil_free = true;
-        return s->tracee.exited ? -1 : 0;
+    if (!kernel_view(s) && !s->opt->dump) {
+        s->none_running = gil_free && one_stack(s);
+    } else if (!one_stack(s) || !holder ||
+               !thread_state_running(thread_states_read(&s->states, holder))) {
+        /* The holder alone will not do: look at them all. */
+        s->none_running = !look_at_every_thread(s) && !s->opt->dump;
+        some_stopped = kernel_view(s) && !holder && !s->opt->dump;
     }
+    if (s->none_running)
+        return s->tracee.exited ? -1 : 0;
     s->hold_began_ns = now_ns(CLOCK_MONOTONIC);
     if (holder > 0 && tracee_stop_thread(&s->tracee, holder) == 0) {
         s->held_thread = holder;
         return 0;
     }
+    if (some_stopped && tracee_stop_threads(&s->tracee, s->running, s->nrunning) == 0)
+        return 0;
     return tracee_stop(&s->tracee);
 }
 
@@ -552,67 +615,136 @@ static bool sample_held_thread(struct session *s, uint32_t flags, pyflame_sample
     return !(flags & PYFLAME_SAMPLE_ALL_THREADS) || probe_gil_holder(s, NULL) == s->held_thread;
 }
 
+/* The leaf frame of a thread running without the GIL (not with --gil). */
+static const char NO_GIL[] = "(no GIL)";
+
 /* Copies the thread's frames into s->scratch[at...], with line numbers
- * cleared (-n) and a root frame naming the thread (--thread-names). */
-static void rewrite_frames(struct session *s, pyflame_thread *t, size_t at, const char *label)
+ * cleared (-n), a leaf frame `leaf` (unless NULL) and a root frame naming
+ * the thread (`label`, --thread-names). */
+static void rewrite_frames(struct session *s, pyflame_thread *t, size_t at, const char *leaf,
+                           const char *label)
 {
+    uint32_t n = 0;
+    if (leaf)
+        s->scratch[at + n++] = (pyflame_frame){"", leaf, 0, PYFLAME_FRAME_LABEL, 0};
     for (uint32_t i = 0; i < t->nframes; i++) {
-        s->scratch[at + i] = t->frames[i];
+        s->scratch[at + n] = t->frames[i];
         if (s->opt->no_line_numbers)
-            s->scratch[at + i].line = 0;
+            s->scratch[at + n].line = 0;
+        n++;
     }
-    uint32_t n = t->nframes;
     if (label)
         s->scratch[at + n++] = (pyflame_frame){"", label, 0, PYFLAME_FRAME_LABEL, 0};
     t->frames = s->scratch + at;
     t->nframes = n;
 }
 
+/* The state of thread `tid` in this sample's look: read now when nothing
+ * is stopped (--nonblocking); with threads stopped, only what was read
+ * before ('\0' if nothing was). */
+static char state_of(struct session *s, pid_t tid)
+{
+    return s->opt->nonblocking ? thread_states_read(&s->states, tid)
+                               : thread_states_seen(&s->states, tid);
+}
 
-/* Applies -n, -x and --thread-names to a sample and fills in OS thread
- * ids.  Returns false if nothing is left. */
+/* Is thread t running, as far as this sample can tell?  A thread whose
+ * state was not read (it came after the look) runs if it holds the GIL. */
+static bool runs(struct session *s, const pyflame_thread *t)
+{
+    char state = t->os_tid ? state_of(s, (pid_t)t->os_tid) : '\0';
+    return state ? thread_state_running(state) : (t->flags & PYFLAME_THREAD_HOLDS_GIL) != 0;
+}
+
+/* Is any of the target's threads running, as far as this look tells? */
+static bool any_runs(struct session *s)
+{
+    for (size_t i = 0; i < s->tracee.nthreads; i++)
+        if (thread_state_running(state_of(s, tracee_thread_id(&s->tracee, i))))
+            return true;
+    return false;
+}
+
+/* Marks the threads of smp running or idle as the kernel says.  For one
+ * stack, keeps the GIL's holder if it runs, else one of the threads
+ * running without it, in turn, else none: the sample is idle. */
+static void judge_threads(struct session *s, pyflame_sample *smp)
+{
+    uint32_t running = 0, holder = UINT32_MAX;
+    for (uint32_t i = 0; i < smp->nthreads; i++) {
+        pyflame_thread *t = &s->scratch_threads[i];
+        bool idle = t->nframes == 0 || !runs(s, t);
+        t->flags = idle ? t->flags | PYFLAME_THREAD_IDLE : t->flags & ~PYFLAME_THREAD_IDLE;
+        if (idle)
+            continue;
+        if (t->flags & PYFLAME_THREAD_HOLDS_GIL)
+            holder = i;
+        running++;
+    }
+    if (one_stack(s)) {
+        uint32_t pick = holder, skip = running ? (uint32_t)(s->turn++ % running) : 0;
+        for (uint32_t i = 0; pick == UINT32_MAX && i < smp->nthreads; i++)
+            if (!(s->scratch_threads[i].flags & PYFLAME_THREAD_IDLE) && skip-- == 0)
+                pick = i;
+        if (pick != UINT32_MAX)
+            s->scratch_threads[0] = s->scratch_threads[pick];
+        smp->nthreads = running ? 1 : 0;
+    }
+    smp->status = running ? PYFLAME_OK : PYFLAME_IDLE;
+}
+
+/* Fills in OS thread ids, marks threads running or idle (unless --gil),
+ * and applies -x, -n and --thread-names.  Returns false if nothing is
+ * left. */
 static bool prepare(struct session *s, pyflame_sample *smp)
 {
     const struct options *o = s->opt;
-    if (smp->status == PYFLAME_IDLE && o->exclude_idle) {
-        s->idle_left_out++;
-        return false;
-    }
-    if (smp->status == PYFLAME_ERR_READ || smp->nthreads == 0)
+    if (smp->status == PYFLAME_ERR_READ)
         return true;
     size_t total = 0;
     for (uint32_t i = 0; i < smp->nthreads; i++)
-        total += smp->threads[i].nframes + 1;
+        total += smp->threads[i].nframes + 2;
     if (grow_array((void **)&s->scratch_threads, &s->capscratch_threads, smp->nthreads + 1,
                    sizeof *s->scratch_threads) ||
         grow_array((void **)&s->labels, &s->caplabels, smp->nthreads + 1, sizeof *s->labels) ||
         grow_array((void **)&s->scratch, &s->capscratch, total + 1, sizeof *s->scratch))
         return false;
+    for (uint32_t i = 0; i < smp->nthreads; i++)
+        s->scratch_threads[i] = smp->threads[i];
+    smp->threads = s->scratch_threads;
+    /* Threads running Python code claim their kernel ids first. */
+    for (int with_frames = 1; with_frames >= 0; with_frames--)
+        for (uint32_t i = 0; i < smp->nthreads; i++)
+            if ((s->scratch_threads[i].nframes > 0) == with_frames)
+                resolve_tid(s, &s->scratch_threads[i], s->scratch_threads, smp->nthreads);
+    if (kernel_view(s) && (smp->nthreads || one_stack(s)))
+        judge_threads(s, smp);
+    if (smp->status == PYFLAME_IDLE && o->exclude_idle) {
+        s->idle_left_out++;
+        return false;
+    }
     uint32_t kept = 0;
     for (uint32_t i = 0; i < smp->nthreads; i++)
         if (!(smp->threads[i].flags & PYFLAME_THREAD_IDLE) || !o->exclude_idle)
             s->scratch_threads[kept++] = smp->threads[i];
     s->idle_left_out += smp->nthreads - kept;
-    /* Threads running Python code claim their kernel ids first. */
-    for (int with_frames = 1; with_frames >= 0; with_frames--)
-        for (uint32_t i = 0; i < kept; i++)
-            if ((s->scratch_threads[i].nframes > 0) == with_frames)
-                resolve_tid(s, &s->scratch_threads[i], s->scratch_threads, kept);
     size_t at = 0;
     for (uint32_t i = 0; i < kept; i++) {
         pyflame_thread *t = &s->scratch_threads[i];
-        const char *label = NULL;
+        const char *label = NULL, *leaf = NULL;
         if (o->thread_names && t->nframes) {
             pyflame_thread_label(s->labels[i], sizeof s->labels[i], t->name, t->os_tid,
                                  t->ident);
             label = s->labels[i];
         }
-        if (o->no_line_numbers || label) {
-            rewrite_frames(s, t, at, label);
+        if (kernel_view(s) && t->nframes && !(t->flags & (PYFLAME_THREAD_IDLE |
+                                                          PYFLAME_THREAD_HOLDS_GIL)))
+            leaf = NO_GIL;
+        if (o->no_line_numbers || label || leaf) {
+            rewrite_frames(s, t, at, leaf, label);
             at += t->nframes;
         }
     }
-    smp->threads = s->scratch_threads;
     smp->nthreads = kept;
     return smp->status == PYFLAME_IDLE || kept > 0 || !o->exclude_idle;
 }
@@ -638,6 +770,37 @@ static int record(struct session *s, const pyflame_sample *smp)
     if (op->write_sample && op->write_sample(s->out_state, smp) != PYFLAME_OK)
         return -1;
     return 0;
+}
+
+/* Reads a sample of the target as hold_target left it: from the one
+ * thread held, if the sample bears out that it holds the GIL, else with
+ * every thread stopped.  Returns -1 when the target is gone. */
+static int read_held_target(struct session *s, uint32_t flags, pyflame_sample *smp)
+{
+    if (s->held_thread) {
+        if (sample_held_thread(s, flags, smp))
+            return 0;
+        if (tracee_stop(&s->tracee) != 0)
+            return -1;
+        s->held_thread = 0; /* every thread is stopped now */
+    }
+    take_sample(s, flags, smp);
+    return 0;
+}
+
+/* For one stack, the GIL's holder was read alone: does the sample need
+ * every thread's stack, to show one running without the GIL? */
+static bool needs_every_thread(struct session *s, const pyflame_sample *smp)
+{
+    if (!kernel_view(s) || !one_stack(s) || smp->status == PYFLAME_ERR_READ)
+        return false;
+    if (smp->status == PYFLAME_OK && smp->nthreads == 1) {
+        pyflame_thread t = smp->threads[0];
+        resolve_tid(s, &t, NULL, 0);
+        if (runs(s, &t))
+            return false;
+    }
+    return any_runs(s);
 }
 
 /* One tick: stop the target, read it, let it go.  Returns -1 when the
@@ -666,14 +829,16 @@ static int tick(struct session *s, bool trace)
     uint32_t flags = (s->opt->threads ? PYFLAME_SAMPLE_ALL_THREADS : 0) |
                      /* Names are cached: cheap whenever threads are told apart. */
                      (s->opt->threads ? PYFLAME_SAMPLE_THREAD_NAMES : 0);
-    if (s->gil_free) {
-        smp.status = PYFLAME_IDLE; /* no thread to read: nobody held the GIL */
-    } else if (!s->held_thread || !sample_held_thread(s, flags, &smp)) {
-        if (s->held_thread && tracee_stop(&s->tracee) != 0) {
-            rc = -1; /* the target is gone */
-            goto out;
-        }
-        take_sample(s, flags, &smp);
+    /* The holder alone was not running: one of the others may be. */
+    if (s->looked_at_all && kernel_view(s))
+        flags |= PYFLAME_SAMPLE_ALL_THREADS;
+    if (s->none_running) {
+        smp.status = PYFLAME_IDLE; /* no thread to read */
+    } else if (read_held_target(s, flags, &smp) != 0 ||
+               (!(flags & PYFLAME_SAMPLE_ALL_THREADS) && needs_every_thread(s, &smp) &&
+                read_held_target(s, flags | PYFLAME_SAMPLE_ALL_THREADS, &smp) != 0)) {
+        rc = -1; /* the target is gone */
+        goto out;
     }
     smp.time_ns = now_ns(CLOCK_REALTIME);
     release_target(s);
@@ -974,11 +1139,14 @@ static int run_dump(struct session *s)
             take_sample(s, PYFLAME_SAMPLE_ALL_THREADS | PYFLAME_SAMPLE_THREAD_NAMES, &smp);
             prepare(s, &smp);
             release_target(s);
-            char python[32];
+            char python[32], *states = calloc(smp.nthreads + 1, 1);
             snprintf(python, sizeof python, "CPython %d.%d", s->rt.major, s->rt.minor);
-            if (claim_output(s) != 0 || dump_print(s->out, &smp, (int)s->tracee.pid, python) != 0)
-                return -1;
-            return smp.status == PYFLAME_ERR_READ ? -1 : 0;
+            for (uint32_t i = 0; states && i < smp.nthreads; i++)
+                states[i] = smp.threads[i].os_tid ? state_of(s, (pid_t)smp.threads[i].os_tid) : 0;
+            int written = states && claim_output(s) == 0 &&
+                          dump_print(s->out, &smp, states, (int)s->tracee.pid, python) == 0;
+            free(states);
+            return written && smp.status != PYFLAME_ERR_READ ? 0 : -1;
         }
         release_target(s);
         if (rc < 0)
@@ -1193,6 +1361,7 @@ int session_run(const struct options *opt)
             goto done;
     }
     traced = true;
+    thread_states_init(&s.states, s.tracee.pid);
     if (opt->dump) {
         status = run_dump(&s) == 0 ? 0 : 1;
         goto done;
@@ -1251,9 +1420,11 @@ done:
     free(s.scratch);
     free(s.scratch_threads);
     free(s.labels);
+    free(s.running);
     python_runtime_close(&s.rt);
     memory_close(&s.mem);
     ns_tids_free(&s.tids);
+    thread_states_free(&s.states);
     plugin_unload(&s.abi);
     plugin_unload(&s.output);
     plugin_dirs_free(&s.dirs);

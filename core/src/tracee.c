@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "grow.h"
+#include "thread_states.h"
 
 /* How long a thread may take to stop before the sample gives up on it. */
 #define STOP_TIMEOUT_NS 500000000L
@@ -152,6 +153,11 @@ void tracee_poll(struct tracee *t)
     }
 }
 
+pid_t tracee_thread_id(const struct tracee *t, size_t i)
+{
+    return t->threads[i].tid;
+}
+
 bool tracee_has_thread(const struct tracee *t, pid_t tid)
 {
     for (size_t i = 0; i < t->nthreads; i++)
@@ -187,19 +193,7 @@ pid_t tracee_tracer_of(pid_t tid)
 
 static bool thread_alive(pid_t pid, pid_t tid)
 {
-    char path[64], state = 0;
-    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return false;
-    /* The state follows the command name, which ends with the last ')'. */
-    char buf[512];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *close = strrchr(buf, ')');
-    if (close && close[1] == ' ')
-        state = close[2];
+    char state = thread_state_now(pid, tid);
     return state && state != 'Z' && state != 'X';
 }
 
@@ -411,18 +405,26 @@ int tracee_stop(struct tracee *t)
     return t->exited ? -1 : 0;
 }
 
-int tracee_stop_thread(struct tracee *t, pid_t tid)
+int tracee_stop_threads(struct tracee *t, const pid_t *tids, size_t n)
 {
     tracee_poll(t);
+    for (size_t i = 0; i < n && !t->exited; i++) {
+        struct thread_slot *s = find(t, tids[i]);
+        if (s && s->state == RUNNING)
+            ptrace(PTRACE_INTERRUPT, tids[i], 0, 0);
+    }
+    for (size_t i = 0; i < n && !t->exited; i++)
+        if (wait_stopped(t, tids[i]) != 0)
+            return -1;
+    return t->exited ? -1 : 0;
+}
+
+int tracee_stop_thread(struct tracee *t, pid_t tid)
+{
+    if (!find(t, tid) || tracee_stop_threads(t, &tid, 1) != 0)
+        return -1;
     struct thread_slot *s = find(t, tid);
-    if (!s || t->exited)
-        return -1;
-    if (s->state == RUNNING)
-        ptrace(PTRACE_INTERRUPT, tid, 0, 0);
-    if (wait_stopped(t, tid) != 0)
-        return -1;
-    s = find(t, tid);
-    return s && s->state == STOPPED && !t->exited ? 0 : -1;
+    return s && s->state == STOPPED ? 0 : -1;
 }
 
 void tracee_resume(struct tracee *t)

@@ -46,6 +46,11 @@ int tracee_stop(struct tracee *t);
  * the process exited): tracee_stop then still stops every thread. */
 int tracee_stop_thread(struct tracee *t, pid_t tid);
 
+/* Stops the threads tids[n] (those gone meanwhile are passed over),
+ * leaving the others as they are.  Returns 0 once they are stopped, or -1
+ * (one too slow to stop, or the process exited). */
+int tracee_stop_threads(struct tracee *t, const pid_t *tids, size_t n);
+
 /* Lets every stopped thread run again. */
 void tracee_resume(struct tracee *t);
 
@@ -57,6 +62,9 @@ void tracee_poll(struct tracee *t);
 /* Stops, detaches and frees; the target runs on untraced (or stays
  * stopped, if SIGSTOP or the like stopped it). */
 void tracee_detach(struct tracee *t);
+
+/* The id of the target's thread i, 0 <= i < t->nthreads. */
+pid_t tracee_thread_id(const struct tracee *t, size_t i);
 
 /* Is `tid` one of the target's threads, as far as we know? */
 bool tracee_has_thread(const struct tracee *t, pid_t tid);

@@ -155,6 +155,16 @@ class Profile:
         return {s: n for s, n in self.stacks.items() if s[-1].func == func}
 
 
+# The leaf pyflame puts above the stack of a thread that runs without
+# the GIL (not with --gil).
+NO_GIL = "(no GIL)"
+
+
+def python_leaf(stack):
+    """The last Python frame of a stack of Frames, past a (no GIL) leaf."""
+    return stack[-2] if stack[-1].func == NO_GIL else stack[-1]
+
+
 def parse_frame(text):
     m = re.fullmatch(r"(.*):([^:]*):(\d+)", text)
     if m:

@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from consumers import speedscope_import
-from conftest import (MODES, TARGETS, assert_sample_times, marker_line, non_ascii_target,
-                      run_pyflame, run_spooling_in_tmpdir, run_timed)
+from conftest import (MODES, NO_GIL, TARGETS, assert_sample_times, marker_line,
+                      non_ascii_target, run_pyflame, run_spooling_in_tmpdir, run_timed)
 
 # A worker thread each for spin_a and spin_b; main waits in join() (idle).
 THREADS_TARGET = TARGETS / "paused_workers.py"
@@ -100,6 +100,10 @@ class CpuProfile:
         found = [c for c in self.root["children"] if self.frame(c)["functionName"] == name]
         assert len(found) <= 1
         return self.by_id[found[0]] if found else None
+
+    def python_leaf(self, i):
+        """Sampled node i, or its parent if i is a (no GIL) leaf."""
+        return self.parent[i] if self.frame(i)["functionName"] == NO_GIL else i
 
     def leaves(self, func):
         """Sampled nodes named `func`, with their hit counts."""
@@ -240,13 +244,13 @@ def test_json_escapes(python, tmp_path):
 def test_threads(python, threads, tmp_path):
     script = THREADS_TARGET
     prof, _, _ = run(python, "attach", script, 0.5, tmp_path, extra=[threads, "-r", "0.004"])
-    leaf_names = [prof.frame(i)["functionName"] for i in prof.samples]
+    leaf_names = [prof.frame(prof.python_leaf(i))["functionName"] for i in prof.samples]
     leaf_names = [f for f in leaf_names if f != "(idle)"]
     assert leaf_names.count("spin_a") > 2 and leaf_names.count("spin_b") > 2, leaf_names
-    # Only threads running Python code: not main waiting in join().
+    # Only running threads: not main asleep in join().
     assert sum(f in ("spin_a", "spin_b") for f in leaf_names) >= 0.9 * len(leaf_names)
     for i in prof.samples:
-        path = prof.path(i)
+        path = prof.path(prof.python_leaf(i))
         if path[-1]["functionName"] in ("spin_a", "spin_b"):
             assert path[0]["functionName"].endswith("_bootstrap"), path
     # A node per thread under the root, named after the thread and its
@@ -261,7 +265,7 @@ def test_threads(python, threads, tmp_path):
         assert m and int(m.group(2)) in prof.tasks, (cf, prof.tasks)
         assert m.group(1) in ("worker-a", "worker-b"), cf
         assert cf["lineNumber"] == -1 and cf["scriptId"] == "0", cf
-        under = {prof.frame(i)["functionName"] for i in prof.samples
+        under = {prof.frame(prof.python_leaf(i))["functionName"] for i in prof.samples
                  if t in walk_up(prof, i)}
         spins[t] = under & {"spin_a", "spin_b"}
     assert all(len(s) <= 1 for s in spins.values()), spins

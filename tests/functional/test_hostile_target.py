@@ -352,12 +352,13 @@ GARBAGE_RUNTIME = r"""
 #include <unistd.h>
 unsigned long Py_Version = 0x030C01F0;
 unsigned char _PyRuntime[1 << 16];
+volatile unsigned long spins;
 int main(void)
 {
     memset(_PyRuntime, 0xA5, sizeof _PyRuntime);
     write(1, "ready\n", 6);
-    for (;;)
-        pause();
+    for (;;) /* running: a sample must read it (one asleep is idle, unread) */
+        spins++;
 }
 """
 

@@ -111,9 +111,14 @@ def test_attaching_to_a_stopped_target_leaves_it_stopped(python):
         _, cpu_before = proc_state(target.pid)
         res = run_pyflame(["-s", "1", "-p", str(target.pid)])
         assert res.returncode == 0, res.stderr.decode()
+        # It does not run: idle, as the kernel says.  Its GIL's holder is
+        # still there to read.
+        assert Profile(res.stdout.decode()).total == 0, res.stdout.decode()
+        res = run_pyflame(["--gil", "-s", "1", "-p", str(target.pid)])
+        assert res.returncode == 0, res.stderr.decode()
+        assert "hot_leaf" in res.stdout.decode()
         state, cpu_after = proc_state(target.pid)
         assert state == "T" and cpu_after - cpu_before <= 5
-        assert "hot_leaf" in res.stdout.decode()  # a stopped target can be read
     finally:
         stop_target(target)
 

@@ -65,6 +65,7 @@ static void defaults(void **state)
     assert_false(o.exclude_idle);
     assert_false(o.no_line_numbers);
     assert_false(o.threads);
+    assert_false(o.gil);
 }
 
 static void every_option(void **state)
@@ -72,7 +73,7 @@ static void every_option(void **state)
     (void)state;
     struct options o;
     assert_int_equal(PARSE(&o, "-s", "2.5", "-r", "0.01", "-o", "out.txt", "-f",
-                           "speedscope", "-nx", "--threads", "--abi", "312",
+                           "speedscope", "-nx", "--threads", "--gil", "--abi", "312",
                            "-p", "77"),
                      0);
     assert_int_equal(o.pid, 77);
@@ -80,7 +81,7 @@ static void every_option(void **state)
     assert_true(o.interval == 0.01);
     assert_string_equal(o.output, "out.txt");
     assert_string_equal(o.format, "speedscope");
-    assert_true(o.no_line_numbers && o.exclude_idle && o.threads);
+    assert_true(o.no_line_numbers && o.exclude_idle && o.threads && o.gil);
     assert_string_equal(o.abi, "312");
 
     assert_int_equal(PARSE(&o, "--pid=78", "--seconds=3", "--rate", "0.5",
@@ -91,7 +92,7 @@ static void every_option(void **state)
     assert_true(o.seconds == 3 && o.interval == 0.5);
     assert_string_equal(o.output, "o");
     assert_string_equal(o.format, "x");
-    assert_true(o.no_line_numbers && o.exclude_idle && !o.threads);
+    assert_true(o.no_line_numbers && o.exclude_idle && !o.threads && !o.gil);
     assert_string_equal(o.abi, "311");
 
     /* Range limits are inclusive. */
@@ -363,7 +364,7 @@ static void nearest_long_option(void **state)
     REJECT("did you mean '--thread-names'?", "--threadnames", "-p", "1");
     REJECT("did you mean '--list-plugins'?", "--list-plugns");
     struct options o;
-    static char *const far[] = {"--bogus", "--gil", "--x", "--frobnicate-everything"};
+    static char *const far[] = {"--bogus", "--native", "--x", "--frobnicate-everything"};
     for (size_t i = 0; i < sizeof far / sizeof *far; i++) {
         assert_int_equal(parse_argv(&o, (char *[]){"pyflame", far[i], "-p", "1", NULL}), -1);
         if (strstr(err, "did you mean"))

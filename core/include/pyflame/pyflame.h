@@ -71,7 +71,11 @@ typedef struct pyflame_frame {
 
 /* pyflame_thread.flags */
 #define PYFLAME_THREAD_HOLDS_GIL 0x1u
-#define PYFLAME_THREAD_IDLE 0x2u /* not running Python code */
+/* Not running Python code.  Plugins set it for threads without frames
+ * and for threads without the GIL; the core then sets or
+ * clears it from the kernel's word on whether the thread runs, or with
+ * --gil keeps it: output plugins see the core's verdict. */
+#define PYFLAME_THREAD_IDLE 0x2u
 
 /* One thread in a sample. */
 typedef struct pyflame_thread {
