@@ -1013,8 +1013,6 @@ static int write_output(struct session *s)
     if (rc)
         pf_error("cannot write the profile to %s: %s",
                  s->out_name ? s->out_name : "standard output", strerror(errno));
-    else if (s->out_to_default)
-        fprintf(stderr, "pyflame: profile written to %s\n", s->out_name);
     return rc;
 }
 
@@ -1277,6 +1275,23 @@ static void report_failures(const struct session *s)
                 s->taken, budget, torn);
 }
 
+/* Where the profile went, when pyflame named the file itself; and on a
+ * terminal, a line of what it holds, as the run ends. */
+static void report_written(const struct session *s, uint64_t sampling_ns)
+{
+    const char *where = s->out_name ? s->out_name : "standard output";
+    if (!isatty(STDERR_FILENO)) {
+        if (s->out_to_default)
+            fprintf(stderr, "pyflame: profile written to %s\n", where);
+        return;
+    }
+    uint64_t idle = s->taken - s->failed - s->shown;
+    fprintf(stderr, "pyflame: %" PRIu64 " sample%s in %.1f s: %" PRIu64 " with Python code "
+            "running, %" PRIu64 " idle%s, %" PRIu64 " failed; profile written to %s\n",
+            s->taken, s->taken == 1 ? "" : "s", (double)sampling_ns / 1e9, s->shown, idle,
+            s->opt->exclude_idle ? " (left out, -x)" : "", s->failed, where);
+}
+
 /* -x that left out every sample: the profile is empty, which pyflame
  * says rather than exit as if all went well. */
 static void report_idle_left_out(const struct session *s)
@@ -1376,6 +1391,8 @@ int session_run(const struct options *opt)
     traced = false;
     if (write_output(&s) != 0)
         loop = -1;
+    else
+        report_written(&s, sampling_ns);
     report_failures(&s);
     report_idle_left_out(&s);
     report_held(&s, sampling_ns);

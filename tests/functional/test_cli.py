@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (PYFLAME, SANITIZED, TARGETS, error_of, require, run_pyflame,
+from conftest import (PYFLAME, SANITIZED, TARGETS, Profile, error_of, require, run_pyflame,
                       start_target, stop_target, tracer_of, wait_until)
 
 SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
@@ -563,3 +563,45 @@ def test_readme_demo_draws_the_demo(tmp_path):
     idle = int(idle.group(1).replace(",", "")) if idle else 0
     assert samples >= 50 and idle <= 0.05 * samples, (idle, samples)
 
+
+def read_terminal(master):
+    """Everything written to a pseudo-terminal whose other end is closed."""
+    text = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: nothing more, the other end is closed
+            break
+        if not chunk:
+            break
+        text += chunk
+    return text.decode().replace("\r\n", "\n")
+
+
+def test_a_run_ends_with_a_summary_on_a_terminal(python, tmp_path):
+    """With stderr on a terminal, a run ends with one line: the samples,
+    how many had Python code running, were idle or failed, and where the
+    profile went; the numbers are the profile's.  Not into a pipe."""
+    import pty
+    target = start_target(python, TARGETS / "sleeper.py", 60)
+    out = tmp_path / "profile.txt"
+    args = [PYFLAME, "-s", "0.3", "-p", str(target.pid), "-o", str(out)]
+    master, slave = pty.openpty()
+    try:
+        res = subprocess.run(args, stdout=subprocess.PIPE, stderr=slave, timeout=60)
+        os.close(slave)
+        said = read_terminal(master)
+        piped = run_pyflame(args[1:-1] + [str(tmp_path / "piped.txt")])
+    finally:
+        os.close(master)
+        stop_target(target)
+    assert res.returncode == 0, said
+    m = re.search(r"^pyflame: (\d+) samples in [\d.]+ s: (\d+) with Python code running, "
+                  r"(\d+) idle, (\d+) failed; profile written to (.+)$", said, re.M)
+    assert m, said
+    taken, shown, idle, failed = (int(g) for g in m.groups()[:4])
+    assert m.group(5) == str(out), said
+    prof = Profile(out.read_text())
+    assert (taken, shown, idle, failed) == (prof.samples, prof.total, prof.idle, prof.failed)
+    assert taken > 0 and taken == shown + idle + failed, said
+    assert piped.returncode == 0 and b"samples in" not in piped.stderr, piped.stderr
