@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "aggregate.h"
+#include "command_line.h"
 #include "diag.h"
 #include "dump.h"
 #include "grow.h"
@@ -1170,12 +1171,14 @@ static int start_output(struct session *s)
     const pyflame_output_plugin *op = s->output.u.output;
     if (op->write_profile && !(s->agg = aggregate_new()))
         return -1;
+    char command[512];
     pyflame_output_config cfg = {
         .out = s->out,
         .flags = (s->opt->no_line_numbers ? PYFLAME_OUT_NO_LINE_NUMBERS : 0) |
                  (s->opt->exclude_idle ? PYFLAME_OUT_EXCLUDE_IDLE : 0),
         .interval_s = s->opt->interval,
         .pid = (int)s->tracee.pid,
+        .command = command_line(s->tracee.pid, s->opt->command, command, sizeof command),
     };
     if (!(s->out_state = op->open(&s->out_host, &cfg))) {
         pf_error("the %s output plugin failed to start", op->name);

@@ -25,6 +25,13 @@ static void *svg_open(const pyflame_host *host, const pyflame_output_config *cfg
     s->out = cfg->out;
     s->meta = (struct svg_meta){.flags = cfg->flags, .interval_s = cfg->interval_s,
                                 .pid = cfg->pid};
+    /* The title names the program, from hosts of API 4 on. */
+    if (host->api_version >= 4 && cfg->command &&
+        svg_buf_add_text(&s->meta.command, cfg->command) != 0) {
+        host->warn(host->ctx, "svg: out of memory");
+        free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -52,6 +59,7 @@ static int svg_close(void *state)
 {
     struct svg_state *s = state;
     int rc = fflush(s->out) == 0 && !ferror(s->out) ? PYFLAME_OK : PYFLAME_ERR_IO;
+    svg_buf_free(&s->meta.command);
     free(s);
     return rc;
 }

@@ -85,6 +85,7 @@ struct svg_meta {
     uint32_t flags;    /* PYFLAME_OUT_* */
     double interval_s;
     int pid;
+    struct svg_buf command; /* the target's command line, clean; may be empty */
     uint64_t idle_left_out; /* idle samples -x left out (pyflame_profile) */
 };
 

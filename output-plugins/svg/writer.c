@@ -132,7 +132,60 @@ static void format_interval(char buf[32], double s)
         snprintf(buf, 32, "%g \xc2\xb5s", s * 1e6);
 }
 
-static void write_header(struct writer *w, const struct svg_meta *m)
+/* Room for the program's name in the title, in pixels of the 12 px font
+ * that svg_label_fit measures: the title's 17 px font, centred between
+ * the buttons at either side. */
+#define TITLE_COMMAND_PX ((SVG_WIDTH - 2 * 130) * 12.0 / 17.0)
+
+/* The command line as the title shows it, into b: an argument that is a
+ * path from the root by its last part alone ("/usr/bin/python3 /srv/app.py"
+ * is "python3 app.py"); the tooltip has it whole. */
+static int short_command(struct svg_buf *b, const struct svg_buf *command)
+{
+    const char *p = command->p, *end = p + command->len;
+    while (p < end) {
+        const char *arg_end = memchr(p, ' ', (size_t)(end - p));
+        if (!arg_end)
+            arg_end = end;
+        const char *from = p;
+        if (*p == '/')
+            for (const char *q = p; q < arg_end; q++)
+                if (*q == '/' && q + 1 < arg_end)
+                    from = q + 1;
+        if ((b->len && svg_buf_add(b, " ", 1)) || svg_buf_add(b, from, (size_t)(arg_end - from)))
+            return -1;
+        p = arg_end < end ? arg_end + 1 : end;
+    }
+    return 0;
+}
+
+/* "Flame graph of COMMAND (PID N)", the command shortened to fit, with a
+ * tooltip of it whole; "Flame graph of PID N" when it is unknown. */
+static int write_title(FILE *out, const struct svg_meta *m)
+{
+    fprintf(out, "<text id=\"pf-title\" x=\"%d\" y=\"24\">Flame graph of ", SVG_WIDTH / 2);
+    if (!m->command.len) {
+        fprintf(out, "PID %d</text>\n", m->pid);
+        return 0;
+    }
+    struct svg_buf shown = {0};
+    if (short_command(&shown, &m->command) != 0) {
+        svg_buf_free(&shown);
+        return -1;
+    }
+    int whole;
+    size_t keep = svg_label_fit(shown.p, shown.len, TITLE_COMMAND_PX, &whole);
+    if (!whole)
+        keep = svg_label_fit(shown.p, shown.len, TITLE_COMMAND_PX - DOTS_PX, &whole);
+    svg_put_xml(out, shown.p, keep);
+    fprintf(out, "%s (PID %d)<title>", whole ? "" : "\xe2\x80\xa6", m->pid);
+    svg_put_xml(out, m->command.p, m->command.len);
+    fputs("</title></text>\n", out);
+    svg_buf_free(&shown);
+    return 0;
+}
+
+static int write_header(struct writer *w, const struct svg_meta *m)
 {
     FILE *out = w->out;
     const struct svg_tree *t = w->t;
@@ -173,8 +226,8 @@ static void write_header(struct writer *w, const struct svg_meta *m)
     fputs("]]></script>\n", out);
     fputs("<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"url(#pf-background)\"/>\n",
           out);
-    fprintf(out, "<text id=\"pf-title\" x=\"%d\" y=\"24\">Flame graph of PID %d</text>\n",
-            SVG_WIDTH / 2, m->pid);
+    if (write_title(out, m) != 0)
+        return -1;
     fprintf(out,
             "<text id=\"pf-subtitle\" x=\"%d\" y=\"44\">%s samples: %s in Python code, %s idle, "
             "%s failed; one every %s%s%s</text>\n",
@@ -189,6 +242,7 @@ static void write_header(struct writer *w, const struct svg_meta *m)
     fprintf(out, "<text id=\"pf-details\" x=\"%d\" y=\"%u\">Click a frame to zoom, "
                  "Ctrl-F to search</text>\n",
             SVG_XPAD, h - 12);
+    return 0;
 }
 
 int svg_write(FILE *out, const struct svg_tree *t, const struct svg_meta *m)
@@ -207,8 +261,7 @@ int svg_write(FILE *out, const struct svg_tree *t, const struct svg_meta *m)
     memcpy(nodes, t->nodes, t->nnodes * sizeof *nodes);
     qsort(nodes, t->nnodes, sizeof *nodes, node_order);
 
-    int rc = 0;
-    write_header(&w, m);
+    int rc = write_header(&w, m);
     fputs("<g id=\"pf-frames\">\n", out);
     for (size_t i = 0; i < t->nnodes && !rc; i++)
         rc = write_node(&w, &nodes[i]);

@@ -72,6 +72,8 @@ class Graph:
         assert by_id["pf-search"].text == "Search"
         assert "pf-matched" in by_id and "pf-details" in by_id
         self.title = by_id["pf-title"].text
+        tooltip = by_id["pf-title"].find(SVG + "title")
+        self.title_tooltip = tooltip.text if tooltip is not None else None
         self.subtitle = by_id["pf-subtitle"].text
         m = re.match(r"([\d,]+) samples: ([\d,]+) in Python code, ([\d,]+) idle, "
                      r"([\d,]+) failed; one every ", self.subtitle)
@@ -175,7 +177,11 @@ def test_exact_line_hot_leaf_dominates(python, tmp_path):
     assert widest.parent.name == f"{script}:main:{call_line}"
     assert widest.parent.parent.func == "<module>"
     assert widest.parent.parent.parent is g.root
-    assert re.fullmatch(r"Flame graph of PID \d+", g.title), g.title
+    # The title names the program run (paths by their last part; the
+    # tooltip has them whole), and its process.
+    assert re.fullmatch(r"Flame graph of %s exact_line\.py 0\.7 \(PID \d+\)"
+                        % re.escape(os.path.basename(python)), g.title), g.title
+    assert g.title_tooltip == f"{python} {script} 0.7"
     assert b"&lt;module&gt;" in g.raw
 
 
@@ -314,7 +320,23 @@ def test_trace_without_o_writes_the_graph_to_its_own_file(python, tmp_path):
     g = Graph(files[0])
     check_consistent(g)
     assert g.named("hot_leaf"), g.frames
-    assert g.title == f"Flame graph of PID {m.group(1)}"
+    assert g.title == f"Flame graph of {os.path.basename(python)} exact_line.py 0.3 (PID {m.group(1)})"
+
+
+def test_title_names_the_program_safely(python, tmp_path):
+    """Arguments that XML must escape, or that are not UTF-8, make a valid
+    title; a long command line is cut, with an ellipsis, to fit."""
+    script = TARGETS / "exact_line.py"
+    odd = ['<&"\'>', b"caf\xe9", "x" * 300]
+    out = tmp_path / "graph.svg"
+    res = run_pyflame(["-f", "svg", "-o", str(out), "-t", python, str(script), "0.3", *odd])
+    assert res.returncode == 0, res.stderr.decode()
+    g = Graph(out)
+    prefix = f"Flame graph of {os.path.basename(python)} exact_line.py 0.3 <&\"'> caf\ufffd xxx"
+    assert g.title.startswith(prefix), g.title
+    assert re.search(r"x\u2026 \(PID \d+\)$", g.title), g.title
+    assert len(g.title) < len(prefix) + 300, g.title
+    assert g.title_tooltip == f"{python} {script} 0.3 <&\"'> caf\ufffd {'x' * 300}"
 
 
 def test_no_line_numbers(python, tmp_path):
@@ -346,7 +368,7 @@ def test_sample_count_when_attached(python, tmp_path):
     # No more samples than -s / -r asks; how many a loaded machine lets
     # pyflame take is the benchmark's business.
     assert 10 <= g.total <= seconds / interval + 2, g
-    assert g.title == f"Flame graph of PID {proc.pid}"
+    assert g.title == f"Flame graph of {os.path.basename(python)} exact_line.py 30 (PID {proc.pid})"
     assert "one every 5 ms" in g.subtitle
     assert sum(f.n for f in g.named("hot_leaf")) >= 0.8 * g.total
 
