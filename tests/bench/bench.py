@@ -19,6 +19,9 @@ Figures (columns):
                      20 ms turns within one run (slowdown.py); the median
   slow nonblock      the same with --nonblocking
   torn               samples lost to tearing with --nonblocking at 10 kHz
+  4thr stop          slow stop (pyflame's defaults: 1 kHz, one stack a
+                     sample, stop mode) of 4 busy threads, in 20 ms turns
+  50thr stop         the same of 50 busy threads, in 50 ms turns
   50thr kept         samples taken at 100 Hz, --threads, 50 busy threads
   50thr slow         that target's slowdown, the same way in 100 ms turns
 
@@ -68,7 +71,8 @@ PYTHONS = [
 # Programs built next to pyflame (tests/bench/*.c) that the benchmark runs.
 HELPERS = ["stop_floor", "peak_rss", "marks"]
 COLUMNS = ["python", "kept@1k", "kept@10k", "max Hz", "cpu/sample", "max Hz nb", "cpu nb",
-           "peak MB", "slow stop", "slow nonblock", "torn", "50thr kept", "50thr slow"]
+           "peak MB", "slow stop", "slow nonblock", "torn", "4thr stop", "50thr stop",
+           "50thr kept", "50thr slow"]
 
 
 class Run:
@@ -178,6 +182,8 @@ class Bench:
             if self.nonblocking else "n/a",
             "torn": pct(self.torn(python)) if self.nonblocking else "n/a",
         }
+        row["4thr stop"] = pct(self.slowdown(python, [], 0.001, ("threads", 4), 0.02))
+        row["50thr stop"] = pct(self.slowdown(python, [], 0.001, ("threads", 50), 0.05))
         kept, slow = self.threads50(python)
         row["50thr kept"], row["50thr slow"] = pct(kept), pct(slow)
         row["peak MB"] = "%.1f" % (self.peak_kb / 1024)
