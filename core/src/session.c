@@ -559,9 +559,9 @@ static bool look_at_every_thread(struct session *s)
  *   other thread can change its Python stack meanwhile;
  * - else, in the kernel's view, the threads found running: the others
  *   are idle, their stacks are not shown (-d shows them: all, then);
- * - nothing, when no thread runs (s->none_running: the sample is idle,
- *   as read; with --gil, when nobody holds the GIL and one stack is
- *   wanted);
+ * - nothing, when no thread runs (for one stack, s->none_running: the
+ *   sample is idle, as read; with --gil, when nobody holds the GIL; with
+ *   --threads the threads are read, for their ids, not their stacks);
  * - else every thread.
  * The threads' states are read first.  Returns -1 when the target is
  * gone. */
@@ -579,7 +579,7 @@ static int hold_target(struct session *s, bool holder_alone)
     } else if (!one_stack(s) || !holder ||
                !thread_state_running(thread_states_read(&s->states, holder))) {
         /* The holder alone will not do: look at them all. */
-        s->none_running = !look_at_every_thread(s) && !s->opt->dump;
+        s->none_running = !look_at_every_thread(s) && one_stack(s);
         some_stopped = kernel_view(s) && !holder && !s->opt->dump;
     }
     if (s->none_running)
@@ -618,6 +618,8 @@ static bool sample_held_thread(struct session *s, uint32_t flags, pyflame_sample
 
 /* The leaf frame of a thread running without the GIL (not with --gil). */
 static const char NO_GIL[] = "(no GIL)";
+/* The leaf frame of an idle thread under its label (--thread-names). */
+static const char IDLE_LEAF[] = "(idle)";
 
 /* Copies the thread's frames into s->scratch[at...], with line numbers
  * cleared (-n), a leaf frame `leaf` (unless NULL) and a root frame naming
@@ -721,7 +723,7 @@ static bool prepare(struct session *s, pyflame_sample *smp)
     if (kernel_view(s) && (smp->nthreads || one_stack(s)))
         judge_threads(s, smp);
     if (smp->status == PYFLAME_IDLE && o->exclude_idle) {
-        s->idle_left_out++;
+        s->idle_left_out += smp->nthreads ? smp->nthreads : 1;
         return false;
     }
     uint32_t kept = 0;
@@ -733,11 +735,27 @@ static bool prepare(struct session *s, pyflame_sample *smp)
     for (uint32_t i = 0; i < kept; i++) {
         pyflame_thread *t = &s->scratch_threads[i];
         const char *label = NULL, *leaf = NULL;
-        if (o->thread_names && t->nframes) {
+        if (o->thread_names) {
             pyflame_thread_label(s->labels[i], sizeof s->labels[i], t->name, t->os_tid,
                                  t->ident);
             label = s->labels[i];
         }
+        if ((t->flags & PYFLAME_THREAD_IDLE) && !o->dump) {
+            /* Nothing of an idle thread is shown but, with its label,
+             * where its idle time goes. */
+            t->nframes = 0;
+            if (label) {
+                s->scratch[at] = (pyflame_frame){"", IDLE_LEAF, 0,
+                                                 PYFLAME_FRAME_LABEL | PYFLAME_FRAME_IDLE, 0};
+                s->scratch[at + 1] = (pyflame_frame){"", label, 0, PYFLAME_FRAME_LABEL, 0};
+                t->frames = s->scratch + at;
+                t->nframes = 2;
+                at += 2;
+            }
+            continue;
+        }
+        if (!t->nframes)
+            label = NULL;
         if (kernel_view(s) && t->nframes && !(t->flags & (PYFLAME_THREAD_IDLE |
                                                           PYFLAME_THREAD_HOLDS_GIL)))
             leaf = NO_GIL;
@@ -755,12 +773,13 @@ static int record(struct session *s, const pyflame_sample *smp)
     if (s->agg) {
         if (smp->status == PYFLAME_ERR_READ) {
             aggregate_add_failed(s->agg);
-        } else if (smp->status == PYFLAME_IDLE) {
+        } else if (smp->nthreads == 0) {
             aggregate_add_idle(s->agg);
         } else {
+            /* Each thread counts: idle, or the stack it shows. */
             for (uint32_t i = 0; i < smp->nthreads; i++) {
                 const pyflame_thread *t = &smp->threads[i];
-                if ((t->flags & PYFLAME_THREAD_IDLE) || t->nframes == 0)
+                if (!pyflame_thread_shown(t))
                     aggregate_add_idle(s->agg);
                 else if (aggregate_add(s->agg, t->frames, t->nframes) != 0)
                     return -1;

@@ -198,11 +198,6 @@ static int add_sample(struct chrome *c, uint32_t leaf, int64_t delta)
     return spool_put(c->samples, &r);
 }
 
-static int runs_python(const pyflame_thread *t)
-{
-    return !(t->flags & PYFLAME_THREAD_IDLE) && t->nframes > 0;
-}
-
 /* The node of thread `t` under the root, or ROOT if it has neither name nor
  * kernel id.  Named like the core's --thread-names frames. */
 static uint32_t thread_node(struct chrome *c, const pyflame_thread *t)
@@ -250,9 +245,9 @@ static int chrome_sample(void *state, const pyflame_sample *s)
         c->start_us = now; /* the clock went back since open() */
     int64_t delta = (int64_t)(now - (c->started ? c->last_us : c->start_us));
     uint32_t running = 0;
-    if (s->status == PYFLAME_OK)
+    if (s->status != PYFLAME_ERR_READ)
         for (uint32_t i = 0; i < s->nthreads; i++)
-            running += (uint32_t)runs_python(&s->threads[i]);
+            running += (uint32_t)pyflame_thread_shown(&s->threads[i]);
 
     if (running == 0) {
         uint32_t *slot = s->status == PYFLAME_ERR_READ ? &c->failed : &c->idle;
@@ -269,7 +264,7 @@ static int chrome_sample(void *state, const pyflame_sample *s)
             return PYFLAME_ERR_NOMEM;
         uint32_t n = 0;
         for (uint32_t i = 0; i < s->nthreads; i++) {
-            if (!runs_python(&s->threads[i]))
+            if (!pyflame_thread_shown(&s->threads[i]))
                 continue;
             if ((leaf[n++] = stack_leaf(c, &s->threads[i])) == NONE) {
                 if (leaf != leaves)

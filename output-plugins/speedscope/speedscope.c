@@ -291,11 +291,6 @@ static struct profile *profile_for(struct speedscope *s, uint64_t os_tid, uint64
     return &s->profiles[i];
 }
 
-static bool runs_python(const pyflame_thread *t)
-{
-    return !(t->flags & PYFLAME_THREAD_IDLE) && t->nframes > 0;
-}
-
 /* A PYFLAME_* status; errno tells why it failed. */
 static int add_entry(struct speedscope *s, struct profile *p, uint32_t tick, uint32_t node)
 {
@@ -368,7 +363,7 @@ static int speedscope_sample(void *state, const pyflame_sample *smp)
             return PYFLAME_ERR_NOMEM;
         if (p->mark == tick + 1) {
             uint32_t *picked = &s->picks[p->pick].thread;
-            if (!runs_python(&smp->threads[*picked]) && runs_python(t))
+            if (!pyflame_thread_shown(&smp->threads[*picked]) && pyflame_thread_shown(t))
                 *picked = i;
             continue;
         }
@@ -384,7 +379,7 @@ static int speedscope_sample(void *state, const pyflame_sample *smp)
             return PYFLAME_ERR_NOMEM;
         /* Like the aggregate: a thread not running Python is idle. */
         uint32_t node;
-        if (runs_python(t)) {
+        if (pyflame_thread_shown(t)) {
             node = stack_node(s, t);
         } else {
             node = special_node(s, &s->idle_node, "(idle)");

@@ -78,9 +78,12 @@ static int close_to(struct builder *b, size_t depth)
         struct open_frame *o = &b->path[--b->depth];
         if (b->depth)
             b->path[b->depth - 1].count += o->count;
+        /* A thread's idle time under its label (--thread-names) is
+         * drawn as the (idle) tower is. */
+        int idle = (o->frame->flags & PYFLAME_FRAME_IDLE) != 0;
         struct svg_node n = {
-            .frame = o->frame, .start = o->start, .count = o->count,
-            .depth = (uint32_t)b->depth + 1, .kind = SVG_NODE_PYTHON,
+            .frame = idle ? NULL : o->frame, .start = o->start, .count = o->count,
+            .depth = (uint32_t)b->depth + 1, .kind = idle ? SVG_NODE_IDLE : SVG_NODE_PYTHON,
         };
         if (finish(b, &n))
             return -1;
@@ -115,10 +118,12 @@ static int merge(struct builder *b, const pyflame_stack_count **sorted, size_t n
                 return -1;
         if (s->nframes) /* the samples of the leaf, the "self" time */
             b->path[b->depth - 1].count += s->count;
+        if (s->nframes && (s->frames[s->nframes - 1]->flags & PYFLAME_FRAME_IDLE))
+            b->t->idle += s->count;
         offset += s->count;
         prev = s;
     }
-    b->t->python = offset;
+    b->t->python = offset - b->t->idle;
     return close_to(b, 0);
 }
 
@@ -143,15 +148,16 @@ int svg_tree_build(struct svg_tree *t, const pyflame_profile *p, double min_coun
     if (merge(&b, sorted, p->nstacks))
         goto out;
     /* Samples without a stack: towers of one frame, right of the rest. */
-    t->idle = p->idle;
+    uint64_t stacked = t->python + t->idle; /* idle under threads' labels */
+    t->idle += p->idle;
     t->failed = p->failed;
-    struct svg_node idle = {.start = t->python, .count = p->idle, .depth = 1,
+    struct svg_node idle = {.start = stacked, .count = p->idle, .depth = 1,
                             .kind = SVG_NODE_IDLE};
-    struct svg_node failed = {.start = t->python + p->idle, .count = p->failed, .depth = 1,
+    struct svg_node failed = {.start = stacked + p->idle, .count = p->failed, .depth = 1,
                               .kind = SVG_NODE_FAILED};
     if ((p->idle && finish(&b, &idle)) || (p->failed && finish(&b, &failed)))
         goto out;
-    t->total = t->python + p->idle + p->failed;
+    t->total = stacked + p->idle + p->failed;
     t->nodes[0].count = t->total;
     rc = 0;
 out:

@@ -54,6 +54,13 @@ static int describe(struct writer *w, const struct svg_node *n)
         return svg_buf_add(name, fixed, strlen(fixed)) || svg_buf_add(label, fixed, strlen(fixed));
     }
     const pyflame_frame *f = n->frame;
+    if (f->flags & PYFLAME_FRAME_LABEL) {
+        /* The core's frames ("thread NAME (TID)", "(no GIL)"): a name. */
+        if (svg_buf_add_text(name, f->name) || svg_buf_add_text(label, f->name))
+            return -1;
+        w->short_len = label->len;
+        return 0;
+    }
     char line[16] = "";
     if (w->lines)
         snprintf(line, sizeof line, ":%" PRIu32, f->line);

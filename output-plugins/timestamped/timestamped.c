@@ -13,7 +13,8 @@
  * Frames are file:function:line, or file:function with -n; the frames the
  * core adds (--thread-names: "thread NAME (TID)") are their name alone.  A
  * sample of several threads (--threads) has one stack line per thread
- * running Python code under its time line, or (idle) if none was.  Written
+ * running Python code under its time line (with --thread-names, per idle
+ * thread too: "thread NAME (TID);(idle);"), or (idle) if none was.  Written
  * as samples come: the plugin keeps nothing between samples. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -46,11 +47,6 @@ static void put_name(FILE *out, const char *s)
         putc(*s == ';' || *s == '\n' || *s == '\r' ? '_' : *s, out);
 }
 
-static int thread_runs_python(const pyflame_thread *t)
-{
-    return !(t->flags & PYFLAME_THREAD_IDLE) && t->nframes > 0;
-}
-
 static void put_stack(const struct timestamped *t, const pyflame_thread *th)
 {
     for (uint32_t i = th->nframes; i-- > 0;) {
@@ -78,9 +74,9 @@ static int ts_sample(void *state, const pyflame_sample *s)
         fputs("(failed)\n", t->out);
     } else {
         int printed = 0;
-        if (s->status == PYFLAME_OK) {
+        if (s->status != PYFLAME_ERR_READ) {
             for (uint32_t i = 0; i < s->nthreads; i++) {
-                if (thread_runs_python(&s->threads[i])) {
+                if (pyflame_thread_shown(&s->threads[i])) {
                     put_stack(t, &s->threads[i]);
                     printed = 1;
                 }

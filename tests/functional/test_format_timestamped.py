@@ -139,23 +139,34 @@ def test_threads(python, threads, tmp_path):
     prof, _, _ = run(python, "attach", script, 0.5, tmp_path,
                      extra=["-T", threads, "-r", "0.004"])
     assert len(prof.samples) >= 20, prof.text[:3000]
-    # Only running threads are printed: the workers, never main asleep in
+    # Only running threads show a stack: the workers, never main asleep in
     # join().  One GIL: at most one of them runs Python code; the other
     # may be awake, waiting for the GIL (the kernel runs it): (no GIL).
-    leaves = [python_leaf(s).func for s in prof.stacks]
+    # With --thread-names each idle thread has its line, "(idle)" under
+    # its name.
+    named = threads == "--thread-names"
+    busy = [s for s in prof.stacks if s[-1].func != "(idle)"]
+    leaves = [python_leaf(s).func for s in busy]
     assert leaves.count("spin_a") > 2 and leaves.count("spin_b") > 2, leaves
     assert sum(f in ("spin_a", "spin_b") for f in leaves) >= 0.9 * len(leaves), leaves
     for _, lines in prof.samples:
-        assert 1 <= len(lines) <= 2, lines
-        assert sum(isinstance(line, tuple) and line[-1].func != NO_GIL
-                   for line in lines) <= 1, lines
-    named = threads == "--thread-names"
+        if lines == ["(failed)"]:
+            continue
+        running = [line for line in lines if isinstance(line, tuple) and line[-1].func != "(idle)"]
+        assert sum(line[-1].func != NO_GIL for line in running) <= 1, lines
+        if named:
+            assert len(lines) == 3 and len(set(line[0] for line in lines)) == 3, lines
+        else:
+            assert 1 <= len(lines) <= 2, lines
     for stack in prof.stacks:
         if named:
             # The core's frame naming the thread comes first, as its name alone.
             m = re.fullmatch(r"thread (?:(.+) )?\((\d+)\)", stack[0].func)
             assert m and stack[0].file == "" and stack[0].line is None, stack[0]
             assert int(m.group(2)) in prof.tasks, (stack[0], prof.tasks)
+            if stack[-1].func == "(idle)":
+                assert len(stack) == 2 and stack[1].file == "", stack
+                continue
             if python_leaf(stack).func in ("spin_a", "spin_b"):
                 assert m.group(1) == "worker-" + python_leaf(stack).func[-1], stack
             stack = stack[1:]

@@ -14,6 +14,7 @@ from conftest import (MAX_FAILED_SHARE, SLEEP_SYSCALLS, TARGETS, Frame, Profile,
 
 TARGET = TARGETS / "gil_released.py"
 NO_GIL = Frame("", "(no GIL)", None)
+IDLE = Frame("", "(idle)", None)  # a thread's idle time, under its name
 SAMPLING = {"stop": [], "nonblocking": ["--nonblocking"]}
 # Each busy kind: the function whose marked line calls into C without the GIL.
 LOOPS = {"hash": ("hash_loop", "HASH"), "zlib": ("zlib_loop", "ZLIB")}
@@ -78,8 +79,8 @@ def start(python, kind):
 
 
 def sample(proc, *extra):
-    """pyflame `extra` on the running target for 1 s."""
-    res = run_pyflame([*extra, "-s", "1", "-p", str(proc.pid)])
+    """pyflame `extra` on the running target for half a second."""
+    res = run_pyflame([*extra, "-s", "0.5", "-p", str(proc.pid)])
     assert res.returncode == 0, res.stderr.decode()
     return Profile(res.stdout.decode("utf-8"))
 
@@ -164,13 +165,17 @@ def test_threads_show_the_thread_running_without_the_gil(python, sampling):
         stop_target(proc)
     assert_steady_profile(prof)
     threads = collections.Counter()
+    idle = collections.Counter()
     compressor_stacks = collections.Counter()
+    assert prof.idle == 0, prof.text  # every idle sample is some thread's
     for stack, n in prof.stacks.items():
         m = re.fullmatch(r"thread (?:(.+) )?\((\d+)\)", stack[0].func)
         assert m and stack[0].file == "", stack
         assert int(m.group(2)) in tasks, (stack[0], tasks)
         threads[m.group(1), int(m.group(2))] += n
-        if m.group(1) == "compressor":
+        if stack[1:] == (IDLE,):
+            idle[m.group(1)] += n
+        elif m.group(1) == "compressor":
             compressor_stacks[stack[1:]] += n
     compressor = [t for t in threads if t[0] == "compressor"]
     assert len(compressor) == 1 and compressor[0][1] != proc.pid, threads
@@ -180,10 +185,14 @@ def test_threads_show_the_thread_running_without_the_gil(python, sampling):
     # every tick, one of three threads (an idle one counts as a sample).
     assert without_gil >= 0.8 * threads[compressor[0]], prof.text
     assert without_gil >= 0.25 * prof.samples, prof.text
-    # The others show only if caught runnable on their way back into the
-    # wait that attaching, which stops every thread, broke off.
+    # Each thread counts once a sample: its stack, or its (idle).
+    assert len(threads) == 3 and len(set(threads.values())) == 1, threads
+    # The others are idle, under their own names; they show a stack only if
+    # caught runnable on their way back into the wait that attaching,
+    # which stops every thread, broke off.
     others = sum(n for t, n in threads.items() if t[0] != "compressor")
-    assert others <= 0.05 * without_gil, prof.text
+    assert others - idle["sleeper"] - idle["MainThread"] <= 0.05 * without_gil, prof.text
+    assert min(idle["sleeper"], idle["MainThread"]) >= 0.95 * threads[compressor[0]], idle
 
 
 def test_dump_tells_the_kernel_state_and_the_gil_apart(python):

@@ -82,6 +82,34 @@ def test_thread_names_put_each_thread_at_the_root(python):
     assert roots["busy_alpha"] != roots["busy_beta"]
 
 
+def test_idle_threads_are_idle_under_their_own_names(python):
+    """--thread-names: a thread that is not running is "(idle)" under its
+    own name, so that each thread counts once a sample and no idle time is
+    without its thread."""
+    target = start_target(python, TARGET, 30)
+    try:
+        res = run_pyflame(["--thread-names", "-s", "1", "-p", str(target.pid)])
+        threads = tasks(target.pid)
+    finally:
+        stop_target(target)
+    assert res.returncode == 0, res.stderr.decode()
+    prof = Profile(res.stdout.decode("utf-8"))
+    assert prof.idle == 0, prof.text
+    counts, idle = {}, {}
+    for stack, n in prof.stacks.items():
+        m = re.fullmatch(r"thread (?:(.+) )?\((\d+)\)", stack[0].func)
+        assert m and int(m.group(2)) in threads, (stack[0], threads)
+        counts[m.group(1)] = counts.get(m.group(1), 0) + n
+        if [f.func for f in stack[1:]] == ["(idle)"]:
+            assert stack[1].file == "", stack
+            idle[m.group(1)] = idle.get(m.group(1), 0) + n
+    assert set(counts) == set(NAMES.values()), counts
+    assert len(set(counts.values())) == 1, counts
+    # The sleeper and main (in join()) are idle nearly always.
+    for name in (NAMES["sleepy"], NAMES["<module>"]):
+        assert idle.get(name, 0) >= 0.95 * counts[name], (name, idle, counts)
+
+
 def test_dump_shows_every_thread_once(python, python_version):
     sleep_line = marker_line(TARGET, "SLEEP")
     join_line = marker_line(TARGET, "JOIN")

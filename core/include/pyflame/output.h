@@ -61,7 +61,10 @@ typedef struct pyflame_stack_count {
 /* Everything collected, aggregated by stack. */
 typedef struct pyflame_profile {
     uint64_t samples; /* samples taken, idle and failed included */
-    uint64_t idle;    /* samples without Python code running (0 with -x) */
+    /* Samples without Python code running (0 with -x); (API 4) with
+     * --thread-names a thread's idle samples are stacks instead, under its
+     * label, ending in a frame flagged PYFLAME_FRAME_IDLE. */
+    uint64_t idle;
     uint64_t failed;  /* samples that could not be read */
     size_t nstacks;
     const pyflame_stack_count *stacks; /* most frequent first */

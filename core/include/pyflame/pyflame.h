@@ -56,6 +56,10 @@ enum pyflame_status {
  * (12345)" at the root of each thread with --thread-names: print its name
  * alone.  Its file is "". */
 #define PYFLAME_FRAME_LABEL 0x1u
+/* API 4, with PYFLAME_FRAME_LABEL: "(idle)", the leaf of an idle thread's
+ * stack under its thread's label (--thread-names), which stands for the
+ * time that thread did not run. */
+#define PYFLAME_FRAME_IDLE 0x2u
 
 /* One Python frame.  Strings are UTF-8 and never NULL. */
 typedef struct pyflame_frame {
@@ -72,9 +76,12 @@ typedef struct pyflame_frame {
 /* pyflame_thread.flags */
 #define PYFLAME_THREAD_HOLDS_GIL 0x1u
 /* Not running Python code.  Plugins set it for threads without frames
- * and for threads without the GIL; the core then sets or
- * clears it from the kernel's word on whether the thread runs, or with
- * --gil keeps it: output plugins see the core's verdict. */
+ * and for threads without the GIL; the core then sets or clears it from
+ * the kernel's word on whether the thread runs, or with --gil keeps it.
+ * Output plugins see the core's verdict, and (API 4) an idle thread's
+ * frames are the core's labels alone: none, or with --thread-names its
+ * label and a PYFLAME_FRAME_IDLE leaf.  A thread with frames is a stack
+ * to show. */
 #define PYFLAME_THREAD_IDLE 0x2u
 
 /* One thread in a sample. */
@@ -86,6 +93,15 @@ typedef struct pyflame_thread {
     uint32_t nframes;
     const pyflame_frame *frames; /* leaf first */
 } pyflame_thread;
+
+/* Does thread t have a stack to show: Python code it ran, or (API 4,
+ * --thread-names) its "(idle)" under its label?  Else it counts as idle
+ * (or, in a sample that failed, as failed). */
+static inline int pyflame_thread_shown(const pyflame_thread *t)
+{
+    return t->nframes > 0 &&
+           (!(t->flags & PYFLAME_THREAD_IDLE) || (t->frames[0].flags & PYFLAME_FRAME_IDLE));
+}
 
 /* Writes how pyflame names a thread into buf[len]: "thread NAME (TID)",
  * "thread (TID)" without a Python name, and the ident in hex, "thread NAME
