@@ -81,6 +81,7 @@ struct session {
      * GIL), so the sample is idle and nothing was stopped. */
     bool none_running;
     bool looked_at_all; /* this look read every thread's state */
+    bool some_stopped;  /* only the threads found running are stopped */
     struct thread_states states; /* what the kernel says the threads do */
     uint64_t turn; /* which running thread without the GIL a sample shows */
     pid_t *running; /* the threads this look found running */
@@ -445,8 +446,8 @@ static void resolve_tid(struct session *s, pyflame_thread *t,
 
 /* ---- Stopping only the thread that holds the GIL ----
  *
- * In stop mode, only the thread holding the GIL is stopped, and none
- * when nobody holds it (without --threads): with a GIL, no other thread
+ * In stop mode, only the thread holding the GIL is stopped (with --gil,
+ * none when nobody holds it and one stack is wanted): with a GIL, no other thread
  * can change its Python stack while that one holds it, so the sample is
  * as exact as with every thread stopped, for the cost of one stop rather
  * than one per thread (the target's other threads never notice, nor does
@@ -521,8 +522,8 @@ static pid_t thread_to_hold(struct session *s, bool *gil_free)
  * code that let the GIL go (hashing, compression, numpy) is running, and
  * a thread that holds the GIL asleep in a system call is not.  A thread
  * in D (asleep in the kernel, most often for a disk) is idle: it waits,
- * it does not run.  --gil keeps the older view, in which only the GIL's
- * holder runs.  States are read in one look per sample, before anything
+ * it does not run.  With --gil only the GIL's holder runs, whatever the
+ * kernel says.  States are read in one look per sample, before anything
  * is stopped (a stopped thread reads 't'). */
 
 static bool kernel_view(const struct session *s)
@@ -536,15 +537,16 @@ static bool one_stack(const struct session *s)
     return !s->opt->threads && !s->opt->dump;
 }
 
-/* Reads every thread's state in this look into s->running: is any
- * running? */
-static bool look_at_every_thread(struct session *s)
+/* Reads every thread's state in this look into s->running: 1 if any
+ * runs, 0 if none, -1 if it could not tell (out of memory: then every
+ * thread is to be stopped). */
+static int look_at_every_thread(struct session *s)
 {
     s->nrunning = 0;
-    s->looked_at_all = true;
     if (grow_array((void **)&s->running, &s->caprunning, s->tracee.nthreads + 1,
                    sizeof *s->running) != 0)
-        return true; /* unknown: as if all ran, and all are stopped */
+        return -1;
+    s->looked_at_all = true;
     for (size_t i = 0; i < s->tracee.nthreads; i++) {
         pid_t tid = tracee_thread_id(&s->tracee, i);
         if (thread_state_running(thread_states_read(&s->states, tid)))
@@ -568,19 +570,20 @@ static bool look_at_every_thread(struct session *s)
 static int hold_target(struct session *s, bool holder_alone)
 {
     s->held_thread = 0;
-    s->none_running = s->looked_at_all = false;
+    s->none_running = s->looked_at_all = s->some_stopped = false;
     thread_states_begin(&s->states);
     if (s->opt->nonblocking)
         return s->tracee.exited ? -1 : 0;
-    bool gil_free = false, some_stopped = false;
+    bool gil_free = false, some = false;
     pid_t holder = holder_alone ? thread_to_hold(s, &gil_free) : 0;
     if (!kernel_view(s) && !s->opt->dump) {
         s->none_running = gil_free && one_stack(s);
     } else if (!one_stack(s) || !holder ||
                !thread_state_running(thread_states_read(&s->states, holder))) {
         /* The holder alone will not do: look at them all. */
-        s->none_running = !look_at_every_thread(s) && one_stack(s);
-        some_stopped = kernel_view(s) && !holder && !s->opt->dump;
+        int runs = look_at_every_thread(s);
+        s->none_running = runs == 0 && one_stack(s);
+        some = runs >= 0 && kernel_view(s) && !holder && !s->opt->dump;
     }
     if (s->none_running)
         return s->tracee.exited ? -1 : 0;
@@ -589,8 +592,10 @@ static int hold_target(struct session *s, bool holder_alone)
         s->held_thread = holder;
         return 0;
     }
-    if (some_stopped && tracee_stop_threads(&s->tracee, s->running, s->nrunning) == 0)
+    if (some && tracee_stop_threads(&s->tracee, s->running, s->nrunning) == 0) {
+        s->some_stopped = true;
         return 0;
+    }
     return tracee_stop(&s->tracee);
 }
 
@@ -652,11 +657,15 @@ static char state_of(struct session *s, pid_t tid)
 }
 
 /* Is thread t running, as far as this sample can tell?  A thread whose
- * state was not read (it came after the look) runs if it holds the GIL. */
+ * state was not read (it came after the look) runs if it holds the GIL,
+ * unless only the threads found running were stopped: then it was read
+ * running, and is not shown. */
 static bool runs(struct session *s, const pyflame_thread *t)
 {
     char state = t->os_tid ? state_of(s, (pid_t)t->os_tid) : '\0';
-    return state ? thread_state_running(state) : (t->flags & PYFLAME_THREAD_HOLDS_GIL) != 0;
+    if (!state)
+        return !s->some_stopped && (t->flags & PYFLAME_THREAD_HOLDS_GIL);
+    return thread_state_running(state);
 }
 
 /* Is any of the target's threads running, as far as this look tells? */
@@ -744,7 +753,7 @@ static bool prepare(struct session *s, pyflame_sample *smp)
             /* Nothing of an idle thread is shown but, with its label,
              * where its idle time goes. */
             t->nframes = 0;
-            if (label) {
+            if (label && s->output.api_version >= 4) {
                 s->scratch[at] = (pyflame_frame){"", IDLE_LEAF, 0,
                                                  PYFLAME_FRAME_LABEL | PYFLAME_FRAME_IDLE, 0};
                 s->scratch[at + 1] = (pyflame_frame){"", label, 0, PYFLAME_FRAME_LABEL, 0};
@@ -756,8 +765,8 @@ static bool prepare(struct session *s, pyflame_sample *smp)
         }
         if (!t->nframes)
             label = NULL;
-        if (kernel_view(s) && t->nframes && !(t->flags & (PYFLAME_THREAD_IDLE |
-                                                          PYFLAME_THREAD_HOLDS_GIL)))
+        if (kernel_view(s) && !o->dump && t->nframes &&
+            !(t->flags & (PYFLAME_THREAD_IDLE | PYFLAME_THREAD_HOLDS_GIL)))
             leaf = NO_GIL;
         if (o->no_line_numbers || label || leaf) {
             rewrite_frames(s, t, at, leaf, label);
@@ -800,11 +809,24 @@ static int read_held_target(struct session *s, uint32_t flags, pyflame_sample *s
     if (s->held_thread) {
         if (sample_held_thread(s, flags, smp))
             return 0;
+        /* The GIL changed hands: what the others do, before they stop. */
+        if (kernel_view(s) && !s->looked_at_all)
+            (void)look_at_every_thread(s);
         if (tracee_stop(&s->tracee) != 0)
             return -1;
         s->held_thread = 0; /* every thread is stopped now */
     }
     take_sample(s, flags, smp);
+    if (smp->status == PYFLAME_ERR_READ && s->some_stopped && !s->budget.exceeded &&
+        !memory_gone(&s->mem)) {
+        /* A thread left running may have changed what the walk read: read
+         * again with every thread stopped (not when it read too much: the
+         * target's structures are what they are). */
+        if (tracee_stop(&s->tracee) != 0)
+            return -1;
+        s->some_stopped = false;
+        take_sample(s, flags, smp);
+    }
     return 0;
 }
 
@@ -1161,6 +1183,8 @@ static int run_dump(struct session *s)
             snprintf(python, sizeof python, "CPython %d.%d", s->rt.major, s->rt.minor);
             for (uint32_t i = 0; states && i < smp.nthreads; i++)
                 states[i] = smp.threads[i].os_tid ? state_of(s, (pid_t)smp.threads[i].os_tid) : 0;
+            if (!states)
+                pf_error("out of memory");
             int written = states && claim_output(s) == 0 &&
                           dump_print(s->out, &smp, states, (int)s->tracee.pid, python) == 0;
             free(states);

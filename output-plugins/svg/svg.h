@@ -28,8 +28,8 @@
 
 enum svg_kind {
     SVG_NODE_ROOT,   /* "all", depth 0 */
-    SVG_NODE_PYTHON, /* a Python frame */
-    SVG_NODE_IDLE,   /* the (idle) tower */
+    SVG_NODE_PYTHON, /* a Python frame, or a label of the core's */
+    SVG_NODE_IDLE,   /* the (idle) tower, or a thread's (idle) above its label */
     SVG_NODE_FAILED, /* the (failed) tower */
 };
 
