@@ -98,6 +98,11 @@ class Graph:
         return f"<graph {self.path}: {self.subtitle}>"
 
 
+# The core's frame naming a thread (--thread-names): by its kernel id, or
+# its ident in hex while that is not known.
+THREAD_FRAME = re.compile(r"thread (?:(.+) )?\((\d+|0x[0-9a-f]+)\)")
+
+
 def check_consistent(g):
     """What holds for every graph: totals agree, boxes are as wide as their
     samples and sit on their callers."""
@@ -134,13 +139,18 @@ def check_consistent(g):
         assert sum(c.n for c in g.frames if getattr(c, "parent", None) is p) <= p.n, p
     if g.omitted == 0:
         assert sum(f.n for f in g.at_depth(1)) == g.total, g
-    # Stacks without Python code: a tower of one frame each, grey.
+    # Samples without Python code: grey boxes with nothing above them,
+    # (failed) a tower at the root, (idle) one too or, with --thread-names,
+    # one above each idle thread's frame: as many samples as the subtitle
+    # counts.
     for name, count in [("(idle)", g.idle), ("(failed)", g.failed)]:
-        towers = [f for f in g.frames if f.name == name]
+        boxes = [f for f in g.frames if f.name == name]
         if g.omitted == 0:
-            assert len(towers) == (1 if count else 0), (name, g)
-        for t in towers:
-            assert t.n == count and t.depth == 1, t
+            assert sum(t.n for t in boxes) == count, (name, g)
+        assert len([t for t in boxes if t.depth == 1]) <= 1, boxes
+        for t in boxes:
+            assert t.depth == 1 or (name == "(idle)" and t.depth == 2 and
+                                    THREAD_FRAME.fullmatch(t.parent.name)), t
             assert t.fill[0] == t.fill[1] == t.fill[2], t
             assert not any(c for c in g.frames if getattr(c, "parent", None) is t)
     # Python frames: warm colours, the same for the same function.
@@ -161,6 +171,21 @@ def svg_of(python, script, seconds, tmp_path, extra=()):
     graph = Graph(out)
     check_consistent(graph)
     return graph
+
+
+def svg_attached(python, script, tmp_path, extra=()):
+    """Profiles `script`, started and ready, attached to, into an SVG:
+    the graph, parsed, and the target's PID."""
+    out = Path(tmp_path) / "graph.svg"
+    proc = start_target(python, script, 30)
+    try:
+        res = run_pyflame(["-f", "svg", *extra, "-o", str(out), "-p", str(proc.pid)])
+    finally:
+        stop_target(proc)
+    assert res.returncode == 0, res.stderr.decode()
+    graph = Graph(out)
+    check_consistent(graph)
+    return graph, proc.pid
 
 
 def test_exact_line_hot_leaf_dominates(python, tmp_path):
@@ -277,6 +302,24 @@ def test_non_ascii_and_xml_special_names(python, tmp_path):
     assert b"&#" not in g.raw
 
 
+def test_thread_names_put_idle_above_each_thread(python, tmp_path):
+    """--thread-names: a box per thread at the root, named as the core
+    names it and nothing more; an idle thread's (idle) grey above it,
+    counted as idle in the subtitle."""
+    # Attached once its threads are named.
+    g, _ = svg_attached(python, TARGETS / "threads.py", tmp_path,
+                        ["--thread-names", "-s", "0.5"])
+    threads = g.at_depth(1)
+    assert all(THREAD_FRAME.fullmatch(f.name) and f.full_label == f.name for f in threads), threads
+    names = set(THREAD_FRAME.fullmatch(f.name).group(1) for f in threads)
+    assert {"alpha", "beta", "main-waiter"} <= names, names
+    idle = [f for f in g.frames if f.name == "(idle)"]
+    assert idle and all(f.depth == 2 for f in idle), idle
+    assert sum(f.n for f in idle) == g.idle > 0, g
+    sleeper = [f for f in threads if THREAD_FRAME.fullmatch(f.name).group(1) == "main-waiter"]
+    assert any(f.parent is sleeper[0] for f in idle), idle
+
+
 def test_idle_tower(python, tmp_path):
     g = svg_of(python, TARGETS / "sleeper.py", 0.5, tmp_path)
     idle = [f for f in g.frames if f.name == "(idle)"]
@@ -354,21 +397,13 @@ def test_no_line_numbers(python, tmp_path):
 
 
 def test_sample_count_when_attached(python, tmp_path):
-    out = tmp_path / "graph.svg"
     seconds, interval = 0.6, 0.005
-    proc = start_target(python, TARGETS / "exact_line.py", 30)
-    try:
-        res = run_pyflame(["-f", "svg", "-o", str(out), "-s", str(seconds), "-r", str(interval),
-                           "-p", str(proc.pid)])
-    finally:
-        stop_target(proc)
-    assert res.returncode == 0, res.stderr.decode()
-    g = Graph(out)
-    check_consistent(g)
+    g, pid = svg_attached(python, TARGETS / "exact_line.py", tmp_path,
+                          ["-s", str(seconds), "-r", str(interval)])
     # No more samples than -s / -r asks; how many a loaded machine lets
     # pyflame take is the benchmark's business.
     assert 10 <= g.total <= seconds / interval + 2, g
-    assert g.title == f"Flame graph of {os.path.basename(python)} exact_line.py 30 (PID {proc.pid})"
+    assert g.title == f"Flame graph of {os.path.basename(python)} exact_line.py 30 (PID {pid})"
     assert "one every 5 ms" in g.subtitle
     assert sum(f.n for f in g.named("hot_leaf")) >= 0.8 * g.total
 

@@ -156,8 +156,8 @@ def test_threads(python, threads, tmp_path):
         assert sum(line[-1].func != NO_GIL for line in running) <= 1, lines
         if named:
             assert len(lines) == 3 and len(set(line[0] for line in lines)) == 3, lines
-        else:
-            assert 1 <= len(lines) <= 2, lines
+        else:  # the running threads (on 2.7 main now and then, awake in join())
+            assert 1 <= len(lines) <= 3, lines
     for stack in prof.stacks:
         if named:
             # The core's frame naming the thread comes first, as its name alone.
