@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (MODES, TARGETS, Profile, assert_exact_line_profile, assert_steady_profile,
-                      marker_line, non_ascii_target, profile, require, run_pyflame,
-                      start_target, stop_target)
+from conftest import (MIN_SAMPLES, MODES, TARGETS, Profile, assert_exact_line_profile,
+                      assert_left_running, assert_steady_profile, marker_line, non_ascii_target,
+                      profile, require, run_pyflame, start_target, stop_target)
+from invariants import CHAINS, CHURN, chains_possible, churn_possible, wrong_stacks
 
 FLAMEGRAPH = "/usr/share/perl5/Devel/NYTProf/flamegraph.pl"
 
@@ -160,3 +161,27 @@ def test_stack_at_the_depth_limit(python, depth, nonblocking):
     assert [f.line for f in downs[:-1]] == [call] * (len(downs) - 1)
     assert downs[-1].line == hot_line
     assert all("(truncated)" not in f.func for s in prof.stacks for f in s) == (depth <= MAX_DEPTH)
+
+
+@pytest.mark.parametrize("kind", ["deep chains", "code churn"])
+def test_stop_mode_reads_every_sample_whole(python, kind):
+    """Stopped, the target cannot change while it is read: every sample
+    of a live thread is read (none fails, none tears), and each is a stack
+    the target can have, even as fast as pyflame can sample an invariant
+    target that changes its stack every microsecond (targets/chains.py)
+    or frees and remakes its code objects (targets/churn_chains.py)."""
+    if kind == "deep chains":
+        argv, possible = [CHAINS, "deep", 60], chains_possible("deep")
+    else:
+        argv, possible = [CHURN, 60], churn_possible()
+    proc = start_target(python, *argv)
+    try:
+        res = run_pyflame(["-r", "0.000001", "-s", "1", "-p", str(proc.pid)])
+        assert_left_running(proc.pid)
+    finally:
+        stop_target(proc)
+    assert res.returncode == 0, res.stderr.decode()
+    assert "could not be read" not in res.stderr.decode(), res.stderr.decode()
+    prof = Profile(res.stdout.decode())
+    assert prof.samples >= MIN_SAMPLES and prof.failed == 0, prof.text
+    assert not wrong_stacks(prof.stacks, possible.fault), prof.text
