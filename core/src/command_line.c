@@ -1,22 +1,34 @@
 #include "command_line.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Appends s[n] to buf[len] at *at, after a space unless first; cuts what
- * does not fit. */
-static void append(char *buf, size_t len, size_t *at, const char *s, size_t n)
+/* Appends s[n] to buf[len] at *at, after a space unless first.  Returns
+ * false when it did not fit: then what fits of it is in, cut between two
+ * UTF-8 characters, with no space before nothing. */
+static bool append(char *buf, size_t len, size_t *at, const char *s, size_t n)
 {
-    if (*at && *at + 1 < len)
-        buf[(*at)++] = ' ';
-    size_t room = len - 1 - *at;
-    if (n > room)
+    size_t sep = *at ? 1 : 0;
+    if (*at + sep >= len - 1)
+        return false;
+    size_t room = len - 1 - *at - sep;
+    bool whole = n <= room;
+    if (!whole) {
         n = room;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+        if (n == 0)
+            return false;
+    }
+    if (sep)
+        buf[(*at)++] = ' ';
     memcpy(buf + *at, s, n);
     *at += n;
     buf[*at] = '\0';
+    return whole;
 }
 
 const char *command_line(pid_t pid, char *const argv[], char *buf, size_t len)
@@ -27,7 +39,8 @@ const char *command_line(pid_t pid, char *const argv[], char *buf, size_t len)
     buf[0] = '\0';
     if (argv) {
         for (size_t i = 0; argv[i]; i++)
-            append(buf, len, &at, argv[i], strlen(argv[i]));
+            if (!append(buf, len, &at, argv[i], strlen(argv[i])))
+                break;
         return at ? buf : NULL;
     }
     char path[64], raw[4096];
@@ -40,7 +53,8 @@ const char *command_line(pid_t pid, char *const argv[], char *buf, size_t len)
     /* Arguments end with '\0'; the last may be cut short by the read. */
     for (ssize_t i = 0; i < n;) {
         size_t arg = strnlen(raw + i, (size_t)(n - i));
-        append(buf, len, &at, raw + i, arg);
+        if (!append(buf, len, &at, raw + i, arg))
+            break;
         i += (ssize_t)arg + 1;
     }
     return at ? buf : NULL;
