@@ -115,3 +115,11 @@ const struct mapping *maps_first_of(const struct maps *maps, const char *path)
             best = &maps->v[i];
     return best;
 }
+
+bool maps_has_code(const struct maps *maps, const char *path)
+{
+    for (size_t i = 0; i < maps->n; i++)
+        if (maps->v[i].perms[2] == 'x' && strcmp(maps->v[i].path, path) == 0)
+            return true;
+    return false;
+}

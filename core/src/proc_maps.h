@@ -2,6 +2,7 @@
 #ifndef PYFLAME_PROC_MAPS_H
 #define PYFLAME_PROC_MAPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -33,5 +34,9 @@ int maps_code_signature(pid_t pid, uint64_t *sig);
 
 /* The lowest mapping of `path`, or NULL. */
 const struct mapping *maps_first_of(const struct maps *maps, const char *path);
+
+/* Whether `path` is mapped as code: a file mapped only to be read (another
+ * pyflame's view of a libpython, say) is not loaded by the process. */
+bool maps_has_code(const struct maps *maps, const char *path);
 
 #endif

@@ -202,7 +202,8 @@ enum runtime_status python_runtime_find(pid_t pid, struct target_memory *mem,
     /* A libpython, if loaded, holds the runtime (also when embedded). */
     for (size_t i = 0; i < maps.n && st != RUNTIME_FOUND; i++) {
         const struct mapping *m = &maps.v[i];
-        if (is_libpython(m->path, &major, &minor) && m == maps_first_of(&maps, m->path))
+        if (is_libpython(m->path, &major, &minor) && m == maps_first_of(&maps, m->path) &&
+            maps_has_code(&maps, m->path))
             st = use_mapping(pid, m, rt);
     }
     if (st != RUNTIME_FOUND) {

@@ -1,13 +1,16 @@
 """What pyflame reports for real interpreters, in attach and trace mode."""
+import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from conftest import (MIN_SAMPLES, MODES, TARGETS, Profile, assert_exact_line_profile,
-                      assert_left_running, assert_steady_profile, marker_line, non_ascii_target,
-                      profile, require, run_pyflame, start_target, stop_target)
+from conftest import (MIN_SAMPLES, MODES, PYFLAME, TARGETS, Profile, assert_exact_line_profile,
+                      assert_left_running, assert_steady_profile, error_of, marker_line,
+                      non_ascii_target, profile, require, run_pyflame, start_target, stop_target,
+                      tracer_of)
 from invariants import CHAINS, CHURN, chains_possible, churn_possible, wrong_stacks
 
 FLAMEGRAPH = "/usr/share/perl5/Devel/NYTProf/flamegraph.pl"
@@ -185,3 +188,26 @@ def test_stop_mode_reads_every_sample_whole(python, kind):
     prof = Profile(res.stdout.decode())
     assert prof.samples >= MIN_SAMPLES and prof.failed == 0, prof.text
     assert not wrong_stacks(prof.stacks, possible.fault), prof.text
+
+
+def test_another_pyflame_is_no_python_process(python):
+    """A pyflame reading a target maps the target's libpython (or
+    executable) to read its symbols, but does not run it: pyflame -p on
+    that pyflame says it is no Python process, and does not wait for an
+    interpreter to start in it."""
+    target = start_target(python, TARGETS / "exact_line.py", 60)
+    other = subprocess.Popen([PYFLAME, "-s", "60", "-p", str(target.pid), "-o", os.devnull],
+                             stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while tracer_of(target.pid) != other.pid and time.monotonic() < deadline:
+            assert other.poll() is None, other.stderr.read().decode()
+            time.sleep(0.01)
+        assert tracer_of(target.pid) == other.pid
+        res = run_pyflame(["-s", "5", "-p", str(other.pid)])
+    finally:
+        other.terminate()
+        other.wait(timeout=30)
+        stop_target(target)
+    assert res.returncode == 1
+    assert f"process {other.pid} ({PYFLAME}) is not a Python process" in error_of(res)

@@ -424,6 +424,21 @@ static void maps_first_of_picks_lowest(void **state)
     assert_null(maps_first_of(&none, "/lib/a.so"));
 }
 
+static void maps_has_code_needs_an_executable_mapping(void **state)
+{
+    (void)state;
+    struct mapping v[] = {
+        {.perms = "r--p", .path = "/lib/libpython3.12.so.1.0"}, /* read by another pyflame */
+        {.perms = "r--p", .path = "/lib/a.so"},
+        {.perms = "r-xp", .path = "/lib/a.so"},
+        {.perms = "r-xp", .path = "/lib/b.so.x"},
+    };
+    struct maps maps = {v, sizeof v / sizeof *v};
+    assert_false(maps_has_code(&maps, "/lib/libpython3.12.so.1.0"));
+    assert_true(maps_has_code(&maps, "/lib/a.so"));
+    assert_false(maps_has_code(&maps, "/lib/b.so"));
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -448,6 +463,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(maps_parse_line_cases),
         cmocka_unit_test(maps_read_self),
         cmocka_unit_test(maps_first_of_picks_lowest),
+        cmocka_unit_test(maps_has_code_needs_an_executable_mapping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
