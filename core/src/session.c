@@ -58,6 +58,9 @@ struct session {
     bool out_created; /* out_name did not exist before we opened it */
     bool out_to_default; /* the file is named by us (see open_output) */
     char out_default[64]; /* pyflame-PID.EXTENSION */
+    /* The output failed: its error was told (by the plugin, through
+     * out_host.error, or by output_failed), and no other will be. */
+    bool out_failed;
     int sigchld_fd;   /* signalfd: the target has news (see wait_until) */
     uint64_t events_checked_ns; /* when sigchld_fd was last looked at */
     uint64_t wake_late_ns; /* how late sleeps end: an average (sleep_until_tick) */
@@ -128,6 +131,33 @@ static void host_warn(void *ctx, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+/* An output plugin's failure of its own (pyflame_host.error): the one
+ * error line of the run's output. */
+__attribute__((format(printf, 2, 3)))
+static void host_output_error(void *ctx, const char *fmt, ...)
+{
+    struct session *s = ctx;
+    if (s->out_failed)
+        return;
+    s->out_failed = true;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("pyflame: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* The output failed (errno tells why): says so once, naming the stream,
+ * unless the plugin has told its own cause. */
+static void output_failed(struct session *s)
+{
+    if (!s->out_failed)
+        pf_error("cannot write the profile to %s: %s",
+                 s->out_name ? s->out_name : "standard output", strerror(errno));
+    s->out_failed = true;
 }
 
 static uint64_t now_ns(clockid_t clock)
@@ -896,7 +926,7 @@ static int tick(struct session *s, bool trace)
     if (smp.status == PYFLAME_OK)
         s->shown++;
     if (record(s, &smp) != 0) {
-        pf_error("cannot write the profile: %s", strerror(errno));
+        output_failed(s);
         return -1;
     }
     return 0;
@@ -1032,30 +1062,44 @@ static int sampling_loop(struct session *s, bool trace)
     return 0;
 }
 
+/* Removes the profile at path, if it is still the file st describes. */
+static void remove_output(const char *path, const struct stat *st)
+{
+    struct stat now;
+    if (stat(path, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino)
+        unlink(path);
+}
+
+/* Writes what was collected and closes the output.  A profile that could
+ * not be written whole is removed when it is a file: no half-written file
+ * is left at the -o path. */
 static int write_output(struct session *s)
 {
     const pyflame_output_plugin *op = s->output.u.output;
-    int rc = 0;
-    if (s->agg && op->write_profile) {
+    bool ok = !s->out_failed; /* else the run ended on it: close, quietly */
+    if (ok && s->agg && op->write_profile) {
         pyflame_profile prof;
-        if (aggregate_profile(s->agg, &prof) != 0)
-            rc = -1;
+        ok = aggregate_profile(s->agg, &prof) == 0;
         prof.idle_left_out = s->idle_left_out;
-        if (rc == 0 && op->write_profile(s->out_state, &prof) != PYFLAME_OK)
-            rc = -1;
+        ok = ok && op->write_profile(s->out_state, &prof) == PYFLAME_OK;
+        if (!ok)
+            output_failed(s);
     }
-    if (op->close(s->out_state) != PYFLAME_OK)
-        rc = -1;
+    if (op->close(s->out_state) != PYFLAME_OK && ok) {
+        ok = false;
+        output_failed(s);
+    }
     s->out_state = NULL;
-    if (s->out != stdout && fclose(s->out) != 0)
-        rc = -1;
-    else if (s->out == stdout && fflush(stdout) != 0)
-        rc = -1;
+    struct stat st;
+    bool file = s->out != stdout && fstat(fileno(s->out), &st) == 0 && S_ISREG(st.st_mode);
+    if ((s->out != stdout ? fclose(s->out) : fflush(stdout)) != 0 && ok) {
+        ok = false;
+        output_failed(s);
+    }
     s->out = NULL;
-    if (rc)
-        pf_error("cannot write the profile to %s: %s",
-                 s->out_name ? s->out_name : "standard output", strerror(errno));
-    return rc;
+    if (!ok && file)
+        remove_output(s->out_name, &st);
+    return ok ? 0 : -1;
 }
 
 /* Fields of API 3 are read only from plugins built for it, as
@@ -1224,7 +1268,8 @@ static int start_output(struct session *s)
         .command = command_line(s->tracee.pid, s->opt->command, command, sizeof command),
     };
     if (!(s->out_state = op->open(&s->out_host, &cfg))) {
-        pf_error("the %s output plugin failed to start", op->name);
+        if (!s->out_failed) /* else it told why */
+            pf_error("the %s output plugin failed to start", op->name);
         s->out_created = created; /* nothing written: a file we made goes */
         return -1;
     }
@@ -1383,9 +1428,11 @@ int session_run(const struct options *opt)
 {
     struct session s = {.opt = opt};
     int status = 1;
-    s.abi_host = (pyflame_host){PYFLAME_API_VERSION, &s, host_read, host_symbol, host_warn,
-                                host_read_many};
-    s.out_host = (pyflame_host){.api_version = PYFLAME_API_VERSION, .ctx = &s, .warn = host_warn};
+    s.abi_host = (pyflame_host){.api_version = PYFLAME_API_VERSION, .ctx = &s,
+                                .read_memory = host_read, .find_symbol = host_symbol,
+                                .warn = host_warn, .read_many = host_read_many};
+    s.out_host = (pyflame_host){.api_version = PYFLAME_API_VERSION, .ctx = &s, .warn = host_warn,
+                                .error = host_output_error};
     bool trace = opt->command != NULL;
     bool traced = false;
 

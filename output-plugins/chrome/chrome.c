@@ -33,7 +33,6 @@
  * Memory: the call tree (bounded by the distinct stacks), the distinct
  * strings, and the two per-sample arrays the format itself consists of.
  * Everything is written at close(). */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +108,7 @@ struct node {
 
 struct chrome {
     FILE *out;
+    const pyflame_host *host;
     struct strings strings;
     struct node *nodes;
     size_t nnodes, capnodes;
@@ -195,7 +195,11 @@ static int add_sample(struct chrome *c, uint32_t leaf, int64_t delta)
 {
     c->nodes[leaf].hits++;
     struct sample_record r = {leaf, delta};
-    return spool_put(c->samples, &r);
+    if (spool_put(c->samples, &r) != 0) {
+        spool_report(c->host, "chrome");
+        return -1;
+    }
+    return 0;
 }
 
 /* The node of thread `t` under the root, or ROOT if it has neither name nor
@@ -338,12 +342,16 @@ static void put_node(const struct chrome *c, uint32_t i)
 static int put_samples(const struct chrome *c, int deltas)
 {
     size_t n = spool_count(c->samples);
-    if (spool_rewind(c->samples) != 0)
+    if (spool_rewind(c->samples) != 0) {
+        spool_report(c->host, "chrome");
         return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         struct sample_record r;
-        if (spool_get(c->samples, &r) != 0)
+        if (spool_get(c->samples, &r) != 0) {
+            spool_report(c->host, "chrome");
             return -1;
+        }
         if (i)
             fputc(',', c->out);
         if (deltas)
@@ -402,8 +410,9 @@ static void *chrome_open(const pyflame_host *host, const pyflame_output_config *
         host->warn(host->ctx, "chrome: out of memory");
         return NULL;
     }
+    c->host = host;
     if (!(c->samples = spool_new(sizeof(struct sample_record)))) {
-        host->warn(host->ctx, "chrome: " SPOOL_CANNOT_MAKE, strerror(errno));
+        spool_report(host, "chrome");
         chrome_free(c);
         return NULL;
     }

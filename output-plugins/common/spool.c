@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 struct spool {
@@ -11,14 +12,31 @@ struct spool {
     size_t size, count;
 };
 
-struct spool *spool_new(size_t record_size)
+static const char *spool_dir(void)
 {
     const char *dir = getenv("TMPDIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
+void spool_report(const pyflame_host *host, const char *format)
+{
+    int err = errno ? errno : EIO; /* a short read sets none */
+    void (*report)(void *, const char *, ...) =
+        host->api_version >= 4 && host->error ? host->error : host->warn;
+    report(host->ctx,
+           "%s: cannot keep the samples in a temporary file in %s ($TMPDIR, else /tmp): %s; "
+           "point TMPDIR at a writable directory with room",
+           format, spool_dir(), strerror(err));
+}
+
+struct spool *spool_new(size_t record_size)
+{
+    const char *dir = spool_dir();
     char path[PATH_MAX];
-    if (!dir || !*dir)
-        dir = "/tmp";
-    if (snprintf(path, sizeof path, "%s/pyflame-spool-XXXXXX", dir) >= (int)sizeof path)
+    if (snprintf(path, sizeof path, "%s/pyflame-spool-XXXXXX", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
         return NULL;
+    }
     struct spool *s = calloc(1, sizeof *s);
     int fd = s ? mkstemp(path) : -1;
     if (fd < 0) {

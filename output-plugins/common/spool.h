@@ -7,15 +7,18 @@
 
 #include <stddef.h>
 
+#include <pyflame/pyflame.h>
+
 struct spool;
 
 /* A spool in $TMPDIR (else /tmp); NULL with errno set if none can be made. */
 struct spool *spool_new(size_t record_size);
 
-/* What to tell the user when spool_new fails, with strerror(errno) for %s. */
-#define SPOOL_CANNOT_MAKE                                                           \
-    "cannot make a temporary file for the samples in $TMPDIR (else /tmp): %s; " \
-    "point TMPDIR at a writable directory"
+/* Tells the user why a spool of plugin `format` could not be made,
+ * written or read back (errno): the directory, and what to do.  An error
+ * (pyflame_host.error, API 4; a warning from older hosts): the plugin's
+ * call then fails. */
+void spool_report(const pyflame_host *host, const char *format);
 
 void spool_free(struct spool *s);
 

@@ -291,13 +291,23 @@ static struct profile *profile_for(struct speedscope *s, uint64_t os_tid, uint64
     return &s->profiles[i];
 }
 
+/* The status of a failure of the spool or of memory (errno), told. */
+static int spool_failed(const struct speedscope *s)
+{
+    if (errno == ENOMEM)
+        return PYFLAME_ERR_NOMEM;
+    if (s->host)
+        spool_report(s->host, "speedscope");
+    return PYFLAME_ERR_IO;
+}
+
 /* A PYFLAME_* status; errno tells why it failed. */
 static int add_entry(struct speedscope *s, struct profile *p, uint32_t tick, uint32_t node)
 {
     if (!p || node == NONE)
         return PYFLAME_ERR_NOMEM;
     if (entry_log_add(&p->log, s->entries, (struct entry){tick, node}) != 0)
-        return errno == ENOMEM ? PYFLAME_ERR_NOMEM : PYFLAME_ERR_IO;
+        return spool_failed(s);
     return PYFLAME_OK;
 }
 
@@ -316,8 +326,8 @@ static void *speedscope_open(const pyflame_host *host, const pyflame_output_conf
     if (timeline_open(&s->timeline, interval_ns,
                       (cfg->flags & PYFLAME_OUT_EXCLUDE_IDLE) != 0) != 0 ||
         !(s->entries = entry_spool_new())) {
-        if (host && host->warn)
-            host->warn(host->ctx, "speedscope: " SPOOL_CANNOT_MAKE, strerror(errno));
+        if (host)
+            spool_report(host, "speedscope");
         timeline_free(&s->timeline);
         free(s);
         return NULL;
@@ -336,7 +346,7 @@ static int speedscope_sample(void *state, const pyflame_sample *smp)
     }
     uint32_t tick = (uint32_t)timeline_count(&s->timeline);
     if (timeline_add(&s->timeline, smp->time_ns) != 0)
-        return PYFLAME_ERR_IO;
+        return spool_failed(s);
 
     if (smp->status == PYFLAME_ERR_READ || smp->nthreads == 0) {
         /* No thread to tell about: it goes to the "pyflame" profile. */
@@ -606,13 +616,6 @@ static int gather(struct speedscope *s, struct extent **extents)
     return 0;
 }
 
-static void warn_unread(const struct speedscope *s)
-{
-    if (s->host && s->host->warn)
-        s->host->warn(s->host->ctx, "speedscope: cannot read the samples back: %s",
-                      strerror(errno));
-}
-
 static int write_file(struct speedscope *s)
 {
     FILE *out = s->out;
@@ -623,8 +626,7 @@ static int write_file(struct speedscope *s)
             maxdepth = s->nodes[i].depth;
     uint32_t *path = malloc(maxdepth * sizeof *path);
     if (!path || gather(s, &extents) != 0) {
-        int rc = errno == ENOMEM ? PYFLAME_ERR_NOMEM : PYFLAME_ERR_IO;
-        warn_unread(s);
+        int rc = spool_failed(s);
         free(extents);
         free(path);
         return rc;
@@ -654,10 +656,8 @@ static int write_file(struct speedscope *s)
     }
     for (size_t i = 0; i < s->nprofiles && rc == PYFLAME_OK; i++) {
         fputs(i ? ",\n" : "\n", out);
-        if (put_profile(out, s, &s->profiles[i], &extents[i], path) != 0) {
-            warn_unread(s);
-            rc = PYFLAME_ERR_IO;
-        }
+        if (put_profile(out, s, &s->profiles[i], &extents[i], path) != 0)
+            rc = spool_failed(s);
     }
     char name[64];
     snprintf(name, sizeof name, "pyflame (pid %d)", s->pid);

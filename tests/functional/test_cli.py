@@ -2,7 +2,9 @@
 non-zero exit; trace mode keeps the command's own output and status."""
 import os
 import re
+import resource
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -450,6 +452,60 @@ def test_output_that_cannot_be_written(sleeper, output, message):
     assert res.returncode == 1, res.stderr.decode()
     assert message in error_of(res)
     assert tracer_of(sleeper.pid) == 0
+
+
+FORMATS = ["folded", "timestamped", "chrome", "speedscope", "svg"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_full_output_is_one_error_naming_it(sleeper, fmt):
+    """Written as it goes (timestamped: more samples than a buffer holds)
+    or at the end, one line."""
+    res = run_pyflame(["-f", fmt, "-o", "/dev/full", "-p", str(sleeper.pid), "-s", "0.5",
+                       "-r", "0.0001"])
+    assert res.returncode == 1, res.stderr.decode()
+    assert "cannot write the profile to /dev/full: No space left on device" in error_of(res)
+
+
+def file_size_limit(nbytes):
+    """For subprocess: files the child writes stop at nbytes (EFBIG, with
+    SIGXFSZ ignored); pipes are not files."""
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, nbytes))
+    return limit
+
+
+@pytest.mark.parametrize("fmt", ["folded", "timestamped", "svg"])
+def test_output_that_fills_up_is_removed(sleeper, fmt, tmp_path):
+    """A profile cut short by a full disk (here a file size limit, smaller
+    than any profile) is no profile: the -o file goes, and one error names
+    it.  (chrome and speedscope fill their spool first: below.)"""
+    out = tmp_path / "out"
+    res = run_pyflame(["-f", fmt, "-o", str(out), "-s", "0.2", "-p", str(sleeper.pid)],
+                      preexec_fn=file_size_limit(8))
+    assert res.returncode == 1, res.stderr.decode()
+    assert f"cannot write the profile to {out}: File too large" in error_of(res)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("fmt", ["chrome", "speedscope"])
+def test_full_spool_is_one_error_naming_its_directory(sleeper, fmt, tmp_path):
+    """chrome and speedscope keep the samples in $TMPDIR until the end: when
+    it fills up (here a file size limit, which 2 s of samples at full speed
+    pass), the error names it and TMPDIR, not the output, and the -o file
+    goes."""
+    spool, out = tmp_path / "spool", tmp_path / "out"
+    spool.mkdir()
+    res = run_pyflame(["-f", fmt, "-o", str(out), "-r", "0.000001", "-s", "2",
+                       "-p", str(sleeper.pid)],
+                      preexec_fn=file_size_limit(16384), env=dict(os.environ, TMPDIR=str(spool)))
+    assert res.returncode == 1, res.stderr.decode()
+    line = error_of(res)
+    assert f"{fmt}: cannot keep the samples in a temporary file in {spool}" in line, line
+    assert "File too large; point TMPDIR at a writable directory with room" in line, line
+    assert list(spool.iterdir()) == []
+    assert not out.exists()
 
 
 def long_options(text):

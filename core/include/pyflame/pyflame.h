@@ -156,6 +156,13 @@ typedef struct pyflame_host {
      * how many reads, from the first, were done in full; read the rest one
      * by one if needed. */
     size_t (*read_many)(void *ctx, const pyflame_read *reads, size_t n);
+    /* API 4, output only; absent when api_version is below 4.  Tell why
+     * the call under way fails, when the cause is not the output stream
+     * (the plugin's own temporary files, say), printf-style, no trailing
+     * newline: the one error line the user sees for the failure; the call
+     * then returns an error status.  A failure of the output stream itself
+     * the core reports.  Only the first error of a run is shown. */
+    void (*error)(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 } pyflame_host;
 
 #ifdef __cplusplus
