@@ -506,7 +506,7 @@ static void collect_version(void *arg, const char *name, const char *path)
     if (len < 2 || len > 3 || strspn(name, "0123456789") != len || vl->n == 64)
         return;
     char v[16];
-    snprintf(v, sizeof v, "%c.%s", name[0], name + 1);
+    snprintf(v, sizeof v, "%c.%.2s", name[0], name + 1); /* len <= 3 */
     for (size_t i = 0; i < vl->n; i++)
         if (strcmp(vl->names[i], v) == 0)
             return;
