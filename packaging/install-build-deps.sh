@@ -4,8 +4,8 @@ set -eu
 # Tests also use: flamegraph.pl (libdevel-nytprof-perl) for folded output,
 # Node.js with npm for speedscope's schema, Chromium for the SVG output,
 # clang with its libFuzzer runtime for tests/fuzz, strace for the container
-# tests (a kernel without openat2, simulated).
-packages="cmake make gcc pkg-config libelf-dev libcmocka-dev python3 python3-pytest
+# tests (a kernel without openat2, simulated), g++ for the C++ plugin test.
+packages="cmake make gcc g++ pkg-config libelf-dev libcmocka-dev python3 python3-pytest
   libdevel-nytprof-perl util-linux libpython3-dev nodejs chromium clang libclang-rt-dev
   strace"
 run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -77,6 +77,64 @@ def test_out_of_tree_output_plugin(python, installed, tmp_path):
     assert leaves.count("leaf hot_leaf") > 0.5 * len(samples)
 
 
+def docs_example_plugin():
+    """The example plugin of docs/plugins.md, as the page shows it."""
+    text = (SOURCE / "docs/plugins.md").read_text()
+    block = text.split("<!-- example-plugin -->", 1)[1].split("<!-- /example-plugin -->", 1)[0]
+    return block.split("```c\n", 1)[1].rsplit("```", 1)[0]
+
+
+@pytest.mark.parametrize("lang", ["c", "c++"])
+def test_docs_example_plugin_builds_and_runs(python, installed, tmp_path, lang):
+    """The page's example builds warning-free from the installed SDK, as C
+    and as C++ (the header gives the entry point C linkage), hidden
+    visibility and all, and prints each sample's leaf function."""
+    env = dict(os.environ, PKG_CONFIG_PATH=str(installed / "lib/pkgconfig"))
+    cflags = subprocess.run(["pkg-config", "--cflags", "pyflame"], env=env, check=True,
+                            capture_output=True, text=True).stdout.split()
+    src = tmp_path / ("leaves.c" if lang == "c" else "leaves.cc")
+    src.write_text(docs_example_plugin())
+    compiler = ["cc", "-std=c11"] if lang == "c" else ["c++", "-std=c++20"]
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    subprocess.run([*compiler, "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden", "-shared",
+                    "-fPIC", *cflags, str(src), "-o", str(plugins / "pyflame-output-leaves.so")],
+                   check=True)
+    res = run_pyflame(["-f", "leaves", "-t", python, str(TARGETS / "exact_line.py"), "1"],
+                      env=dict(os.environ, PYFLAME_PLUGIN_PATH=str(plugins)))
+    assert res.returncode == 0, res.stderr.decode()
+    lines = res.stdout.decode().splitlines()
+    assert lines[0] == "ready"  # the target's own output comes first
+    assert len(lines) > 50 and lines[1:].count("hot_leaf") > 0.5 * len(lines), lines
+
+
+def test_pc_file_under_a_multiarch_libdir(tmp_path):
+    """Debian's libdir is lib/x86_64-linux-gnu: pyflame.pc, configured so
+    and unpacked under another root, still points at the headers and the
+    plugin directory of that root, and a plugin builds with pkg-config
+    alone."""
+    build, root = tmp_path / "build", tmp_path / "root"
+    subprocess.run(["cmake", "-S", str(SOURCE), "-B", str(build), "-DPYFLAME_BUILD_TESTS=OFF",
+                    "-DCMAKE_INSTALL_PREFIX=/usr",
+                    "-DCMAKE_INSTALL_LIBDIR=lib/x86_64-linux-gnu"],
+                   check=True, capture_output=True)
+    pcdir = root / "usr/lib/x86_64-linux-gnu/pkgconfig"
+    pcdir.mkdir(parents=True)
+    shutil.copy(build / "pyflame.pc", pcdir)
+    shutil.copytree(SOURCE / "core/include/pyflame", root / "usr/include/pyflame")
+    env = dict(os.environ, PKG_CONFIG_PATH=str(pcdir))
+
+    def pkg_config(*args):
+        return subprocess.run(["pkg-config", *args, "pyflame"], env=env, check=True,
+                              capture_output=True, text=True).stdout.strip()
+    assert Path(pkg_config("--variable=includedir")).resolve() == root / "usr/include"
+    assert (Path(pkg_config("--variable=plugindir")).resolve() ==
+            root / "usr/lib/x86_64-linux-gnu/pyflame")
+    subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
+                    *pkg_config("--cflags").split(), str(EXAMPLE),
+                    "-o", str(tmp_path / "pyflame-output-stackcount.so")], check=True)
+
+
 def test_plugin_built_for_an_older_api_still_loads(python, installed, tmp_path):
     """Fields are only appended: a plugin built for API 1 keeps working."""
     plugins = build_plugin(installed, tmp_path / "plugins", "-DSTACKCOUNT_API_VERSION=1")

@@ -26,8 +26,6 @@
 #include "../../output-plugins/speedscope/entry_log.h"
 #include "../../output-plugins/speedscope/timeline.h"
 
-extern const pyflame_output_plugin pyflame_output_entry;
-
 #ifdef PYFLAME_UNIT_SANITIZED
 size_t __sanitizer_get_current_allocated_bytes(void); /* ASan's own malloc */
 #endif

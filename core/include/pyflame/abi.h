@@ -84,6 +84,11 @@ typedef struct pyflame_abi_plugin {
 /* The symbol every ABI plugin exports. */
 #define PYFLAME_ABI_SYMBOL "pyflame_abi_entry"
 
+/* Declared here, so that a plugin's definition has external C linkage in
+ * C and C++ alike, and is exported from a plugin built with hidden
+ * visibility (as pyflame_output_entry). */
+extern __attribute__((visibility("default"))) const pyflame_abi_plugin pyflame_abi_entry;
+
 #ifdef __cplusplus
 }
 #endif

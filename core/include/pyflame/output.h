@@ -97,6 +97,11 @@ typedef struct pyflame_output_plugin {
 /* The symbol every output plugin exports. */
 #define PYFLAME_OUTPUT_SYMBOL "pyflame_output_entry"
 
+/* Declared here, so that a plugin's definition has external C linkage in
+ * C and C++ alike (a namespace-scope const would be internal in C++), and
+ * is exported from a plugin built with hidden visibility. */
+extern __attribute__((visibility("default"))) const pyflame_output_plugin pyflame_output_entry;
+
 #ifdef __cplusplus
 }
 #endif
