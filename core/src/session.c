@@ -150,14 +150,19 @@ static void host_output_error(void *ctx, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The output failed (errno tells why): says so once, naming the stream,
- * unless the plugin has told its own cause. */
+/* The output failed (errno tells why, if anything does): says so once,
+ * naming the stream, unless the plugin has told its own cause. */
 static void output_failed(struct session *s)
 {
-    if (!s->out_failed)
-        pf_error("cannot write the profile to %s: %s",
-                 s->out_name ? s->out_name : "standard output", strerror(errno));
+    const char *where = s->out_name ? s->out_name : "standard output";
+    if (s->out_failed)
+        return;
     s->out_failed = true;
+    if (errno)
+        pf_error("cannot write the profile to %s: %s", where, strerror(errno));
+    else
+        pf_error("cannot write the profile to %s: the %s output plugin failed without "
+                 "saying why", where, s->output.u.output->name);
 }
 
 static uint64_t now_ns(clockid_t clock)
@@ -826,6 +831,7 @@ static int record(struct session *s, const pyflame_sample *smp)
         }
     }
     const pyflame_output_plugin *op = s->output.u.output;
+    errno = 0; /* a plugin that fails without a cause gets no stale one */
     if (op->write_sample && op->write_sample(s->out_state, smp) != PYFLAME_OK)
         return -1;
     return 0;
@@ -1081,10 +1087,12 @@ static int write_output(struct session *s)
         pyflame_profile prof;
         ok = aggregate_profile(s->agg, &prof) == 0;
         prof.idle_left_out = s->idle_left_out;
+        errno = 0;
         ok = ok && op->write_profile(s->out_state, &prof) == PYFLAME_OK;
         if (!ok)
             output_failed(s);
     }
+    errno = 0;
     if (op->close(s->out_state) != PYFLAME_OK && ok) {
         ok = false;
         output_failed(s);

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYFLAME, TARGETS, error_of, run_pyflame
+from conftest import PYFLAME, TARGETS, error_of, run_pyflame, start_target, stop_target
 
 BUILD = Path(os.environ.get("PYFLAME_BUILD_DIR", Path(PYFLAME).parent))
 SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
@@ -133,6 +133,65 @@ def test_pc_file_under_a_multiarch_libdir(tmp_path):
     subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
                     *pkg_config("--cflags").split(), str(EXAMPLE),
                     "-o", str(tmp_path / "pyflame-output-stackcount.so")], check=True)
+
+
+SILENT_FAILURE = r"""
+#include <errno.h>
+#include <pyflame/output.h>
+
+static void *silent_open(const pyflame_host *host, const pyflame_output_config *cfg)
+{
+    (void)host;
+    return cfg->out;
+}
+
+static int silent_sample(void *state, const pyflame_sample *s)
+{
+    (void)state;
+    (void)s;
+    errno = 0;
+    return PYFLAME_ERR_IO; /* and says nothing */
+}
+
+static int silent_close(void *state)
+{
+    (void)state;
+    errno = ECHILD; /* a cause that is no cause: not to be shown */
+    return PYFLAME_ERR_IO;
+}
+
+const pyflame_output_plugin pyflame_output_entry = {
+    .api_version = PYFLAME_API_VERSION,
+    .name = "silent",
+    .description = "fails without a cause",
+    .open = silent_open,
+    .write_sample = silent_sample,
+    .close = silent_close,
+};
+"""
+
+
+def test_plugin_that_fails_without_a_cause_is_named(python, installed, tmp_path):
+    """No stale errno ("No child processes") for a plugin that fails and
+    sets none: one error that names the plugin, exit 1."""
+    env = dict(os.environ, PKG_CONFIG_PATH=str(installed / "lib/pkgconfig"))
+    cflags = subprocess.run(["pkg-config", "--cflags", "pyflame"], env=env, check=True,
+                            capture_output=True, text=True).stdout.split()
+    src = tmp_path / "silent.c"
+    src.write_text(SILENT_FAILURE)
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", *cflags,
+                    str(src), "-o", str(plugins / "pyflame-output-silent.so")], check=True)
+    sleeper = start_target(python, TARGETS / "sleeper.py", 60)
+    try:
+        res = run_pyflame(["-f", "silent", "-s", "1", "-p", str(sleeper.pid), "-o", os.devnull],
+                          env=dict(os.environ, PYFLAME_PLUGIN_PATH=str(plugins)))
+    finally:
+        stop_target(sleeper)
+    assert res.returncode == 1, res.stderr.decode()
+    line = error_of(res)
+    assert "the silent output plugin failed without saying why" in line, line
 
 
 def test_plugin_built_for_an_older_api_still_loads(python, installed, tmp_path):
