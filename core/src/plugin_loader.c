@@ -94,6 +94,34 @@ void plugin_dirs_free(struct plugin_dirs *d)
     *d = (struct plugin_dirs){0};
 }
 
+/* A plugin is selected by the name in its file name, and listed and
+ * known by the name in its struct: they must be one.  An ABI plugin's
+ * name also says the CPython version it reads (311: 3.11).  Returns why
+ * not, into why[len], or NULL. */
+static const char *misnamed(enum kind kind, const void *sym, const char *file_name, char *why,
+                            size_t len)
+{
+    const char *name = kind == KIND_ABI ? ((const pyflame_abi_plugin *)sym)->name
+                                        : ((const pyflame_output_plugin *)sym)->name;
+    if (strcmp(name, file_name) != 0) {
+        snprintf(why, len, "it calls itself '%.64s' but its file is named for '%.64s' "
+                 "(rename the file %s%.64s.so, or fix the plugin's name)",
+                 name, file_name, kinds[kind].prefix, name);
+        return why;
+    }
+    if (kind == KIND_ABI) {
+        const pyflame_abi_plugin *p = sym;
+        char version[32];
+        snprintf(version, sizeof version, "%d%d", p->py_major, p->py_minor);
+        if (strcmp(version, name) != 0) {
+            snprintf(why, len, "it is named '%.64s' but reads CPython %d.%d",
+                     name, p->py_major, p->py_minor);
+            return why;
+        }
+    }
+    return NULL;
+}
+
 /* Checks what the plugin struct holds beyond its version. */
 static const char *incomplete(enum kind kind, const void *sym)
 {
@@ -341,9 +369,10 @@ static void *dlopen_fd(int fd, char *name, size_t len)
     return h;
 }
 
-/* Loads the plugin `path` that open_trusted() opened on fd; closes fd. */
-static int load_fd(enum kind kind, const char *path, int fd, struct loaded_plugin *out,
-                   char *err, size_t errlen)
+/* Loads the plugin `path`, named `name` by its file, that open_trusted()
+ * opened on fd; closes fd. */
+static int load_fd(enum kind kind, const char *path, const char *name_of_file, int fd,
+                   struct loaded_plugin *out, char *err, size_t errlen)
 {
     char name[64] = "";
     errno = 0;
@@ -365,15 +394,26 @@ static int load_fd(enum kind kind, const char *path, int fd, struct loaded_plugi
         return reason(err, errlen, "%s is not a pyflame %s plugin: it has no '%s' symbol",
                      path, kinds[kind].label, kinds[kind].symbol);
     }
-    if (*sym < PYFLAME_API_OLDEST || *sym > PYFLAME_API_VERSION) {
+    if (*sym > PYFLAME_API_VERSION) {
         uint32_t v = *sym;
         dlclose(h);
         return reason(err, errlen,
-                     "plugin %s was built for plugin API %u, this pyflame speaks APIs %d to %d: "
-                     "rebuild the plugin against this pyflame's headers",
+                     "plugin %s was built for plugin API %u, newer than this pyflame's (%d): "
+                     "upgrade pyflame, or use a build of the plugin for API %d",
+                     path, v, PYFLAME_API_VERSION, PYFLAME_API_VERSION);
+    }
+    if (*sym < PYFLAME_API_OLDEST) {
+        uint32_t v = *sym;
+        dlclose(h);
+        return reason(err, errlen,
+                     "plugin %s was built for plugin API %u, older than any this pyflame "
+                     "speaks (%d to %d): rebuild the plugin against this pyflame's headers",
                      path, v, PYFLAME_API_OLDEST, PYFLAME_API_VERSION);
     }
+    char named[512];
     const char *why = incomplete(kind, sym);
+    if (!why)
+        why = misnamed(kind, sym, name_of_file, named, sizeof named);
     if (why) {
         dlclose(h);
         return reason(err, errlen, "plugin %s is broken: %s", path, why);
@@ -386,12 +426,12 @@ static int load_fd(enum kind kind, const char *path, int fd, struct loaded_plugi
     return 0;
 }
 
-static int load_file(enum kind kind, const char *path, struct loaded_plugin *out,
-                     char *err, size_t errlen)
+static int load_file(enum kind kind, const char *path, const char *name,
+                     struct loaded_plugin *out, char *err, size_t errlen)
 {
     bool absent;
     int fd = open_trusted(path, &absent, err, errlen);
-    return fd < 0 ? -1 : load_fd(kind, path, fd, out, err, errlen);
+    return fd < 0 ? -1 : load_fd(kind, path, name, fd, out, err, errlen);
 }
 
 static void each_file(const struct plugin_dirs *d, enum kind kind,
@@ -425,7 +465,7 @@ static int load(const struct plugin_dirs *d, enum kind kind, const char *name,
         bool absent;
         int fd = open_trusted(path, &absent, err, errlen);
         if (fd >= 0)
-            return load_fd(kind, path, fd, out, err, errlen);
+            return load_fd(kind, path, name, fd, out, err, errlen);
         if (!absent && access(path, F_OK) == 0)
             return -1; /* there, and refused */
         /* Not here (an untrusted directory without it is no matter). */
@@ -535,6 +575,7 @@ void plugin_supported_versions(const struct plugin_dirs *d, char *buf, size_t le
 }
 
 struct list_state {
+    const struct plugin_dirs *dirs;
     FILE *out;
     enum kind kind;
     int failures;
@@ -550,13 +591,31 @@ static void widest_path(void *arg, const char *name, const char *path)
         ls->path_width = len;
 }
 
+/* The file that -f or --abi NAME loads: the first one of that name in
+ * search order, as load() finds it. */
+static void path_used(const struct plugin_dirs *d, enum kind kind, const char *name, char *buf,
+                      size_t len)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < d->n && !buf[0]; i++) {
+        snprintf(buf, len, "%s/%s%s.so", d->v[i], kinds[kind].prefix, name);
+        if (access(buf, F_OK) != 0)
+            buf[0] = '\0';
+    }
+}
+
 static void list_one(void *arg, const char *name, const char *path)
 {
     struct list_state *ls = arg;
     struct loaded_plugin p;
-    char err[512];
-    (void)name;
-    if (load_file(ls->kind, path, &p, err, sizeof err) != 0) {
+    char err[512], used[PATH_MAX];
+    path_used(ls->dirs, ls->kind, name, used, sizeof used);
+    if (used[0] && strcmp(used, path) != 0) {
+        fprintf(ls->out, "%-7s %-11s %-6s %-*s  (not used: %s comes first)\n",
+                kinds[ls->kind].label, name, "-", ls->path_width, path, used);
+        return;
+    }
+    if (load_file(ls->kind, path, name, &p, err, sizeof err) != 0) {
         fprintf(ls->out, "%-7s %-11s %-6s %-*s  (cannot be loaded) %s\n",
                 kinds[ls->kind].label, name, "-", ls->path_width, path, err);
         ls->failures++;
@@ -575,7 +634,7 @@ int plugin_list(const struct plugin_dirs *d, FILE *out)
     fprintf(out, "Plugin directories, searched in this order:\n");
     for (size_t i = 0; i < d->n; i++)
         fprintf(out, "  %s\n", d->v[i]);
-    struct list_state ls = {out, KIND_ABI, 0, (int)strlen("PATH")};
+    struct list_state ls = {d, out, KIND_ABI, 0, (int)strlen("PATH")};
     each_file(d, KIND_ABI, widest_path, &ls);
     each_file(d, KIND_OUTPUT, widest_path, &ls);
     fprintf(out, "\n%-7s %-11s %-6s %-*s  %s\n", "KIND", "NAME", "API", ls.path_width, "PATH",

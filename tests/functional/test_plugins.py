@@ -1,6 +1,7 @@
 """Plugins: listing, and an output plugin built out of tree against the
 installed header, loaded through PYFLAME_PLUGIN_PATH."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from conftest import PYFLAME, TARGETS, error_of, run_pyflame, start_target, stop
 BUILD = Path(os.environ.get("PYFLAME_BUILD_DIR", Path(PYFLAME).parent))
 SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
 EXAMPLE = SOURCE / "tests/out-of-tree-plugin/stackcount.c"
+API_VERSION = int(re.search(r"#define PYFLAME_API_VERSION (\d+)",
+                            (SOURCE / "core/include/pyflame/pyflame.h").read_text()).group(1))
 
 
 def test_list_plugins():
@@ -207,13 +210,72 @@ def test_plugin_built_for_an_older_api_still_loads(python, installed, tmp_path):
     assert "leaf hot_leaf" in res.stdout.decode()
 
 
-def test_plugin_with_wrong_api_version(python, installed, tmp_path):
-    plugins = build_plugin(installed, tmp_path / "plugins", "-DSTACKCOUNT_API_VERSION=99")
+@pytest.mark.parametrize("version, advice", [
+    (99, "newer than this pyflame's (%d): upgrade pyflame" % API_VERSION),
+    (0, "older than any this pyflame speaks (1 to %d): rebuild the plugin" % API_VERSION),
+])
+def test_plugin_with_wrong_api_version(python, installed, tmp_path, version, advice):
+    """Too new: upgrade pyflame; too old: rebuild the plugin."""
+    plugins = build_plugin(installed, tmp_path / "plugins", f"-DSTACKCOUNT_API_VERSION={version}")
     env = dict(os.environ, PYFLAME_PLUGIN_PATH=str(plugins))
     res = run_pyflame(["-f", "stackcount", "-t", python, "-c", "pass"], env=env)
-    assert res.returncode != 0
-    err = res.stderr.decode()
-    assert "built for plugin API 99" in err and "rebuild the plugin" in err
+    assert res.returncode == 1
+    line = error_of(res)
+    assert f"built for plugin API {version}, {advice}" in line, line
+
+
+def copy_plugin(src, directory, name):
+    """Copies plugin file src into directory as pyflame-output-NAME.so,
+    mode 0755 (a plugin writable by others is refused)."""
+    directory.mkdir(exist_ok=True)
+    directory.chmod(0o755)
+    dst = directory / f"pyflame-output-{name}.so"
+    shutil.copy(src, dst)
+    dst.chmod(0o755)
+    return dst
+
+
+def test_plugin_named_unlike_its_file_is_refused(tmp_path):
+    """-f selects by file name, --list-plugins shows the struct's name: a
+    plugin whose two names differ could be listed under one and found
+    under the other.  It is refused, in the listing and by -f."""
+    copy = copy_plugin(BUILD / "plugins/pyflame-output-folded.so", tmp_path / "p", "samename")
+    env = dict(os.environ, PYFLAME_PLUGIN_PATH=str(copy.parent))
+    res = run_pyflame(["-f", "samename", "-p", "1"], env=env)
+    assert res.returncode == 1
+    assert (f"plugin {copy} is broken: it calls itself 'folded' but its file is named for "
+            "'samename' (rename the file pyflame-output-folded.so" in error_of(res))
+    listing = run_pyflame(["--list-plugins"], env=env).stdout.decode()
+    line = next(l for l in listing.splitlines() if str(copy) in l)
+    assert "(cannot be loaded)" in line and "calls itself 'folded'" in line, line
+
+
+def test_abi_plugin_named_for_another_version_is_refused(python, tmp_path):
+    """An ABI plugin's name is the version it reads: pyflame-abi-311.so that
+    reads 3.12 would be picked for the wrong targets."""
+    plugins = tmp_path / "p"
+    plugins.mkdir()
+    plugins.chmod(0o755)
+    dst = plugins / "pyflame-abi-311.so"
+    shutil.copy(BUILD / "plugins/pyflame-abi-312.so", dst)
+    res = run_pyflame(["--abi", "311", "-t", python, "-c", "pass"],
+                      env=dict(os.environ, PYFLAME_PLUGIN_PATH=str(plugins)))
+    assert res.returncode == 1
+    assert f"plugin {dst} is broken: it calls itself '312'" in error_of(res)
+
+
+def test_list_plugins_marks_a_plugin_another_shadows(tmp_path):
+    """A user's folded plugin found first replaces ours: --list-plugins says
+    which one -f folded loads and which one it does not."""
+    ours = BUILD / "plugins/pyflame-output-folded.so"
+    theirs = copy_plugin(ours, tmp_path / "p", "folded")
+    listing = run_pyflame(["--list-plugins"],
+                          env=dict(os.environ, PYFLAME_PLUGIN_PATH=str(theirs.parent)))
+    lines = listing.stdout.decode().splitlines()
+    used = next(l for l in lines if str(theirs) in l)
+    shadowed = next(l for l in lines if str(ours) in l)
+    assert "API" in used and "folded stacks" in used, used
+    assert f"(not used: {theirs} comes first)" in shadowed, shadowed
 
 
 def libm():
