@@ -561,6 +561,38 @@ static int by_version(const void *a, const void *b)
     return ma != mb ? ma - mb : na - nb;
 }
 
+#ifndef PYFLAME_ABI_PACKAGE
+#define PYFLAME_ABI_PACKAGE ""
+#endif
+#ifndef PYFLAME_BUILT_ABIS
+#define PYFLAME_BUILT_ABIS ""
+#endif
+
+void plugin_package_hint(const char *abi, char *buf, size_t len)
+{
+    char padded[16], version[16];
+    snprintf(padded, sizeof padded, " %.8s ", abi);
+    buf[0] = '\0';
+    if (!*PYFLAME_ABI_PACKAGE || strlen(abi) < 2 || !strstr(" " PYFLAME_BUILT_ABIS " ", padded))
+        return;
+    snprintf(version, sizeof version, "%c.%.8s", abi[0], abi + 1);
+    size_t at = 0;
+    for (const char *t = PYFLAME_ABI_PACKAGE; *t && at + 1 < len;) {
+        const char *fill = strncmp(t, "{abi}", 5) == 0       ? abi
+                           : strncmp(t, "{version}", 9) == 0 ? version
+                                                             : NULL;
+        if (fill) {
+            at += (size_t)snprintf(buf + at, len - at, "%s", fill);
+            t += fill == abi ? 5 : 9;
+        } else {
+            buf[at++] = *t++;
+        }
+        if (at >= len)
+            at = len - 1;
+    }
+    buf[at] = '\0';
+}
+
 void plugin_supported_versions(const struct plugin_dirs *d, char *buf, size_t len)
 {
     struct version_list vl = {.n = 0};

@@ -271,7 +271,12 @@ static int load_abi(struct session *s)
     }
     if (plugin_load_abi(&s->dirs, name, &s->abi, err, sizeof err) == 0)
         return s->opt->abi ? check_forced_abi(s, name) : 0;
-    if (!s->opt->abi && strstr(err, "no ABI plugin")) {
+    char package[128];
+    plugin_package_hint(name, package, sizeof package);
+    if (!s->opt->abi && strstr(err, "no ABI plugin") && package[0]) {
+        pf_error("process %d runs CPython %d.%d, whose plugin is not installed: install "
+                 "the package %s", (int)pid, s->rt.major, s->rt.minor, package);
+    } else if (!s->opt->abi && strstr(err, "no ABI plugin")) {
         plugin_supported_versions(&s->dirs, supported, sizeof supported);
         pf_error("process %d runs CPython %d.%d, which this pyflame cannot read; "
                  "supported versions: %s", (int)pid, s->rt.major, s->rt.minor, supported);

@@ -1,0 +1,81 @@
+# Debian packages, one command: cmake --preset release && cmake --build
+# --preset release && cpack --config build-release/CPackConfig.cmake
+# (docs/packaging.md).  Components become packages:
+#   pyflame          the binary, the output plugins, the man page
+#   pyflame-abi-XY   the plugin for CPython X.Y, one package each, so a
+#                    distribution ships the versions it has
+#   pyflame-dev      headers, pyflame.pc, the plugin guide and examples
+set(PYFLAME_PACKAGE_MAINTAINER "pyflame maintainers <pyflame@packages.example.org>" CACHE STRING
+  "Maintainer field of the packages: Name <address>")
+set(PYFLAME_DEB_RELEASE 1 CACHE STRING "Debian revision of the packages")
+set(PYFLAME_DEB_VERSION ${PROJECT_VERSION}-${PYFLAME_DEB_RELEASE})
+string(TIMESTAMP PYFLAME_DEB_DATE "%a, %d %b %Y %H:%M:%S +0000" UTC)
+
+# Every package carries its copyright and a changelog, as Debian policy asks.
+set(deb_dir ${CMAKE_CURRENT_LIST_DIR}/debian)
+configure_file(${deb_dir}/changelog.in ${CMAKE_BINARY_DIR}/packaging/changelog.Debian @ONLY)
+execute_process(COMMAND gzip -9nf ${CMAKE_BINARY_DIR}/packaging/changelog.Debian)
+set(deb_components pyflame dev)
+foreach(abi IN LISTS PYFLAME_ABIS)
+  list(APPEND deb_components abi${abi})
+endforeach()
+foreach(component IN LISTS deb_components)
+  if(component STREQUAL "pyflame")
+    set(package pyflame)
+  elseif(component STREQUAL "dev")
+    set(package pyflame-dev)
+  else()
+    string(REPLACE "abi" "pyflame-abi-" package ${component})
+  endif()
+  string(TOUPPER ${component} COMPONENT)
+  set(CPACK_DEBIAN_${COMPONENT}_PACKAGE_NAME ${package})
+  install(FILES ${deb_dir}/copyright ${CMAKE_BINARY_DIR}/packaging/changelog.Debian.gz
+    DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/${package}
+    PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ COMPONENT ${component})
+endforeach()
+install(FILES ${CMAKE_SOURCE_DIR}/docs/plugins.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/pyflame-dev
+  COMPONENT dev)
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_ALL ${deb_components})
+set(CPACK_PACKAGE_NAME pyflame)
+# Each package's own first line of description is its synopsis: CPack
+# would put this summary above it unless it is CPack's default one.
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${CPACK_PACKAGE_NAME} built using CMake")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT ${PYFLAME_PACKAGE_MAINTAINER})
+set(CPACK_DEBIAN_PACKAGE_RELEASE ${PYFLAME_DEB_RELEASE})
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION devel)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_STRIP_FILES ON)
+set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
+
+set(CPACK_DEBIAN_PYFLAME_DESCRIPTION "sampling profiler for CPython
+pyflame attaches to a running Python process, or runs a command, and
+reads the interpreter's stacks from outside with ptrace, without
+changing the program, to write flame graphs (folded stacks, SVG,
+Chrome and speedscope profiles).
+
+Each version of CPython it reads comes in a package of its own,
+pyflame-abi-XY.")
+set(recommends "")
+foreach(abi IN LISTS PYFLAME_ABIS)
+  string(SUBSTRING ${abi} 0 1 major)
+  string(SUBSTRING ${abi} 1 -1 minor)
+  set(CPACK_DEBIAN_ABI${abi}_DESCRIPTION "pyflame's reader of CPython ${major}.${minor}
+The plugin with which pyflame, the sampling profiler for CPython,
+reads the stacks of CPython ${major}.${minor} programs.")
+  set(CPACK_DEBIAN_ABI${abi}_PACKAGE_DEPENDS "pyflame (= ${PYFLAME_DEB_VERSION})")
+  list(APPEND recommends "pyflame-abi-${abi}")
+endforeach()
+string(REPLACE ";" ", " recommends "${recommends}")
+set(CPACK_DEBIAN_PYFLAME_PACKAGE_RECOMMENDS "${recommends}")
+set(CPACK_DEBIAN_DEV_DESCRIPTION "pyflame's plugin SDK
+Headers, pkg-config file, guide and examples for writing output and ABI
+plugins for pyflame, the sampling profiler for CPython.")
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "pyflame (= ${PYFLAME_DEB_VERSION})")
+set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
+include(CPack)
