@@ -35,6 +35,8 @@ foreach(component IN LISTS deb_components)
 endforeach()
 install(FILES ${CMAKE_SOURCE_DIR}/docs/plugins.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/pyflame-dev
   COMPONENT dev)
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/bash-completion/pyflame
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions COMPONENT pyflame)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_DEB_COMPONENT_INSTALL ON)

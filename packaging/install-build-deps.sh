@@ -5,10 +5,11 @@ set -eu
 # Node.js with npm for speedscope's schema, Chromium for the SVG output,
 # clang with its libFuzzer runtime for tests/fuzz, strace for the container
 # tests (a kernel without openat2, simulated), g++ for the C++ plugin test;
-# packages: dpkg-dev (dpkg-shlibdeps) and lintian.
+# packages: dpkg-dev (dpkg-shlibdeps) and lintian; bash-completion to test
+# pyflame's.
 packages="cmake make gcc g++ pkg-config libelf-dev libcmocka-dev python3 python3-pytest
   libdevel-nytprof-perl util-linux libpython3-dev nodejs chromium clang libclang-rt-dev
-  strace dpkg-dev lintian"
+  strace dpkg-dev lintian bash-completion"
 run() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 run apt-get update -qq
 DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq --no-install-recommends $packages >/dev/null

@@ -3,6 +3,7 @@ non-zero exit; trace mode keeps the command's own output and status."""
 import os
 import re
 import resource
+import shlex
 import shutil
 import signal
 import subprocess
@@ -661,3 +662,37 @@ def test_a_run_ends_with_a_summary_on_a_terminal(python, tmp_path):
     assert (taken, shown, idle, failed) == (prof.samples, prof.total, prof.idle, prof.failed)
     assert taken > 0 and taken == shown + idle + failed, said
     assert piped.returncode == 0 and b"samples in" not in piped.stderr, piped.stderr
+
+
+COMPLETION = SOURCE / "packaging/bash-completion/pyflame"
+BASH_COMPLETION = Path("/usr/share/bash-completion/bash_completion")
+
+
+def complete(line):
+    """What bash completes at the end of `line`, with pyflame's completion
+    loaded over the bash-completion package, as an interactive shell would."""
+    script = f"""
+source {BASH_COMPLETION}
+source {COMPLETION}
+COMP_LINE={shlex.quote(line)}; COMP_POINT=${{#COMP_LINE}}
+read -ra COMP_WORDS <<< "$COMP_LINE"
+[[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))
+_pyflame pyflame "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
+printf '%s\\n' "${{COMPREPLY[@]}}"
+"""
+    env = dict(os.environ, PATH=f"{Path(PYFLAME).parent}:{os.environ['PATH']}")
+    res = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    return set(res.stdout.split())
+
+
+def test_bash_completion():
+    """Options from --help, formats and ABIs from --list-plugins, and after
+    -t the command's own completion."""
+    require(BASH_COMPLETION.exists(), "bash-completion (the package)")
+    assert complete("pyflame --thr") == {"--threads", "--thread-names"}
+    assert complete("pyflame -f ") == {"folded", "svg", "chrome", "speedscope", "timestamped"}
+    assert complete("pyflame --abi 31") == {"310", "311", "312", "313"}
+    assert "--list-plugins" in complete("pyflame --")
+    assert complete("pyflame -t pyfl") >= {"pyflame"}  # a command, from PATH

@@ -76,6 +76,12 @@ def test_one_package_per_abi_and_what_each_holds(debs):
                              capture_output=True, text=True).stdout
     plugin = next(l for l in listing.splitlines() if l.endswith("/pyflame-abi-312.so"))
     assert plugin.startswith("-rw-r--r-- root/root"), plugin  # loaded, never run
+    main = subprocess.run(["dpkg-deb", "-c", str(debs["pyflame"])], check=True,
+                          capture_output=True, text=True).stdout
+    for path in ["usr/bin/pyflame", "usr/share/man/man1/pyflame.1.gz",
+                 "usr/share/bash-completion/completions/pyflame",
+                 f"{PLUGIN_DIR}/pyflame-output-folded.so"]:
+        assert "./" + path in main, path
     dev = subprocess.run(["dpkg-deb", "-c", str(debs["pyflame-dev"])], check=True,
                          capture_output=True, text=True).stdout
     for path in ["usr/include/pyflame/output.h", "usr/lib/x86_64-linux-gnu/pkgconfig/pyflame.pc",
