@@ -85,6 +85,9 @@ def test_one_package_per_abi_and_what_each_holds(debs):
     dev = subprocess.run(["dpkg-deb", "-c", str(debs["pyflame-dev"])], check=True,
                          capture_output=True, text=True).stdout
     for path in ["usr/include/pyflame/output.h", "usr/lib/x86_64-linux-gnu/pkgconfig/pyflame.pc",
+                 "usr/include/pyflame/abi-sdk/abi_entry.h",
+                 "usr/lib/x86_64-linux-gnu/libpyflame-abi.a",
+                 "usr/lib/x86_64-linux-gnu/pkgconfig/pyflame-abi.pc",
                  "usr/share/doc/pyflame-dev/plugins.md"]:
         assert "./" + path in dev, path
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYFLAME, TARGETS, error_of, run_pyflame, start_target, stop_target
+from conftest import (PYFLAME, TARGETS, error_of, require, run_pyflame, start_target,
+                      stop_target)
 
 BUILD = Path(os.environ.get("PYFLAME_BUILD_DIR", Path(PYFLAME).parent))
 SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
@@ -195,6 +196,34 @@ def test_plugin_that_fails_without_a_cause_is_named(python, installed, tmp_path)
     assert res.returncode == 1, res.stderr.decode()
     line = error_of(res)
     assert "the silent output plugin failed without saying why" in line, line
+
+
+def test_out_of_tree_abi_plugin_from_a_layout_table(installed, tmp_path):
+    """An ABI plugin built from the installed SDK alone (pkg-config
+    pyflame-abi: the walker's library and headers), from a layout table and
+    one line of entry point, as a distribution would for a CPython newer
+    than its pyflame; found first, it reads a real 3.12 in place of ours."""
+    python = next((p for p in os.environ.get("PYFLAME_TEST_PYTHONS", "").split(":")
+                   if p.endswith("/bin/python3.12") and not p.startswith("/usr/")), None)
+    require(python, "CPython 3.12 among PYFLAME_TEST_PYTHONS")
+    env = dict(os.environ, PKG_CONFIG_PATH=str(installed / "lib/pkgconfig"))
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "pyflame-abi"], env=env,
+                           check=True, capture_output=True, text=True).stdout.split()
+    assert all(str(installed) in f for f in flags if f.startswith(("-I", "-L"))), flags
+    shutil.copy(SOURCE / "abi-plugins/layouts/py312.c", tmp_path / "py312.c")
+    (tmp_path / "entry.c").write_text('#include "abi_entry.h"\nPYFLAME_ABI_PLUGIN(312, 3, 12)\n')
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    plugin = plugins / "pyflame-abi-312.so"
+    subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-fvisibility=hidden",
+                    "-shared", "-fPIC", str(tmp_path / "py312.c"), str(tmp_path / "entry.c"),
+                    *flags, "-o", str(plugin)], check=True)
+    env = dict(os.environ, PYFLAME_PLUGIN_PATH=str(plugins))
+    listing = run_pyflame(["--list-plugins"], env=env).stdout.decode()
+    assert f"(not used: {plugin} comes first)" in listing, listing
+    res = run_pyflame(["-t", python, str(TARGETS / "exact_line.py"), "0.5"], env=env)
+    assert res.returncode == 0, res.stderr.decode()
+    assert "exact_line.py:hot_leaf:" in res.stdout.decode()
 
 
 def test_plugin_built_for_an_older_api_still_loads(python, installed, tmp_path):
