@@ -11,7 +11,8 @@ set(PYFLAME_DEB_RELEASE 1 CACHE STRING "Debian revision of the packages")
 set(PYFLAME_DEB_VERSION ${PROJECT_VERSION}-${PYFLAME_DEB_RELEASE})
 string(TIMESTAMP PYFLAME_DEB_DATE "%a, %d %b %Y %H:%M:%S +0000" UTC)
 
-# Every package carries its copyright and a changelog, as Debian policy asks.
+# Every package carries its copyright and a changelog, as Debian policy
+# asks; a plain install (no component) leaves them out.
 set(deb_dir ${CMAKE_CURRENT_LIST_DIR}/debian)
 configure_file(${deb_dir}/changelog.in ${CMAKE_BINARY_DIR}/packaging/changelog.Debian @ONLY)
 execute_process(COMMAND gzip -9nf ${CMAKE_BINARY_DIR}/packaging/changelog.Debian)
@@ -31,7 +32,8 @@ foreach(component IN LISTS deb_components)
   set(CPACK_DEBIAN_${COMPONENT}_PACKAGE_NAME ${package})
   install(FILES ${deb_dir}/copyright ${CMAKE_BINARY_DIR}/packaging/changelog.Debian.gz
     DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/${package}
-    PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ COMPONENT ${component})
+    PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ COMPONENT ${component}
+    EXCLUDE_FROM_ALL)
 endforeach()
 install(FILES ${CMAKE_SOURCE_DIR}/docs/plugins.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/pyflame-dev
   COMPONENT dev)
