@@ -590,6 +590,23 @@ def test_fifo_named_like_a_plugin_is_refused_without_blocking(tmp_path):
                for line in listing.stdout.decode().splitlines()), listing.stdout.decode()
 
 
+def test_plugin_linked_to_a_device_is_refused_as_one(tmp_path):
+    """A plugin that is a link to /dev/zero is a device, not a file someone
+    could write: the error says so (it once advised chmod go-w /dev/zero)."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    plugins.chmod(0o755)
+    link = plugins / "pyflame-output-zero.so"
+    link.symlink_to("/dev/zero")
+    res = run_pyflame(["-f", "zero", "-p", NO_SUCH_PID, "-o", "/dev/null"],
+                      env=dict(os.environ, PYFLAME_PLUGIN_PATH=str(plugins)), timeout=30)
+    assert res.returncode == 1, res.stderr.decode()
+    line = error_of(res)
+    assert f"refusing plugin {link}: /dev/zero is a character device, not a regular file" \
+        in line, line
+    assert "chmod" not in line
+
+
 def test_plugin_directory_through_a_link_of_root(tmp_path):
     """A link that root (or the user) owns is followed, and what it points
     to is checked as any other path: relative links, "..", links to links."""
