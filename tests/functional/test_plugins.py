@@ -15,7 +15,7 @@ from conftest import (PYFLAME, TARGETS, error_of, require, run_pyflame, start_ta
 
 BUILD = Path(os.environ.get("PYFLAME_BUILD_DIR", Path(PYFLAME).parent))
 SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
-EXAMPLE = SOURCE / "tests/out-of-tree-plugin/stackcount.c"
+EXAMPLE = SOURCE / "docs/examples/stackcount.c"
 API_VERSION = int(re.search(r"#define PYFLAME_API_VERSION (\d+)",
                             (SOURCE / "core/include/pyflame/pyflame.h").read_text()).group(1))
 
