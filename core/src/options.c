@@ -53,7 +53,10 @@ const char options_usage[] =
     "                          default except with -t: svg, chrome, speedscope\n"
     "                          then go to pyflame-PID.EXT, as stdout is shared\n"
     "                          with the command\n"
-    "  -f, --format=NAME       output plugin to use (see --list-plugins):\n"
+    "  -f, --format=NAME[:OPTIONS]\n"
+    "                          output plugin to use (see --list-plugins), with\n"
+    "                          OPTIONS, key=value,key=value, for a plugin that\n"
+    "                          takes some (these formats take none):\n"
     "                            folded       one line per stack, for\n"
     "                                         flamegraph.pl (the default)\n"
     "                            svg          an interactive flame graph\n"
@@ -163,6 +166,26 @@ static int parse_abi(const char *s, char *err, size_t errlen)
     if (n < 2 || n > 3 || strspn(s, "0123456789") != n)
         return reason(err, errlen,
                      "invalid --abi '%s': give the CPython version as digits, e.g. 311 for 3.11", s);
+    return 0;
+}
+
+/* -f NAME or -f NAME:OPTIONS.  The options are the plugin's to read and
+ * judge: pyflame only wants something on either side of the colon. */
+static int parse_format(const char *arg, struct options *o, char *err, size_t errlen)
+{
+    size_t len = strcspn(arg, ":");
+    if (arg[0] == ':')
+        return reason(err, errlen, "-f '%s' names no format before the ':'", arg);
+    if (len == 0 || memchr(arg, '/', len))
+        return reason(err, errlen, "invalid format name '%.*s'", (int)len, arg);
+    if (len > FORMAT_NAME_MAX)
+        return reason(err, errlen, "format name '%.32s...' is too long: at most %zu bytes",
+                      arg, (size_t)FORMAT_NAME_MAX);
+    if (arg[len] == ':' && !arg[len + 1])
+        return reason(err, errlen, "-f '%s' gives no options after the ':'", arg);
+    memcpy(o->format, arg, len);
+    o->format[len] = '\0';
+    o->format_options = arg[len] == ':' ? arg + len + 1 : NULL;
     return 0;
 }
 
@@ -337,9 +360,8 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
         case 'f':
             if (value_is_option(optarg, argv, optind))
                 return reason(err, errlen, "-f needs a format name, got the option '%s'", optarg);
-            if (!*optarg || strchr(optarg, '/'))
-                return reason(err, errlen, "invalid format name '%s'", optarg);
-            o->format = optarg;
+            if (parse_format(optarg, o, err, errlen))
+                return -1;
             format_given = true;
             break;
         case 'T':
@@ -376,7 +398,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
         if (format_given && strcmp(o->format, TIMESTAMPED_FORMAT) != 0)
             return reason(err, errlen, "-T selects the %s format; it cannot go with -f %s",
                           TIMESTAMPED_FORMAT, o->format);
-        o->format = TIMESTAMPED_FORMAT;
+        snprintf(o->format, sizeof o->format, "%s", TIMESTAMPED_FORMAT);
     }
     if (trace && o->dump)
         return reason(err, errlen, "-d dumps a running process: use it with -p, not -t");

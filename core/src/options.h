@@ -5,6 +5,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The longest output plugin name: its file, pyflame-output-NAME.so, is
+ * one name of at most 255 bytes. */
+#define FORMAT_NAME_MAX (255 - sizeof "pyflame-output-.so" + 1)
+
 enum action {
     ACTION_PROFILE,
     ACTION_HELP,
@@ -25,7 +29,10 @@ struct options {
     const char *output;   /* -o FILE, NULL if not given or "-" */
     bool output_stdout;   /* -o -: standard output, asked for */
     const char *abi;      /* --abi, NULL to detect */
-    const char *format;   /* -f */
+    /* -f NAME[:OPTIONS]: the output plugin's name, and the options for
+     * it to read (NULL if none), as typed after the colon. */
+    char format[FORMAT_NAME_MAX + 1];
+    const char *format_options;
     bool exclude_idle;    /* -x */
     bool no_line_numbers; /* -n */
     bool threads;         /* --threads */

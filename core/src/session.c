@@ -1182,6 +1182,11 @@ static int open_output(struct session *s)
         pf_error("%s", err);
         return -1;
     }
+    if (s->opt->format_options && s->output.api_version < 4) { /* it could not read them */
+        pf_error("the %s output plugin takes no options: it was built for plugin API %" PRIu32
+                 ", and options came with API 4", s->opt->format, s->output.api_version);
+        return -1;
+    }
     s->out = stdout;
     if (output_to_default_file(s)) {
         if (access(".", W_OK | X_OK) != 0) {
@@ -1279,6 +1284,7 @@ static int start_output(struct session *s)
         .interval_s = s->opt->interval,
         .pid = (int)s->tracee.pid,
         .command = command_line(s->tracee.pid, s->opt->command, command, sizeof command),
+        .options = s->opt->format_options,
     };
     if (!(s->out_state = op->open(&s->out_host, &cfg))) {
         if (!s->out_failed) /* else it told why */

@@ -43,6 +43,7 @@
 
 #include "../../core/src/grow.h"
 #include "../../core/src/index_set.h"
+#include "../common/no_options.h"
 #include "../common/spool.h"
 #include "../common/text.h"
 
@@ -400,6 +401,8 @@ static void chrome_free(struct chrome *c)
 
 static void *chrome_open(const pyflame_host *host, const pyflame_output_config *cfg)
 {
+    if (refuse_options(host, cfg, "chrome") != 0)
+        return NULL;
     struct chrome *c = calloc(1, sizeof *c);
     const char *root = NULL;
     uint32_t root_id;

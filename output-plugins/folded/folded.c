@@ -12,6 +12,8 @@
 
 #include <pyflame/output.h>
 
+#include "../common/no_options.h"
+
 struct folded {
     FILE *out;
     int lines;
@@ -19,7 +21,8 @@ struct folded {
 
 static void *folded_open(const pyflame_host *host, const pyflame_output_config *cfg)
 {
-    (void)host;
+    if (refuse_options(host, cfg, "folded") != 0)
+        return NULL;
     struct folded *f = malloc(sizeof *f);
     if (!f)
         return NULL;

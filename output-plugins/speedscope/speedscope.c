@@ -46,6 +46,7 @@
 
 #include "../../core/src/grow.h"
 #include "../../core/src/index_set.h"
+#include "../common/no_options.h"
 #include "../common/spool.h"
 #include "../common/text.h"
 #include "entry_log.h"
@@ -315,6 +316,8 @@ static int add_entry(struct speedscope *s, struct profile *p, uint32_t tick, uin
 
 static void *speedscope_open(const pyflame_host *host, const pyflame_output_config *cfg)
 {
+    if (refuse_options(host, cfg, "speedscope") != 0)
+        return NULL;
     struct speedscope *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;

@@ -6,6 +6,7 @@
  * Licensed under the Apache License, Version 2.0. */
 #include <stdlib.h>
 
+#include "../common/no_options.h"
 #include "svg.h"
 
 struct svg_state {
@@ -16,6 +17,8 @@ struct svg_state {
 
 static void *svg_open(const pyflame_host *host, const pyflame_output_config *cfg)
 {
+    if (refuse_options(host, cfg, "svg") != 0)
+        return NULL;
     struct svg_state *s = malloc(sizeof *s);
     if (!s) {
         host->warn(host->ctx, "svg: out of memory");

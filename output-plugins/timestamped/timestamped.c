@@ -22,6 +22,8 @@
 
 #include <pyflame/output.h>
 
+#include "../common/no_options.h"
+
 struct timestamped {
     FILE *out;
     int lines; /* print line numbers */
@@ -29,6 +31,8 @@ struct timestamped {
 
 static void *ts_open(const pyflame_host *host, const pyflame_output_config *cfg)
 {
+    if (refuse_options(host, cfg, "timestamped") != 0)
+        return NULL;
     struct timestamped *t = malloc(sizeof *t);
     if (!t) {
         host->warn(host->ctx, "timestamped: out of memory");

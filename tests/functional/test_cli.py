@@ -196,6 +196,8 @@ def test_ptrace_advice_fits_the_kernel(python):
     (["-f", "-p", "1"], "-f needs a format name, got the option '-p'"),
     (["--format=", "-p", "1"], "invalid format name ''"),
     (["-f", "../folded", "-p", "1"], "invalid format name '../folded'"),
+    (["-f", "folded:", "-p", "1"], "-f 'folded:' gives no options after the ':'"),
+    (["-f", ":rows=3", "-p", "1"], "-f ':rows=3' names no format before the ':'"),
     (["--seconds=", "-p", "1"], "-s needs a number of seconds, got ''"),
     (["-s", "inf", "-p", "1"], "-s needs a number of seconds, got 'inf'"),
     (["-s", "1e9", "-p", "1"], "-s 1e9 is out of range"),

@@ -398,6 +398,30 @@ def test_nonblocking_refuses_an_abi_plugin_without_the_torn_check(python, python
     assert res.returncode == 1 and "a stub" in error_of(res), res.stderr.decode()
 
 
+@pytest.mark.parametrize("fmt", ["folded", "svg", "chrome", "speedscope", "timestamped"])
+def test_formats_of_pyflame_refuse_options(python, tmp_path, fmt):
+    """-f NAME:OPTIONS hands the options to the plugin; pyflame's own take
+    none, so an option (a typo, one meant for another plugin) is one error
+    that names it, before the command runs, and no file is left."""
+    res = run_pyflame(["-f", f"{fmt}:x=1,y", "-t", python, "-c", "print('ran')"], cwd=tmp_path)
+    assert res.returncode == 1, res.stderr.decode()
+    assert f"the {fmt} format takes no options, got 'x=1,y'" in error_of(res)
+    assert res.stdout == b""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_options_for_a_plugin_older_than_options_are_refused(python, installed, tmp_path):
+    """A plugin built for API 3 cannot read options: pyflame refuses them
+    rather than drop them, and says why."""
+    plugins = build_plugin(installed, tmp_path / "plugins", "-DSTACKCOUNT_API_VERSION=3")
+    env = dict(os.environ, PYFLAME_PLUGIN_PATH=str(plugins))
+    res = run_pyflame(["-f", "stackcount:rows=3", "-t", python, "-c", "print('ran')"], env=env)
+    assert res.returncode == 1, res.stderr.decode()
+    assert ("the stackcount output plugin takes no options: it was built for plugin API 3, "
+            "and options came with API 4") in error_of(res)
+    assert res.stdout == b""
+
+
 def test_unknown_format():
     res = run_pyflame(["-f", "nosuchformat", "-p", "1"])
     assert res.returncode == 1

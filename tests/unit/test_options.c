@@ -60,6 +60,7 @@ static void defaults(void **state)
     assert_true(o.seconds == 1.0);
     assert_true(o.interval == 0.001);
     assert_string_equal(o.format, "folded");
+    assert_null(o.format_options);
     assert_null(o.output);
     assert_null(o.abi);
     assert_false(o.exclude_idle);
@@ -314,6 +315,51 @@ static void output_and_format_names(void **state)
     assert_false(o.output_stdout);
 }
 
+/* -f NAME:OPTIONS: the name selects the plugin, the options after the
+ * first colon go to it untouched (commas, '=', '/', more colons). */
+static void format_options(void **state)
+{
+    (void)state;
+    struct options o;
+    char *argv[] = {"pyflame", "-f", "top:rows=30,sort=total", "-p", "1", NULL};
+    assert_int_equal(parse_argv(&o, argv), 0);
+    assert_string_equal(o.format, "top");
+    assert_ptr_equal(o.format_options, argv[2] + 4); /* as typed, no copy */
+    assert_int_equal(PARSE(&o, "--format=x:path=/a/b:c,flag", "-p", "1"), 0);
+    assert_string_equal(o.format, "x");
+    assert_string_equal(o.format_options, "path=/a/b:c,flag");
+    /* None given: NULL, also when a later -f replaces one with options. */
+    assert_int_equal(PARSE(&o, "-p", "1"), 0);
+    assert_null(o.format_options);
+    assert_int_equal(PARSE(&o, "-f", "top:rows=3", "-f", "svg", "-p", "1"), 0);
+    assert_string_equal(o.format, "svg");
+    assert_null(o.format_options);
+    /* -T is -f timestamped, whose options the plugin judges. */
+    assert_int_equal(PARSE(&o, "-T", "-f", "timestamped:x=1", "-p", "1"), 0);
+    assert_string_equal(o.format, "timestamped");
+    assert_string_equal(o.format_options, "x=1");
+    REJECT("-f folded", "-T", "-f", "folded:x=1", "-p", "1");
+
+    REJECT("'top:' gives no options", "-p", "1", "-f", "top:");
+    REJECT("'::' names no format", "-p", "1", "-f", "::");
+    REJECT("names no format before the ':'", "-p", "1", "-f", ":rows=3");
+    REJECT("'a/b'", "-p", "1", "-f", "a/b:x=1");
+    /* A name longer than a plugin's file name can hold. */
+    char name[FORMAT_NAME_MAX + 8];
+    memset(name, 'a', sizeof name);
+    name[FORMAT_NAME_MAX] = '\0';
+    argv[2] = name;
+    assert_int_equal(parse_argv(&o, argv), 0);
+    assert_int_equal(strlen(o.format), FORMAT_NAME_MAX);
+    assert_null(o.format_options);
+    strcpy(name + FORMAT_NAME_MAX, ":k=v");
+    assert_int_equal(parse_argv(&o, argv), 0);
+    assert_string_equal(o.format_options, "k=v");
+    memset(name, 'a', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    reject("too long", argv);
+}
+
 static void information_actions(void **state)
 {
     (void)state;
@@ -423,6 +469,7 @@ int main(void)
         cmocka_unit_test(bad_pids),
         cmocka_unit_test(abi_names),
         cmocka_unit_test(output_and_format_names),
+        cmocka_unit_test(format_options),
         cmocka_unit_test(information_actions),
         cmocka_unit_test(unknown_options_and_missing_values),
         cmocka_unit_test(wrong_number_of_targets),

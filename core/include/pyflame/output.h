@@ -49,6 +49,13 @@ typedef struct pyflame_output_config {
      * not be UTF-8; NULL when unknown.  Read it only when the host's
      * api_version is 4 or more, and copy it: it lives until open() returns. */
     const char *command;
+    /* API 4: the plugin's options, what follows the format's name in
+     * -f NAME:OPTIONS ("rows=30,sort=total" of -f top:rows=30,sort=total),
+     * as the user typed it; NULL when none were given.  A plugin refuses an
+     * option it does not know: it tells so with host->error, naming the
+     * option, and open() returns NULL.  Read it only when the host's
+     * api_version is 4 or more, and copy it: it lives until open() returns. */
+    const char *options;
 } pyflame_output_config;
 
 /* A distinct stack and how many samples had it. */
