@@ -49,8 +49,9 @@ def build_plugin(installed, out_dir, *defines):
     assert any(str(installed) in f for f in cflags), cflags
     out_dir.mkdir(exist_ok=True)
     target = out_dir / "pyflame-output-stackcount.so"
+    source = installed / "share/doc/pyflame/examples" / EXAMPLE.name  # as installed
     subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
-                    *cflags, *defines, str(EXAMPLE), "-o", str(target)], check=True)
+                    *cflags, *defines, str(source), "-o", str(target)], check=True)
     return out_dir
 
 

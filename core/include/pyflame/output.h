@@ -11,6 +11,11 @@
  * do), then close().  Idle samples are never passed when the user asked to
  * exclude them; line numbers are already 0 when the user asked for none.
  *
+ * What a call is handed is lent for that call only (the config and its
+ * strings to open(), a sample to write_sample(), the profile to
+ * write_profile()): copy what you keep.  The host and the config's `out`
+ * last until close() returns.
+ *
  * Fields marked "API 3" are absent from plugins built for an older API: the
  * core reads them only from a plugin whose api_version is 3 or more.
  *
@@ -85,7 +90,9 @@ typedef struct pyflame_output_plugin {
     const char *name;        /* --format value, e.g. "folded" */
     const char *description; /* one line for --list-plugins */
 
-    /* Returns the plugin's state, or NULL on failure (after host->warn). */
+    /* Returns the plugin's state, or NULL on failure, after telling why
+     * when it can (host->error from API 4, e.g. naming an option it
+     * refuses; host->warn before). */
     void *(*open)(const pyflame_host *host, const pyflame_output_config *cfg);
     /* Each sample as taken; NULL if the format only needs the aggregate. */
     int (*write_sample)(void *state, const pyflame_sample *sample);
