@@ -88,7 +88,8 @@ def test_one_package_per_abi_and_what_each_holds(debs):
                  "usr/include/pyflame/abi-sdk/abi_entry.h",
                  "usr/lib/x86_64-linux-gnu/libpyflame-abi.a",
                  "usr/lib/x86_64-linux-gnu/pkgconfig/pyflame-abi.pc",
-                 "usr/share/doc/pyflame-dev/plugins.md"]:
+                 "usr/share/doc/pyflame-dev/plugins.md",
+                 "usr/share/doc/pyflame/examples/top.c"]:
         assert "./" + path in dev, path
 
 
