@@ -89,7 +89,7 @@ def test_one_package_per_abi_and_what_each_holds(debs):
                  "usr/lib/x86_64-linux-gnu/libpyflame-abi.a",
                  "usr/lib/x86_64-linux-gnu/pkgconfig/pyflame-abi.pc",
                  "usr/share/doc/pyflame-dev/plugins.md",
-                 "usr/share/doc/pyflame/examples/top.c"]:
+                 "usr/share/doc/pyflame-dev/examples/top.c"]:
         assert "./" + path in dev, path
 
 

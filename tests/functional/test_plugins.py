@@ -49,7 +49,7 @@ def build_plugin(installed, out_dir, *defines):
     assert any(str(installed) in f for f in cflags), cflags
     out_dir.mkdir(exist_ok=True)
     target = out_dir / "pyflame-output-stackcount.so"
-    source = installed / "share/doc/pyflame/examples" / EXAMPLE.name  # as installed
+    source = installed / "share/doc/pyflame-dev/examples" / EXAMPLE.name  # as installed
     subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
                     *cflags, *defines, str(source), "-o", str(target)], check=True)
     return out_dir
@@ -121,7 +121,7 @@ def test_examples_are_installed(installed):
     examples = sorted(p.name for p in EXAMPLES.glob("*.c"))
     assert "top.c" in examples and "stackcount.c" in examples, examples
     for name in examples:
-        copy = installed / "share/doc/pyflame/examples" / name
+        copy = installed / "share/doc/pyflame-dev/examples" / name
         assert copy.read_bytes() == (EXAMPLES / name).read_bytes(), name
 
 
@@ -135,7 +135,7 @@ def top_plugins(installed, tmp_path_factory):
     plugins = tmp_path_factory.mktemp("top")
     subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
                     *SANITIZE_CFLAGS, *cflags,
-                    str(installed / "share/doc/pyflame/examples/top.c"),
+                    str(installed / "share/doc/pyflame-dev/examples/top.c"),
                     "-o", str(plugins / "pyflame-output-top.so")], check=True)
     return plugins
 
