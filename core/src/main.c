@@ -34,6 +34,7 @@ static void install_signal_handlers(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, not death */
+    signal(SIGXFSZ, SIG_IGN); /* and so is a file past its size limit */
 }
 
 static int list_plugins(void)

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -1073,12 +1074,20 @@ static int sampling_loop(struct session *s, bool trace)
     return 0;
 }
 
-/* Removes the profile at path, if it is still the file st describes. */
-static void remove_output(const char *path, const struct stat *st)
+/* Takes back a profile that could not be written whole, from the regular
+ * file on fd that -o named `path`: removes the file when path is that very
+ * file, else (path a link to it, /dev/stdout redirected to it) empties it,
+ * never removing anything else. */
+static void discard_output(const char *path, int fd)
 {
-    struct stat now;
-    if (stat(path, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino)
+    struct stat st, at_path;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    if (lstat(path, &at_path) == 0 && S_ISREG(at_path.st_mode) &&
+        at_path.st_dev == st.st_dev && at_path.st_ino == st.st_ino)
         unlink(path);
+    else if (ftruncate(fd, 0) != 0)
+        return; /* nothing more can be done: the error is told already */
 }
 
 /* Writes what was collected and closes the output.  A profile that could
@@ -1092,8 +1101,10 @@ static int write_output(struct session *s)
         pyflame_profile prof;
         ok = aggregate_profile(s->agg, &prof) == 0;
         prof.idle_left_out = s->idle_left_out;
-        errno = 0;
-        ok = ok && op->write_profile(s->out_state, &prof) == PYFLAME_OK;
+        if (ok) {
+            errno = 0; /* a plugin that fails without a cause gets no stale one */
+            ok = op->write_profile(s->out_state, &prof) == PYFLAME_OK;
+        }
         if (!ok)
             output_failed(s);
     }
@@ -1103,15 +1114,19 @@ static int write_output(struct session *s)
         output_failed(s);
     }
     s->out_state = NULL;
-    struct stat st;
-    bool file = s->out != stdout && fstat(fileno(s->out), &st) == 0 && S_ISREG(st.st_mode);
+    if (s->out != stdout && fflush(s->out) != 0 && ok) {
+        ok = false;
+        output_failed(s);
+    }
+    if (!ok && s->out != stdout) {
+        __fpurge(s->out); /* what stdio still holds goes too */
+        discard_output(s->out_name, fileno(s->out));
+    }
     if ((s->out != stdout ? fclose(s->out) : fflush(stdout)) != 0 && ok) {
         ok = false;
         output_failed(s);
     }
     s->out = NULL;
-    if (!ok && file)
-        remove_output(s->out_name, &st);
     return ok ? 0 : -1;
 }
 
@@ -1182,9 +1197,18 @@ static int open_output(struct session *s)
         pf_error("%s", err);
         return -1;
     }
-    if (s->opt->format_options && s->output.api_version < 4) { /* it could not read them */
+    const char *options = s->opt->format_options;
+    if (options && s->output.api_version < 4) { /* it could not read them */
         pf_error("the %s output plugin takes no options: it was built for plugin API %" PRIu32
                  ", and options came with API 4", s->opt->format, s->output.api_version);
+        return -1;
+    }
+    /* Options are judged before anything starts, by a plugin that can. */
+    int (*check)(const pyflame_host *, const char *) =
+        options ? s->output.u.output->check_options : NULL;
+    if (check && check(&s->out_host, options) != PYFLAME_OK) {
+        if (!s->out_failed) /* else it told why */
+            pf_error("the %s output plugin refuses the options '%s'", s->opt->format, options);
         return -1;
     }
     s->out = stdout;
@@ -1499,7 +1523,12 @@ int session_run(const struct options *opt)
     uint64_t began = now_ns(CLOCK_MONOTONIC);
     int loop = sampling_loop(&s, trace);
     uint64_t sampling_ns = now_ns(CLOCK_MONOTONIC) - began;
-    tracee_detach(&s.tracee);
+    /* A fatal error with -t: the command dies still traced, never running
+     * a moment unwatched. */
+    if (trace && loop != 0 && !s.tracee.exited && !session_stop_signal)
+        tracee_kill(&s.tracee);
+    else
+        tracee_detach(&s.tracee);
     traced = false;
     if (write_output(&s) != 0)
         loop = -1;
@@ -1510,8 +1539,6 @@ int session_run(const struct options *opt)
     report_held(&s, sampling_ns);
 
     if (trace) {
-        if (loop != 0 && !s.tracee.exited && !session_stop_signal)
-            tracee_kill(&s.tracee); /* a fatal error: do not leave it unwatched */
         if (!s.runtime_ever_found && s.tracee.exited)
             pf_warn("'%s' ran no Python interpreter that pyflame could find",
                     opt->command[0]);
@@ -1531,9 +1558,10 @@ int session_run(const struct options *opt)
     }
 done:
     if (traced) {
-        tracee_detach(&s.tracee);
         if (trace && !s.tracee.exited)
-            tracee_kill(&s.tracee);
+            tracee_kill(&s.tracee); /* still traced: it runs no further */
+        else
+            tracee_detach(&s.tracee);
     }
     if (s.out_created)
         unlink(s.out_name); /* we made it, and wrote nothing */

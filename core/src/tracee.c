@@ -299,6 +299,7 @@ int tracee_spawn(struct tracee *t, char *const argv[], char *err, size_t errlen)
          * (an ignored signal would survive exec). */
         char c;
         signal(SIGPIPE, SIG_DFL);
+        signal(SIGXFSZ, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);

@@ -471,10 +471,11 @@ def test_full_output_is_one_error_naming_it(sleeper, fmt):
 
 
 def file_size_limit(nbytes):
-    """For subprocess: files the child writes stop at nbytes (EFBIG, with
-    SIGXFSZ ignored); pipes are not files."""
+    """For subprocess: files the child writes stop at nbytes; pipes are not
+    files.  SIGXFSZ keeps its default, death: pyflame must ignore it to
+    tell the error (EFBIG)."""
     def limit():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
         resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, nbytes))
     return limit
 
@@ -490,6 +491,19 @@ def test_output_that_fills_up_is_removed(sleeper, fmt, tmp_path):
     assert res.returncode == 1, res.stderr.decode()
     assert f"cannot write the profile to {out}: File too large" in error_of(res)
     assert not out.exists()
+
+
+def test_output_through_a_link_that_fills_up_is_emptied(sleeper, tmp_path):
+    """-o through a symbolic link: the link stays, and the file it points to
+    is emptied rather than left half-written."""
+    real, link = tmp_path / "real", tmp_path / "link"
+    real.write_text("x" * 100)
+    link.symlink_to(real)
+    res = run_pyflame(["-f", "timestamped", "-o", str(link), "-s", "0.2", "-p", str(sleeper.pid)],
+                      preexec_fn=file_size_limit(8))
+    assert res.returncode == 1, res.stderr.decode()
+    assert f"cannot write the profile to {link}: File too large" in error_of(res)
+    assert link.is_symlink() and real.stat().st_size == 0
 
 
 @pytest.mark.parametrize("fmt", ["chrome", "speedscope"])
