@@ -79,6 +79,14 @@ static int parse_options(struct top *t, const pyflame_host *host, const char *op
     return 0;
 }
 
+/* pyflame asks this before anything starts, so that a wrong option costs
+ * the user nothing; open() reads them again for their values. */
+static int top_check_options(const pyflame_host *host, const char *options)
+{
+    struct top scratch;
+    return parse_options(&scratch, host, options) == 0 ? PYFLAME_OK : PYFLAME_ERR_UNSUPPORTED;
+}
+
 static void *top_open(const pyflame_host *host, const pyflame_output_config *cfg)
 {
     struct top *t = malloc(sizeof *t);
@@ -240,4 +248,5 @@ const pyflame_output_plugin pyflame_output_entry = {
     .close = top_close,
     .features = 0, /* lines of text */
     .file_extension = NULL,
+    .check_options = top_check_options,
 };

@@ -399,10 +399,10 @@ static void chrome_free(struct chrome *c)
     free(c);
 }
 
+NO_OPTIONS_CHECK(chrome)
+
 static void *chrome_open(const pyflame_host *host, const pyflame_output_config *cfg)
 {
-    if (refuse_options(host, cfg, "chrome") != 0)
-        return NULL;
     struct chrome *c = calloc(1, sizeof *c);
     const char *root = NULL;
     uint32_t root_id;
@@ -452,4 +452,5 @@ const pyflame_output_plugin pyflame_output_entry = {
     .close = chrome_close,
     .features = PYFLAME_OUT_ONE_DOCUMENT,
     .file_extension = "cpuprofile",
+    .check_options = chrome_check_options,
 };

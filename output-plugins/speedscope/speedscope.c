@@ -314,10 +314,10 @@ static int add_entry(struct speedscope *s, struct profile *p, uint32_t tick, uin
 
 /* ---- the plugin ---- */
 
+NO_OPTIONS_CHECK(speedscope)
+
 static void *speedscope_open(const pyflame_host *host, const pyflame_output_config *cfg)
 {
-    if (refuse_options(host, cfg, "speedscope") != 0)
-        return NULL;
     struct speedscope *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
@@ -711,4 +711,5 @@ const pyflame_output_plugin pyflame_output_entry = {
     .close = speedscope_close,
     .features = PYFLAME_OUT_ONE_DOCUMENT,
     .file_extension = "speedscope.json",
+    .check_options = speedscope_check_options,
 };

@@ -15,10 +15,10 @@ struct svg_state {
     struct svg_meta meta;
 };
 
+NO_OPTIONS_CHECK(svg)
+
 static void *svg_open(const pyflame_host *host, const pyflame_output_config *cfg)
 {
-    if (refuse_options(host, cfg, "svg") != 0)
-        return NULL;
     struct svg_state *s = malloc(sizeof *s);
     if (!s) {
         host->warn(host->ctx, "svg: out of memory");
@@ -78,4 +78,5 @@ const pyflame_output_plugin pyflame_output_entry = {
     .close = svg_close,
     .features = PYFLAME_OUT_ONE_DOCUMENT,
     .file_extension = "svg",
+    .check_options = svg_check_options,
 };

@@ -29,10 +29,10 @@ struct timestamped {
     int lines; /* print line numbers */
 };
 
+NO_OPTIONS_CHECK(timestamped)
+
 static void *ts_open(const pyflame_host *host, const pyflame_output_config *cfg)
 {
-    if (refuse_options(host, cfg, "timestamped") != 0)
-        return NULL;
     struct timestamped *t = malloc(sizeof *t);
     if (!t) {
         host->warn(host->ctx, "timestamped: out of memory");
@@ -109,4 +109,5 @@ const pyflame_output_plugin pyflame_output_entry = {
     .write_sample = ts_sample,
     .write_profile = NULL,
     .close = ts_close,
+    .check_options = timestamped_check_options,
 };

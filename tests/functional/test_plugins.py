@@ -654,12 +654,20 @@ def test_nonblocking_refuses_an_abi_plugin_without_the_torn_check(python, python
 def test_formats_of_pyflame_refuse_options(python, tmp_path, fmt):
     """-f NAME:OPTIONS hands the options to the plugin; pyflame's own take
     none, so an option (a typo, one meant for another plugin) is one error
-    that names it, before the command runs, and no file is left."""
-    res = run_pyflame(["-f", f"{fmt}:x=1,y", "-t", python, "-c", "print('ran')"], cwd=tmp_path)
+    that names it, before anything starts (check_options): the command
+    never runs, an existing -o file keeps what it held, and no file is
+    made."""
+    kept, ran = tmp_path / "kept", tmp_path / "ran"
+    kept.write_text("keep")
+    res = run_pyflame(["-f", f"{fmt}:x=1,y", "-o", str(kept), "-t", python, "-c",
+                       f"open({str(ran)!r}, 'w')"], cwd=tmp_path)
     assert res.returncode == 1, res.stderr.decode()
     assert f"the {fmt} format takes no options, got 'x=1,y'" in error_of(res)
-    assert res.stdout == b""
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [kept] and kept.read_text() == "keep"
+    res = run_pyflame(["-f", f"{fmt}:x=1,y", "-t", python, "-c", f"open({str(ran)!r}, 'w')"],
+                      cwd=tmp_path)
+    assert res.returncode == 1 and res.stdout == b"", res.stderr.decode()
+    assert list(tmp_path.iterdir()) == [kept]
 
 
 def test_options_for_a_plugin_older_than_options_are_refused(python, installed, tmp_path):

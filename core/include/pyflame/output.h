@@ -106,6 +106,13 @@ typedef struct pyflame_output_plugin {
      * without the dot ("svg", "speedscope.json"), for the file the core
      * names itself; NULL for the format's name. */
     const char *file_extension;
+    /* API 4, may be NULL: judges the options of -f NAME:OPTIONS (as
+     * pyflame_output_config.options has them) before anything starts: no
+     * target attached or command run, no -o file emptied.  Returns
+     * PYFLAME_OK, or an error status after host->error naming the option
+     * it refuses.  pyflame calls it whenever options are given, before
+     * open(); without it, open() is the first to see them. */
+    int (*check_options)(const pyflame_host *host, const char *options);
 } pyflame_output_plugin;
 
 /* The symbol every output plugin exports. */
