@@ -11,6 +11,8 @@
  * UTF-8 characters, with no space before nothing. */
 static bool append(char *buf, size_t len, size_t *at, const char *s, size_t n)
 {
+    if (n == 0)
+        return true; /* an empty argument shows as nothing, not as spaces */
     size_t sep = *at ? 1 : 0;
     if (*at + sep >= len - 1)
         return false;

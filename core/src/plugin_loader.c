@@ -456,12 +456,21 @@ static void add_name(void *arg, const char *name, const char *path)
                                     nl->len ? ", " : "", name);
 }
 
+/* Where plugin `name` of `kind` would be in directory i of d. */
+static void plugin_path(const struct plugin_dirs *d, size_t i, enum kind kind, const char *name,
+                        char *path, size_t len)
+{
+    snprintf(path, len, "%s/%s%s.so", d->v[i], kinds[kind].prefix, name);
+}
+
+/* The first directory holding a file for plugin `name` wins, whatever it
+ * holds: load() loads or refuses that file, path_used() names it. */
 static int load(const struct plugin_dirs *d, enum kind kind, const char *name,
                 struct loaded_plugin *out, char *err, size_t errlen)
 {
     for (size_t i = 0; i < d->n; i++) {
         char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s%s.so", d->v[i], kinds[kind].prefix, name);
+        plugin_path(d, i, kind, name, path, sizeof path);
         bool absent;
         int fd = open_trusted(path, &absent, err, errlen);
         if (fd >= 0)
@@ -630,7 +639,7 @@ static void path_used(const struct plugin_dirs *d, enum kind kind, const char *n
 {
     buf[0] = '\0';
     for (size_t i = 0; i < d->n && !buf[0]; i++) {
-        snprintf(buf, len, "%s/%s%s.so", d->v[i], kinds[kind].prefix, name);
+        plugin_path(d, i, kind, name, buf, len);
         if (access(buf, F_OK) != 0)
             buf[0] = '\0';
     }

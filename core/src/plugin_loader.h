@@ -44,13 +44,13 @@ void plugin_unload(struct loaded_plugin *p);
 /* The PYFLAME_ABI_* features of a loaded ABI plugin: 0 before API 2. */
 uint32_t plugin_abi_features(const struct loaded_plugin *p);
 
-/* The CPython versions the ABI plugins found can read, e.g. "3.11, 3.12". */
 /* What to install for the ABI plugin `abi` ("312") when it is missing, by
  * the packages this pyflame was built for (PYFLAME_ABI_PACKAGE, with
  * {abi} and {version} filled in: "pyflame-abi-312", "3.12"), into
  * buf[len]; "" when the build names no package or has no such plugin. */
 void plugin_package_hint(const char *abi, char *buf, size_t len);
 
+/* The CPython versions the ABI plugins found can read, e.g. "3.11, 3.12". */
 void plugin_supported_versions(const struct plugin_dirs *dirs, char *buf,
                                size_t len);
 

@@ -204,7 +204,9 @@ def test_another_pyflame_is_no_python_process(python):
             assert other.poll() is None, other.stderr.read().decode()
             time.sleep(0.01)
         assert tracer_of(target.pid) == other.pid
-        res = run_pyflame(["-s", "5", "-p", str(other.pid)])
+        # It used to wait the whole -s for an interpreter to start: the
+        # timeout, far shorter, fails such a wait.
+        res = run_pyflame(["-s", "120", "-p", str(other.pid)], timeout=30)
     finally:
         other.terminate()
         other.wait(timeout=30)

@@ -51,6 +51,8 @@ static void joins_with_spaces(void **state)
     assert_string_equal(joined(argv, MAX_LEN), "python3 -c print(1 + 2)");
     char *empty_first[] = {"", "x", NULL};
     assert_string_equal(joined(empty_first, MAX_LEN), "x");
+    char *empty_between[] = {"a", "", "b", "", NULL};
+    assert_string_equal(joined(empty_between, MAX_LEN), "a b");
     char *none[] = {NULL};
     assert_string_equal(joined(none, MAX_LEN), "(null)");
     char *only_empty[] = {"", NULL};
