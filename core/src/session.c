@@ -272,15 +272,17 @@ static int load_abi(struct session *s)
     }
     if (plugin_load_abi(&s->dirs, name, &s->abi, err, sizeof err) == 0)
         return s->opt->abi ? check_forced_abi(s, name) : 0;
-    char package[128];
-    plugin_package_hint(name, package, sizeof package);
-    if (!s->opt->abi && strstr(err, "no ABI plugin") && package[0]) {
-        pf_error("process %d runs CPython %d.%d, whose plugin is not installed: install "
-                 "the package %s", (int)pid, s->rt.major, s->rt.minor, package);
-    } else if (!s->opt->abi && strstr(err, "no ABI plugin")) {
+    if (!s->opt->abi && strstr(err, "no ABI plugin")) {
+        /* A version this pyflame was built for names the package of its
+         * plugin (a distribution's split), if the build says one. */
+        char package[128], install[256] = "";
+        plugin_package_hint(name, package, sizeof package);
+        if (package[0])
+            snprintf(install, sizeof install, "; install the package %s, which reads it", package);
         plugin_supported_versions(&s->dirs, supported, sizeof supported);
-        pf_error("process %d runs CPython %d.%d, which this pyflame cannot read; "
-                 "supported versions: %s", (int)pid, s->rt.major, s->rt.minor, supported);
+        pf_error("process %d runs CPython %d.%d, which this pyflame cannot read%s; "
+                 "supported versions: %s", (int)pid, s->rt.major, s->rt.minor, install,
+                 supported);
     } else {
         pf_error("%s", err);
     }

@@ -142,5 +142,5 @@ def test_missing_abi_package_is_named(debs, tmp_path):
     res = subprocess.run([str(root / "usr/bin/pyflame"), "-t", python, "-c", "pass"], env=env,
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 1
-    assert "runs CPython 3.12, whose plugin is not installed: install the package " \
-        "pyflame-abi-312" in res.stderr, res.stderr
+    assert "runs CPython 3.12, which this pyflame cannot read; install the package " \
+        "pyflame-abi-312, which reads it" in res.stderr, res.stderr
