@@ -55,6 +55,12 @@ def control(deb, field):
                           capture_output=True, text=True).stdout.strip()
 
 
+def contents(deb):
+    """dpkg-deb's listing of the files in a package."""
+    return subprocess.run(["dpkg-deb", "-c", str(deb)], check=True, capture_output=True,
+                          text=True).stdout
+
+
 def unpack(debs, root, leave_out=()):
     root.mkdir()
     for name, deb in debs.items():
@@ -72,18 +78,15 @@ def test_one_package_per_abi_and_what_each_holds(debs):
     for abi in ABIS:
         depends = control(debs[f"pyflame-abi-{abi}"], "Depends")
         assert f"pyflame (= {version})" in depends, depends
-    listing = subprocess.run(["dpkg-deb", "-c", str(debs["pyflame-abi-312"])], check=True,
-                             capture_output=True, text=True).stdout
+    listing = contents(debs["pyflame-abi-312"])
     plugin = next(l for l in listing.splitlines() if l.endswith("/pyflame-abi-312.so"))
     assert plugin.startswith("-rw-r--r-- root/root"), plugin  # loaded, never run
-    main = subprocess.run(["dpkg-deb", "-c", str(debs["pyflame"])], check=True,
-                          capture_output=True, text=True).stdout
+    main = contents(debs["pyflame"])
     for path in ["usr/bin/pyflame", "usr/share/man/man1/pyflame.1.gz",
                  "usr/share/bash-completion/completions/pyflame",
                  f"{PLUGIN_DIR}/pyflame-output-folded.so"]:
         assert "./" + path in main, path
-    dev = subprocess.run(["dpkg-deb", "-c", str(debs["pyflame-dev"])], check=True,
-                         capture_output=True, text=True).stdout
+    dev = contents(debs["pyflame-dev"])
     for path in ["usr/include/pyflame/output.h", "usr/lib/x86_64-linux-gnu/pkgconfig/pyflame.pc",
                  "usr/include/pyflame/abi-sdk/abi_entry.h",
                  "usr/lib/x86_64-linux-gnu/libpyflame-abi.a",

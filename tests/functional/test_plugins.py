@@ -42,10 +42,16 @@ def installed(tmp_path_factory):
     return prefix
 
 
-def build_plugin(installed, out_dir, *defines):
+def installed_flags(installed, *args):
+    """What pkg-config says (args: options, then the package) of the tree
+    `installed`, and nothing else: the SDK as a third party builds with it."""
     env = dict(os.environ, PKG_CONFIG_PATH=str(installed / "lib/pkgconfig"))
-    cflags = subprocess.run(["pkg-config", "--cflags", "pyflame"], env=env, check=True,
-                            capture_output=True, text=True).stdout.split()
+    return subprocess.run(["pkg-config", *args], env=env, check=True, capture_output=True,
+                          text=True).stdout.split()
+
+
+def build_plugin(installed, out_dir, *defines):
+    cflags = installed_flags(installed, "--cflags", "pyflame")
     assert any(str(installed) in f for f in cflags), cflags
     out_dir.mkdir(exist_ok=True)
     target = out_dir / "pyflame-output-stackcount.so"
@@ -96,9 +102,7 @@ def test_docs_example_plugin_builds_and_runs(python, installed, tmp_path, lang):
     """The page's example builds warning-free from the installed SDK, as C
     and as C++ (the header gives the entry point C linkage), hidden
     visibility and all, and prints each sample's leaf function."""
-    env = dict(os.environ, PKG_CONFIG_PATH=str(installed / "lib/pkgconfig"))
-    cflags = subprocess.run(["pkg-config", "--cflags", "pyflame"], env=env, check=True,
-                            capture_output=True, text=True).stdout.split()
+    cflags = installed_flags(installed, "--cflags", "pyflame")
     src = tmp_path / ("leaves.c" if lang == "c" else "leaves.cc")
     src.write_text(docs_example_plugin())
     compiler = ["cc", "-std=c11"] if lang == "c" else ["c++", "-std=c++20"]
@@ -129,9 +133,7 @@ def test_examples_are_installed(installed):
 def top_plugins(installed, tmp_path_factory):
     """docs/examples/top.c, as installed, built against the installed SDK
     alone: the directory of pyflame-output-top.so."""
-    env = dict(os.environ, PKG_CONFIG_PATH=str(installed / "lib/pkgconfig"))
-    cflags = subprocess.run(["pkg-config", "--cflags", "pyflame"], env=env, check=True,
-                            capture_output=True, text=True).stdout.split()
+    cflags = installed_flags(installed, "--cflags", "pyflame")
     plugins = tmp_path_factory.mktemp("top")
     subprocess.run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
                     *SANITIZE_CFLAGS, *cflags,
@@ -430,9 +432,7 @@ const pyflame_output_plugin pyflame_output_entry = {
 def test_plugin_that_fails_without_a_cause_is_named(python, installed, tmp_path):
     """No stale errno ("No child processes") for a plugin that fails and
     sets none: one error that names the plugin, exit 1."""
-    env = dict(os.environ, PKG_CONFIG_PATH=str(installed / "lib/pkgconfig"))
-    cflags = subprocess.run(["pkg-config", "--cflags", "pyflame"], env=env, check=True,
-                            capture_output=True, text=True).stdout.split()
+    cflags = installed_flags(installed, "--cflags", "pyflame")
     src = tmp_path / "silent.c"
     src.write_text(SILENT_FAILURE)
     plugins = tmp_path / "plugins"
@@ -458,9 +458,7 @@ def test_out_of_tree_abi_plugin_from_a_layout_table(installed, tmp_path):
     python = next((p for p in os.environ.get("PYFLAME_TEST_PYTHONS", "").split(":")
                    if p.endswith("/bin/python3.12") and not p.startswith("/usr/")), None)
     require(python, "CPython 3.12 among PYFLAME_TEST_PYTHONS")
-    env = dict(os.environ, PKG_CONFIG_PATH=str(installed / "lib/pkgconfig"))
-    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "pyflame-abi"], env=env,
-                           check=True, capture_output=True, text=True).stdout.split()
+    flags = installed_flags(installed, "--cflags", "--libs", "pyflame-abi")
     assert all(str(installed) in f for f in flags if f.startswith(("-I", "-L"))), flags
     shutil.copy(SOURCE / "abi-plugins/layouts/py312.c", tmp_path / "py312.c")
     (tmp_path / "entry.c").write_text('#include "abi_entry.h"\nPYFLAME_ABI_PLUGIN(312, 3, 12)\n')
