@@ -15,8 +15,7 @@ string(TIMESTAMP PYFLAME_DEB_DATE "%a, %d %b %Y %H:%M:%S +0000" UTC)
 # (pyflame-abi-XY when it is empty: these packages split them anyway).
 function(abi_package component out)
   string(REPLACE "abi" "" abi ${component})
-  string(SUBSTRING ${abi} 0 1 major)
-  string(SUBSTRING ${abi} 1 -1 minor)
+  pyflame_abi_version(${abi} major minor)
   set(name "${PYFLAME_ABI_PACKAGE}")
   if(NOT name)
     set(name "pyflame-abi-{abi}")
@@ -82,8 +81,7 @@ Each version of CPython it reads comes in a package of its own,
 pyflame-abi-XY.")
 set(recommends "")
 foreach(abi IN LISTS PYFLAME_ABIS)
-  string(SUBSTRING ${abi} 0 1 major)
-  string(SUBSTRING ${abi} 1 -1 minor)
+  pyflame_abi_version(${abi} major minor)
   set(CPACK_DEBIAN_ABI${abi}_DESCRIPTION "pyflame's reader of CPython ${major}.${minor}
 The plugin with which pyflame, the sampling profiler for CPython,
 reads the stacks of CPython ${major}.${minor} programs.")

@@ -547,6 +547,12 @@ struct version_list {
     size_t n;
 };
 
+/* "3.12" of ABI name "312" (two or three digits) into v[16]. */
+static void abi_version(const char *abi, char v[16])
+{
+    snprintf(v, 16, "%c.%.2s", abi[0], abi + 1);
+}
+
 static void collect_version(void *arg, const char *name, const char *path)
 {
     (void)path;
@@ -555,7 +561,7 @@ static void collect_version(void *arg, const char *name, const char *path)
     if (len < 2 || len > 3 || strspn(name, "0123456789") != len || vl->n == 64)
         return;
     char v[16];
-    snprintf(v, sizeof v, "%c.%.2s", name[0], name + 1); /* len <= 3 */
+    abi_version(name, v);
     for (size_t i = 0; i < vl->n; i++)
         if (strcmp(vl->names[i], v) == 0)
             return;
@@ -584,7 +590,7 @@ void plugin_package_hint(const char *abi, char *buf, size_t len)
     buf[0] = '\0';
     if (!*PYFLAME_ABI_PACKAGE || strlen(abi) < 2 || !strstr(" " PYFLAME_BUILT_ABIS " ", padded))
         return;
-    snprintf(version, sizeof version, "%c.%.8s", abi[0], abi + 1);
+    abi_version(abi, version); /* one of PYFLAME_BUILT_ABIS: two or three digits */
     size_t at = 0;
     for (const char *t = PYFLAME_ABI_PACKAGE; *t && at + 1 < len;) {
         const char *fill = strncmp(t, "{abi}", 5) == 0       ? abi
