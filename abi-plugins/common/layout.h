@@ -101,6 +101,10 @@ struct py_layout {
         /* Opcode of RETURN_VALUE, the last instruction a frame returned
          * from ran, where no stacktop tells a running frame (3.11); -1. */
         int32_t return_op;
+        /* int: how many localsplus slots (locals, cells, then the value
+         * stack) are live while the frame is suspended in a call; the slots
+         * follow the `size` bytes of the frame (stacktop, 3.11+). */
+        int32_t slots;
     } iframe;
 
     /* PyFrameObject (PY_FRAMES_OBJECTS). */
@@ -110,6 +114,9 @@ struct py_layout {
         int32_t code;  /* f_code */
         int32_t lasti; /* int: last instruction, -1 before the first */
         int32_t lasti_unit; /* bytes per f_lasti step: 1, or 2 in 3.10 */
+        /* f_localsplus: locals, cells, then the value stack, as many slots
+         * as the frame's ob_size. */
+        int32_t localsplus;
     } frame;
 
     struct {

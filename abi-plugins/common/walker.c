@@ -22,6 +22,9 @@
 /* --nonblocking: frames one walk may read and still be checked, skipped
  * ones (C-stack shims, non-code) included. */
 #define SEEN_MAX (2 * WALK_MAX_DEPTH)
+/* --nonblocking: bytes of a frame's live slots the check compares, at
+ * most: its first locals, where what changes as it runs mostly is. */
+#define SLOTS_MAX 128
 
 struct walker {
     const struct py_layout *layout;
@@ -246,12 +249,62 @@ struct frame_view {
     uint64_t next;   /* the calling frame, 0 at the root */
     bool skip;       /* not a Python frame (C-stack shim) */
     bool running;    /* runs, not suspended in a call (3.12+: stacktop -1) */
+    uint64_t slots;  /* --nonblocking: a hash of its live slots */
+    size_t extent;   /* --nonblocking: bytes from the frame's start read */
 };
 
-static int read_frame(const struct walker *w, const pyflame_host *h, uint64_t fp,
-                      struct frame_view *v)
+/* A hash of len bytes (a multiple of 8): FNV-1a over words. */
+static uint64_t hash_words(const uint8_t *p, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i + 8 <= len; i += 8) {
+        uint64_t word;
+        memcpy(&word, p + i, 8);
+        h = (h ^ word) * 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* --nonblocking: the live slots of frame f[] at fp (locals, cells and the
+ * value stack), as a hash into v.  A caller's stay as they are while it
+ * waits on its callee: a caller read twice with other slots ran between
+ * the reads.  Its position alone cannot tell that: a target that goes
+ * round a loop calls the same functions from the same places, but its
+ * loop variable, its iterator's state on the value stack, move on.  The
+ * slots of a running frame (3.12+: stacktop -1) are not kept and not read;
+ * slots that cannot be read hash to a value of their own. */
+static void read_slots(const struct walker *w, const pyflame_host *h, uint64_t fp,
+                       const uint8_t *f, struct frame_view *v)
 {
     const struct py_layout *l = w->layout;
+    int64_t n = -1;
+    int32_t base = 0;
+    if (l->frame_model == PY_FRAMES_OBJECTS && l->frame.localsplus >= 0) {
+        base = l->frame.localsplus;
+        n = field_i64(f, PY_OB_SIZE);
+    } else if (l->frame_model == PY_FRAMES_INTERPRETER && l->iframe.slots >= 0) {
+        base = l->iframe.size;
+        n = field_i32(f, l->iframe.slots);
+    }
+    if (n <= 0)
+        return;
+    size_t len = n > SLOTS_MAX / 8 ? SLOTS_MAX : (size_t)n * 8;
+    uint8_t buf[SLOTS_MAX];
+    if (remote_read(h, fp + (uint64_t)base, buf, len) != 0) {
+        v->slots = 1;
+        return;
+    }
+    v->slots = hash_words(buf, len) ^ (uint64_t)n;
+    v->extent = (size_t)base + len;
+}
+
+/* Reads the frame at fp into v; with `slots`, its live slots too. */
+static int read_frame(const struct walker *w, const pyflame_host *h, uint64_t fp,
+                      struct frame_view *v, bool slots)
+{
+    const struct py_layout *l = w->layout;
+    v->slots = 0;
+    v->extent = w->frame_size;
     uint8_t f[MAX_STRUCT_READ];
     if (remote_read(h, fp, f, w->frame_size) != 0)
         return PYFLAME_ERR_READ;
@@ -267,6 +320,8 @@ static int read_frame(const struct walker *w, const pyflame_host *h, uint64_t fp
         v->next = field_ptr(f, l->frame.back);
         v->skip = false;
         v->running = false;
+        if (slots)
+            read_slots(w, h, fp, f, v);
         return PYFLAME_OK;
     }
     v->code = field_ptr(f, l->iframe.code);
@@ -277,6 +332,8 @@ static int read_frame(const struct walker *w, const pyflame_host *h, uint64_t fp
     v->next = field_ptr(f, l->iframe.previous);
     v->skip = (int)(signed char)f[l->iframe.owner] == l->iframe.owner_cstack;
     v->running = l->iframe.stacktop >= 0 && field_i32(f, l->iframe.stacktop) < 0;
+    if (slots)
+        read_slots(w, h, fp, f, v);
     return PYFLAME_OK;
 }
 
@@ -309,19 +366,19 @@ static bool same_frame(const struct frame_view *a, const struct frame_view *b, b
     /* The leaf runs on: only its code and caller must stay. */
     return a->code == b->code && a->next == b->next &&
            (leaf || (a->offset == b->offset && a->skip == b->skip &&
-                     a->running == b->running));
+                     a->running == b->running && a->slots == b->slots));
 }
 
 /* --nonblocking: reads again, in one batched read, every frame the walk
  * read, and at the end of that batch where the thread's stack ends.  The
  * walk's first frame must still be on the stack there, and every frame
- * below it exactly as the walk read it: then the stack read existed as a
- * whole, and is no mix of two moments.  The thread state and the cframe
- * are not read again in the batch (each range costs the kernel as much as
- * pages of copying): the walk's cframe must simply still be the thread's.
- * Without a version number in the frames this cannot exclude a target
- * that changed and changed back while it was read; the batch keeps that
- * window to a few microseconds. */
+ * below it exactly as the walk read it, its live slots too: then the stack
+ * read existed as a whole, and is no mix of two moments.  The thread state
+ * and the cframe are not read again in the batch (each range costs the
+ * kernel as much as pages of copying): the walk's cframe must simply still
+ * be the thread's.  Without a version number in the frames this cannot
+ * exclude a target that changed and changed back, slots and all, while it
+ * was read; the batch keeps that window to a few microseconds. */
 static int check_walk(struct walker *w, uint64_t tstate, const struct walk_record *rec)
 {
     const struct py_layout *l = w->layout;
@@ -330,7 +387,7 @@ static int check_walk(struct walker *w, uint64_t tstate, const struct walk_recor
     if (rec->n > SEEN_MAX)
         return PYFLAME_ERR_READ; /* too deep to check: hostile or corrupted */
     for (size_t i = 0; i < rec->n; i++)
-        w->spans[i] = (struct span){w->seen[i].fp, w->frame_size};
+        w->spans[i] = (struct span){w->seen[i].fp, w->seen[i].v.extent};
     /* Where the stack ends once the frames are copied.  With cframes
      * (3.11, 3.12) the walk's cframe must still be the thread's, and the
      * frame it runs is where the stack ends. */
@@ -349,7 +406,7 @@ static int check_walk(struct walker *w, uint64_t tstate, const struct walk_recor
     int i = 0;
     for (; fp && fp != w->seen[0].fp && i < TORN_LOOKBACK; i++) {
         struct frame_view v;
-        if (read_frame(w, w->host, fp, &v) != PYFLAME_OK)
+        if (read_frame(w, w->host, fp, &v, false) != PYFLAME_OK)
             return PYFLAME_ERR_TORN;
         fp = v.next;
     }
@@ -357,7 +414,7 @@ static int check_walk(struct walker *w, uint64_t tstate, const struct walk_recor
         return PYFLAME_ERR_TORN;
     for (size_t k = 0; k < rec->n; k++) {
         struct frame_view v;
-        if (read_frame(w, w->host, w->seen[k].fp, &v) != PYFLAME_OK ||
+        if (read_frame(w, w->host, w->seen[k].fp, &v, k > 0) != PYFLAME_OK ||
             !same_frame(&v, &w->seen[k].v, k == 0))
             return PYFLAME_ERR_TORN;
     }
@@ -419,7 +476,8 @@ static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
         if (cycle_seen(&cyc, fp))
             return PYFLAME_ERR_READ;
         struct frame_view v;
-        if (read_frame(w, w->host, fp, &v) != PYFLAME_OK)
+        /* The leaf's slots change as it runs: only its callers' count. */
+        if (read_frame(w, w->host, fp, &v, rec && rec->n > 0) != PYFLAME_OK)
             return PYFLAME_ERR_READ;
         if (rec && called && !v.skip && !calls(&v)) {
             /* The frames walked so far had returned: begin here. */

@@ -53,6 +53,7 @@ const struct py_layout py_layout = {
         .owner_cstack = -1,
         .stacktop = -1,
         .return_op = -1,
+        .slots = -1,
     },
     .frame = {
         .size = 100,
@@ -60,6 +61,7 @@ const struct py_layout py_layout = {
         .code = 32,
         .lasti = 96,
         .lasti_unit = 2,
+        .localsplus = 352,
     },
     .code = {
         .size = 128,

@@ -53,6 +53,7 @@ const struct py_layout py_layout = {
         .owner_cstack = -1,
         .stacktop = -1,
         .return_op = 83,
+        .slots = 64,
     },
     .frame = {
         .size = -1,
@@ -60,6 +61,7 @@ const struct py_layout py_layout = {
         .code = -1,
         .lasti = -1,
         .lasti_unit = -1,
+        .localsplus = -1,
     },
     .code = {
         .size = 184,

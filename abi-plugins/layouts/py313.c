@@ -53,6 +53,7 @@ const struct py_layout py_layout = {
         .owner_cstack = 3,
         .stacktop = 64,
         .return_op = -1,
+        .slots = 64,
     },
     .frame = {
         .size = -1,
@@ -60,6 +61,7 @@ const struct py_layout py_layout = {
         .code = -1,
         .lasti = -1,
         .lasti_unit = -1,
+        .localsplus = -1,
     },
     .code = {
         .size = 200,

@@ -53,6 +53,7 @@ const struct py_layout py_layout = {
         .owner_cstack = -1,
         .stacktop = -1,
         .return_op = -1,
+        .slots = -1,
     },
     .frame = {
         .size = 108,
@@ -60,6 +61,7 @@ const struct py_layout py_layout = {
         .code = 32,
         .lasti = 104,
         .lasti_unit = 1,
+        .localsplus = 360,
     },
     .code = {
         .size = 128,

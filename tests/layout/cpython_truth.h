@@ -140,11 +140,13 @@ static void cpython_truth(void)
 #else
     TRUTH(iframe.return_op, -1);
 #endif
+    TRUTH(iframe.slots, offsetof(_PyInterpreterFrame, stacktop));
     TRUTH(frame.size, -1);
     TRUTH(frame.back, -1);
     TRUTH(frame.code, -1);
     TRUTH(frame.lasti, -1);
     TRUTH(frame.lasti_unit, -1);
+    TRUTH(frame.localsplus, -1);
 #else
     TRUTH_ENUM(frame_model, PY_FRAMES_OBJECTS);
     TRUTH(iframe.size, -1);
@@ -155,10 +157,12 @@ static void cpython_truth(void)
     TRUTH(iframe.owner_cstack, -1);
     TRUTH(iframe.stacktop, -1);
     TRUTH(iframe.return_op, -1);
+    TRUTH(iframe.slots, -1);
     TRUTH(frame.size, FIELD_END(PyFrameObject, f_lasti)); /* f_lasti the last read */
     TRUTH(frame.back, offsetof(PyFrameObject, f_back));
     TRUTH(frame.code, offsetof(PyFrameObject, f_code));
     TRUTH(frame.lasti, offsetof(PyFrameObject, f_lasti));
+    TRUTH(frame.localsplus, offsetof(PyFrameObject, f_localsplus));
 #if PY_VERSION_HEX >= 0x030A0000
     TRUTH(frame.lasti_unit, sizeof(_Py_CODEUNIT)); /* f_lasti counts code units */
 #else
