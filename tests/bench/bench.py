@@ -51,10 +51,13 @@ import sys
 import time
 from pathlib import Path
 
-import slowdown
-from measure import run_measured, start_ready
-
 HERE = Path(__file__).resolve().parent
+# Run as a script, bench.py sees only its own directory; the helpers it
+# shares with the functional tests are a package beside it (tests/testlib).
+sys.path.insert(0, str(HERE.parent))
+import slowdown  # noqa: E402
+from testlib.measure import run_measured, start_ready  # noqa: E402
+
 WORKLOAD = HERE / "workload.py"
 PYTHONS = [
     "/root/.pyenv/versions/2.7.18/bin/python2.7",

@@ -22,7 +22,7 @@ import statistics
 import subprocess
 import time
 
-from measure import proc_stat, thread_states
+from testlib.measure import proc_stat, thread_states
 
 MARGIN = 0.001  # seconds at each end of a phase left out: the switch itself
 FREEZE_TRIES = 1000

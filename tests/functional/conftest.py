@@ -22,14 +22,12 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from measure import run_measured, start_ready, thread_states  # noqa: E402
+from testlib.measure import run_measured, start_ready, thread_states
 
 TARGETS = Path(__file__).parent / "targets"
 PYFLAME = os.environ.get("PYFLAME", "")

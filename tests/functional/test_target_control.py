@@ -15,7 +15,7 @@ from conftest import (MIN_SAMPLES, PYFLAME, TARGETS, Profile, env_for_pyflame_un
                       marker_line, profile, require,
                       run_pyflame, start_target, stop_target, tracer_of, wait_traced_by,
                       wait_until)
-from measure import proc_stat
+from testlib.measure import proc_stat
 
 
 def proc_state(pid):

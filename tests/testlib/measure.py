@@ -1,5 +1,5 @@
-"""Running a program and measuring it, shared by the benchmark and the
-functional tests (which add this directory to sys.path)."""
+"""Running a program and measuring it: its start, its threads' states,
+its CPU time and peak memory."""
 import os
 import subprocess
 import tempfile
