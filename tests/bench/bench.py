@@ -56,21 +56,10 @@ HERE = Path(__file__).resolve().parent
 # shares with the functional tests are a package beside it (tests/testlib).
 sys.path.insert(0, str(HERE.parent))
 import slowdown  # noqa: E402
+from testlib.interpreters import found_pythons, is_system_build, python_root  # noqa: E402
 from testlib.measure import run_measured, start_ready  # noqa: E402
 
 WORKLOAD = HERE / "workload.py"
-PYTHONS = [
-    "/root/.pyenv/versions/2.7.18/bin/python2.7",
-    "/root/.pyenv/versions/3.6.15/bin/python3.6",
-    "/root/.pyenv/versions/3.7.16/bin/python3.7",
-    "/root/.pyenv/versions/3.8.18/bin/python3.8",
-    "/root/.pyenv/versions/3.9.18/bin/python3.9",
-    "/root/.pyenv/versions/3.10.13/bin/python3.10",
-    "/root/.pyenv/versions/3.11.7/bin/python3.11",
-    "/root/.pyenv/versions/3.12.1/bin/python3.12",
-    "/root/.pyenv/versions/3.13.0/bin/python3.13",
-    "/usr/bin/python3.11",
-]
 # Programs built next to pyflame (tests/bench/*.c) that the benchmark runs.
 HELPERS = ["stop_floor", "peak_rss", "marks"]
 COLUMNS = ["python", "kept@1k", "kept@10k", "max Hz", "cpu/sample", "max Hz nb", "cpu nb",
@@ -88,6 +77,13 @@ class Run:
         if res.returncode != 0:
             raise RuntimeError("pyflame %s failed (%d): %s" % (" ".join(args), res.returncode,
                                                                self.err.strip()))
+
+
+def default_pythons():
+    """Every interpreter the tests found, or that is found under
+    $PYFLAME_PYTHON_ROOT (testlib/interpreters.py); the system's builds
+    last, as in docs/performance.md's table."""
+    return sorted(found_pythons(), key=is_system_build)
 
 
 def folded_samples(text):
@@ -219,7 +215,10 @@ def main():
     for name in HELPERS:
         ap.add_argument("--" + name.replace("_", "-"), help="the %s program (default: "
                         "tests/bench/%s in pyflame's build directory)" % (name, name))
-    ap.add_argument("--python", action="append", help="interpreter(s); default: all installed")
+    ap.add_argument("--python", action="append",
+                    help="interpreter(s); default: $PYFLAME_TEST_PYTHONS (\":\" between), "
+                    "else for each supported version the newest under $PYFLAME_PYTHON_ROOT "
+                    "(here %s) and the system's /usr/bin/pythonX.Y" % python_root())
     ap.add_argument("--seconds", type=float, default=5.0, help="length of each attached run")
     ap.add_argument("--repeats", type=int, default=5,
                     help="each slowdown run lasts as long as this many attached runs")
@@ -235,8 +234,9 @@ def main():
             sys.exit("bench.py: no %s: build it (cmake --build build) or name it with --%s"
                      % (path, name.replace("_", "-")))
         helpers[name] = str(path)
-    pythons = args.python or [p for p in PYTHONS if os.access(p, os.X_OK)]
-    missing = [p for p in (args.python or PYTHONS) if not os.access(p, os.X_OK)]
+    asked = args.python or default_pythons()
+    pythons = [p for p in asked if os.access(p, os.X_OK)]
+    missing = [p for p in asked if not os.access(p, os.X_OK)]
     for p in missing:
         print("skipped: %s is not installed" % p, file=sys.stderr)
     if not pythons:

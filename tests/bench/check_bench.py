@@ -1,5 +1,5 @@
 """Runs bench.py --quick (over the interpreters given with --python, else
-every one installed) and checks its table: one row per interpreter, every
+every one found: bench.default_pythons()) and checks its table: one row per interpreter, every
 figure a number, samples kept between 0 and 100%.  Exits non-zero if not."""
 import itertools
 import re
@@ -19,7 +19,7 @@ lines = res.stdout.splitlines()
 header = next(i for i, l in enumerate(lines) if l.startswith("python "))
 rows = list(itertools.takewhile(str.strip, lines[header + 1:]))
 asked = [sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--python"]
-installed = [p for p in asked or bench.PYTHONS if Path(p).exists()]
+installed = [p for p in asked or bench.default_pythons() if Path(p).exists()]
 assert len(rows) == len(installed), (rows, installed)
 NUMBER = r"-?\d+(\.\d+)?"
 for line in rows:

@@ -4,6 +4,8 @@ Environment (set by tests/functional/CMakeLists.txt):
   PYFLAME              the pyflame binary under test
   PYFLAME_TEST_PYTHON  the interpreter that runs the targets
   PYFLAME_TEST_PYTHONS every interpreter ctest found, joined by ":"
+  PYFLAME_PYTHON_ROOT  the directory they were found under (both read by
+                       tests/testlib/interpreters.py)
   PYFLAME_PEAK_RSS     tests/bench/peak_rss (tests of pyflame's memory)
   PYFLAME_REPORT_DIR   where each run records what passed, failed and was
                        skipped, and why (tests/report.py prints the table)

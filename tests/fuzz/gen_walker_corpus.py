@@ -8,7 +8,8 @@ from inputs that reach deep code.
     gen_walker_corpus.py OUT_DIR [PYTHON_ROOT]
 
 writes OUT_DIR/fuzz_walker_<abi>/seed-<variant> for every CPython with
-headers and interpreter under PYTHON_ROOT (default /root/.pyenv/versions).
+headers and interpreter under PYTHON_ROOT (default: $PYFLAME_PYTHON_ROOT,
+else the tests' default, /root/.pyenv/versions).
 The targets are laid out as the release itself lays out its structures:
 offsets from its headers, compiled into tests/layout/print_truth.c, and
 the thread-name attribute from its interpreter (tests/layout/probe.py),
@@ -25,6 +26,11 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Run as a script, this sees only its own directory; where the tests'
+# interpreters are is told by a package beside it (tests/testlib).
+sys.path.insert(0, os.path.join(HERE, ".."))
+from testlib.interpreters import python_root  # noqa: E402
+
 LAYOUT_TESTS = os.path.join(HERE, "..", "layout")
 ABI_COMMON = os.path.join(HERE, "..", "..", "abi-plugins", "common")
 BASE = 0x10000000
@@ -575,7 +581,7 @@ VARIANTS = ("gil", "names", "swap", "hidden", "cycle", "probe", "handover",
 
 def main():
     out = sys.argv[1]
-    root = sys.argv[2] if len(sys.argv) > 2 else "/root/.pyenv/versions"
+    root = sys.argv[2] if len(sys.argv) > 2 else python_root()
     with tempfile.TemporaryDirectory() as work:
         for abi, (include, python) in sorted(cpython_installs(root).items()):
             L = cpython_layout(include, python, work)
