@@ -14,6 +14,7 @@ import pytest
 
 from conftest import (PYFLAME, SANITIZED, TARGETS, Profile, error_of, require, run_pyflame,
                       start_target, stop_target, tracer_of, wait_until)
+from testlib.interpreters import installed_python
 
 SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
 
@@ -233,20 +234,18 @@ def test_usage_errors(args, message):
     assert "Try 'pyflame --help'" in res.stderr.decode()
 
 
-UNSUPPORTED_PYTHON = "/root/.pyenv/versions/3.10.13/bin/python3.10"
-
-
 def test_unsupported_version(tmp_path):
     """A version without its ABI plugin (as when a distribution's package
     for it is not installed): a copy of pyflame whose plugins lack 3.10."""
-    if not os.access(UNSUPPORTED_PYTHON, os.X_OK):
-        pytest.skip(f"{UNSUPPORTED_PYTHON} is not installed")
+    unsupported_python = installed_python("3.10")
+    if not unsupported_python:
+        pytest.skip("no CPython 3.10 among the interpreters found")
     (tmp_path / "plugins").mkdir()
     shutil.copy(PYFLAME, tmp_path / "pyflame")
     for plugin in (Path(PYFLAME).parent / "plugins").glob("*.so"):
         if plugin.name != "pyflame-abi-310.so":
             shutil.copy(plugin, tmp_path / "plugins")
-    proc = start_target(UNSUPPORTED_PYTHON, TARGETS / "sleeper.py", 60)
+    proc = start_target(unsupported_python, TARGETS / "sleeper.py", 60)
     try:
         res = subprocess.run([str(tmp_path / "pyflame"), "-p", str(proc.pid)],
                              capture_output=True, timeout=30)

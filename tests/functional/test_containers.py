@@ -18,16 +18,16 @@ import pytest
 
 from conftest import (NO_GIL, TARGETS, Profile, assert_left_running, env_for_pyflame_under_tracer,
                       marker_line, require, start_target, stop_target)
+from testlib.interpreters import installed_python
 
 
 def interpreter(minor):
-    """The interpreter of version `minor` ("3.12") among those ctest found
-    (PYFLAME_TEST_PYTHONS, from tests/CMakeLists.txt), as (its installation
-    directory, its executable's name); its directory is made a container's."""
-    found = [Path(p) for p in os.environ.get("PYFLAME_TEST_PYTHONS", "").split(":")
-             if p.endswith("/bin/python" + minor) and not p.startswith("/usr/")]
-    require(found, f"CPython {minor} in an installation directory of its own")
-    return found[0].parent.parent, found[0].name
+    """The interpreter of version `minor` ("3.12") among those found, as
+    (its installation directory, its executable's name); its directory is
+    made a container's."""
+    python = installed_python(minor)
+    require(python, f"CPython {minor} in an installation directory of its own")
+    return Path(python).parent.parent, Path(python).name
 
 
 # 3.12 records each thread's kernel id (native_thread_id); 3.10 and 2.7

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from conftest import TARGETS, Profile, require
+from testlib.interpreters import found_pythons
 
 SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
 # One package per layout table of the source tree.
 ABIS = sorted(p.stem[2:] for p in (SOURCE / "abi-plugins/layouts").glob("py*.c"))
-PYTHONS = [p for p in os.environ.get("PYFLAME_TEST_PYTHONS", "").split(":") if p]
+PYTHONS = found_pythons()
 PLUGIN_DIR = "usr/lib/x86_64-linux-gnu/pyflame"
 
 
@@ -121,7 +122,7 @@ def test_binaries_are_stripped_and_hardened(debs, tmp_path):
 def test_unpacked_binary_profiles_every_interpreter(debs, tmp_path):
     """No PYFLAME_PLUGIN_PATH: the binary finds the plugins unpacked beside
     it (../lib/x86_64-linux-gnu/pyflame)."""
-    require(PYTHONS, "PYFLAME_TEST_PYTHONS (set by ctest)")
+    require(PYTHONS, "an interpreter to profile (PYFLAME_TEST_PYTHONS, set by ctest)")
     root = unpack(debs, tmp_path / "root")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYFLAME")}
     listing = subprocess.run([str(root / "usr/bin/pyflame"), "--list-plugins"], env=env,
@@ -139,7 +140,7 @@ def test_unpacked_binary_profiles_every_interpreter(debs, tmp_path):
 
 def test_missing_abi_package_is_named(debs, tmp_path):
     python = next((p for p in PYTHONS if p.endswith("python3.12")), None)
-    require(python, "CPython 3.12 among PYFLAME_TEST_PYTHONS")
+    require(python, "CPython 3.12 among the interpreters found")
     root = unpack(debs, tmp_path / "root", leave_out={"pyflame-abi-312"})
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYFLAME")}
     res = subprocess.run([str(root / "usr/bin/pyflame"), "-t", python, "-c", "pass"], env=env,

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import (PYFLAME, SANITIZE_CFLAGS, TARGETS, Profile, error_of, profile, require,
                       run_pyflame, start_target, stop_target)
+from testlib.interpreters import installed_python
 
 BUILD = Path(os.environ.get("PYFLAME_BUILD_DIR", Path(PYFLAME).parent))
 SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
@@ -455,9 +456,8 @@ def test_out_of_tree_abi_plugin_from_a_layout_table(installed, tmp_path):
     pyflame-abi: the walker's library and headers), from a layout table and
     one line of entry point, as a distribution would for a CPython newer
     than its pyflame; found first, it reads a real 3.12 in place of ours."""
-    python = next((p for p in os.environ.get("PYFLAME_TEST_PYTHONS", "").split(":")
-                   if p.endswith("/bin/python3.12") and not p.startswith("/usr/")), None)
-    require(python, "CPython 3.12 among PYFLAME_TEST_PYTHONS")
+    python = installed_python("3.12")
+    require(python, "CPython 3.12 in an installation directory of its own")
     flags = installed_flags(installed, "--cflags", "--libs", "pyflame-abi")
     assert all(str(installed) in f for f in flags if f.startswith(("-I", "-L"))), flags
     shutil.copy(SOURCE / "abi-plugins/layouts/py312.c", tmp_path / "py312.c")
