@@ -56,7 +56,8 @@ HERE = Path(__file__).resolve().parent
 # shares with the functional tests are a package beside it (tests/testlib).
 sys.path.insert(0, str(HERE.parent))
 import slowdown  # noqa: E402
-from testlib.interpreters import found_pythons, is_system_build, python_root  # noqa: E402
+from testlib.interpreters import (found_pythons, is_system_build,  # noqa: E402
+                                  missing_versions, python_root)
 from testlib.measure import run_measured, start_ready  # noqa: E402
 
 WORKLOAD = HERE / "workload.py"
@@ -239,6 +240,10 @@ def main():
     missing = [p for p in asked if not os.access(p, os.X_OK)]
     for p in missing:
         print("skipped: %s is not installed" % p, file=sys.stderr)
+    if not args.python:
+        for version in missing_versions(asked):
+            print("skipped: no CPython %s found (interpreter root: %s)" % (version, python_root()),
+                  file=sys.stderr)
     if not pythons:
         sys.exit("bench.py: no interpreter to measure")
     print("pyflame benchmark: %s, %d cores, %.1f s per attached run, %d repeats, %s" % (

@@ -56,6 +56,13 @@ def found_pythons():
     return discover_pythons(python_root())
 
 
+def missing_versions(pythons):
+    """The supported versions that none of `pythons` (paths ending in
+    pythonX.Y) is."""
+    have = {re.sub(r"^.*python(\d+\.\d+)$", r"\1", p) for p in pythons}
+    return [v for v in supported_versions() if v not in have]
+
+
 def is_system_build(python):
     """The system's own interpreter (Debian's is static and stripped), not
     one in an installation directory of its own."""
