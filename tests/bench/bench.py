@@ -142,9 +142,9 @@ class Bench:
         `phase` seconds (slowdown.py), over ten turns at least: --quick's
         0.5 s is five of the 50-thread case's, too few to compare."""
         seconds = max(self.slow_seconds, 10 * phase)
-        target = [python, WORKLOAD, *target_args, seconds + 2]
         return slowdown.measure([self.pyflame, *extra, "-r", interval, "-o", os.devnull],
-                                target, seconds, phase)[0]
+                                lambda s: [python, WORKLOAD, *target_args, s + 2],
+                                seconds, phase)[0]
 
     def torn(self, python):
         """Samples lost to tearing (still torn when read three times), of
@@ -259,7 +259,7 @@ def main():
         row = Bench(args.pyflame, helpers["peak_rss"], args.seconds, slow_seconds).row(python)
         print("  ".join(row[c].ljust(w) for c, w in zip(COLUMNS, widths)), flush=True)
     slow = slowdown.measure([args.pyflame, "-r", 0.001, "-o", os.devnull],
-                            [helpers["marks"], slow_seconds + 2], slow_seconds, 0.02)[0]
+                            lambda s: [helpers["marks"], s + 2], slow_seconds, 0.02)[0]
     print("\n-t of a non-Python program: slowdown %.1f%% at 1 kHz" % (100 * slow), flush=True)
     res = subprocess.run([helpers["stop_floor"], "1000", str(slow_seconds)],
                          capture_output=True, text=True, timeout=slow_seconds * 4 + 60)

@@ -75,9 +75,26 @@ def _rate(marks, start, end):
     return (j - i - 1) / (marks[j - 1] - marks[i])
 
 
+# Runs a measurement may take, each twice as long as the last, when a
+# loaded machine left too few marks in a phase to compare any.
+RUNS = 3
+
+
 def measure(pyflame_argv, target_argv, seconds, phase):
-    """Runs pyflame_argv + ["-t"] + target_argv for `seconds` of phases of
-    `phase` seconds.  Returns (slowdown, ratios counted)."""
+    """Runs pyflame_argv + ["-t"] + target_argv(s) for s = `seconds` of
+    phases of `phase` seconds (longer if that gave no phase to compare):
+    target_argv gives the command of a target that runs s seconds at
+    least.  Returns (slowdown, ratios counted)."""
+    for run in range(RUNS):
+        length = seconds * 2 ** run
+        ratios = _ratios(pyflame_argv, target_argv(length), length, phase)
+        if ratios:
+            return statistics.median(ratios) - 1, len(ratios)
+    raise RuntimeError("no phase to compare: run longer than %.2f s" % (seconds * 2 ** run))
+
+
+def _ratios(pyflame_argv, target_argv, seconds, phase):
+    """One run of measure(): the ratio of each sampled phase."""
     argv = [str(a) for a in [*pyflame_argv, "-t", *target_argv]]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -110,9 +127,6 @@ def measure(pyflame_argv, target_argv, seconds, phase):
     marks = [float(m) for m in out.split("marks", 1)[1].split()]
     # Phase k is [bounds[k], bounds[k + 1]]; pyflame samples in the even ones.
     rates = [_rate(marks, a + MARGIN, b - MARGIN) for a, b in zip(bounds, bounds[1:])]
-    ratios = [(rates[k - 1] + rates[k + 1]) / 2 / rates[k]
-              for k in range(2, len(rates) - 1, 2)
-              if rates[k] and rates[k - 1] and rates[k + 1]]
-    if not ratios:
-        raise RuntimeError("no phase to compare: run longer than %.2f s" % seconds)
-    return statistics.median(ratios) - 1, len(ratios)
+    return [(rates[k - 1] + rates[k + 1]) / 2 / rates[k]
+            for k in range(2, len(rates) - 1, 2)
+            if rates[k] and rates[k - 1] and rates[k + 1]]
