@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/src/grow.h"
+#include "grow.h"
 #include "pystring.h"
 #include "remote.h"
 #include "walker.h"

@@ -41,8 +41,8 @@
 
 #include <pyflame/output.h>
 
-#include "../../core/src/grow.h"
-#include "../../core/src/index_set.h"
+#include "grow.h"
+#include "index_set.h"
 #include "../common/no_options.h"
 #include "../common/spool.h"
 #include "../common/text.h"

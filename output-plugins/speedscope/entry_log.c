@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/src/grow.h"
+#include "grow.h"
 
 #define CHUNK_MAX 4096
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/src/grow.h"
+#include "grow.h"
 #include "../common/text.h"
 #include "svg.h"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/src/grow.h"
+#include "grow.h"
 #include "svg.h"
 
 /* A frame of the current path, still collecting samples. */

@@ -1,5 +1,4 @@
-/* Growth of the arrays that the core and the plugins of this tree keep
- * (the plugins include it from here). */
+/* Growth of the arrays that the core and the plugins of this tree keep. */
 #ifndef PYFLAME_GROW_H
 #define PYFLAME_GROW_H
 

@@ -1,8 +1,8 @@
 /* An open-addressing set of indices into an array its user keeps, the hash
  * of each beside it so that growing never hashes again; equality is the
  * user's.  The core's aggregation interns strings, frames and stacks with
- * it, and so do the output plugins of this tree (built into their common
- * library), frames, stacks, strings and threads. */
+ * it, and so do the output plugins of this tree, frames, stacks, strings
+ * and threads. */
 #ifndef PYFLAME_INDEX_SET_H
 #define PYFLAME_INDEX_SET_H
 
