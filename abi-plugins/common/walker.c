@@ -1,6 +1,5 @@
 #include "walker.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "linetable.h"
 #include "remote.h"
 #include "read_cache.h"
+#include "reason.h"
 #include "thread_names.h"
 
 #define MAX_STRUCT_READ 256
@@ -51,14 +51,6 @@ struct walker {
 /* Frame pushed at the root of a stack cut at WALK_MAX_DEPTH. */
 static const char TRUNCATED[] = "(truncated)";
 
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* Checks that the target is the release the layout describes, as far as
  * the target lets us tell. */
 static int check_version(const struct walker *w, char *err, size_t errlen)
@@ -70,8 +62,8 @@ static int check_version(const struct walker *w, char *err, size_t errlen)
     if (py_version && remote_read(h, py_version, &hex, sizeof hex) == 0) {
         int major = (int)(hex >> 24), minor = (int)((hex >> 16) & 0xff);
         if (major != l->major || minor != l->minor) {
-            fail(err, errlen, "target is CPython %d.%d, not %d.%d", major,
-                 minor, l->major, l->minor);
+            reason(err, errlen, "target is CPython %d.%d, not %d.%d", major,
+                   minor, l->major, l->minor);
             return PYFLAME_ERR_UNSUPPORTED;
         }
     }
@@ -82,12 +74,12 @@ static int check_version(const struct walker *w, char *err, size_t errlen)
         if (remote_read(h, w->runtime + (uint64_t)l->runtime.debug_cookie,
                         cookie, sizeof cookie) != 0 ||
             memcmp(cookie, zero, sizeof zero) == 0) {
-            fail(err, errlen, "_PyRuntime cannot be read yet");
+            reason(err, errlen, "_PyRuntime cannot be read yet");
             return PYFLAME_ERR_NOT_READY;
         }
         if (memcmp(cookie, "xdebugpy", 8) != 0) {
-            fail(err, errlen, "_PyRuntime has no debug cookie: not CPython %d.%d",
-                 l->major, l->minor);
+            reason(err, errlen, "_PyRuntime has no debug cookie: not CPython %d.%d",
+                   l->major, l->minor);
             return PYFLAME_ERR_UNSUPPORTED;
         }
     }
@@ -103,14 +95,14 @@ static int find_runtime(struct walker *w, char *err, size_t errlen)
     if (l->symbols.runtime) {
         w->runtime = h->find_symbol(h->ctx, l->symbols.runtime);
         if (!w->runtime) {
-            fail(err, errlen, "no %s symbol", l->symbols.runtime);
+            reason(err, errlen, "no %s symbol", l->symbols.runtime);
             return PYFLAME_ERR_UNSUPPORTED;
         }
         return PYFLAME_OK;
     }
     w->tstate_current = h->find_symbol(h->ctx, l->symbols.tstate_current);
     if (!w->tstate_current || h->find_symbol(h->ctx, "_PyRuntime")) {
-        fail(err, errlen, "no %s symbol, or a newer runtime", l->symbols.tstate_current);
+        reason(err, errlen, "no %s symbol, or a newer runtime", l->symbols.tstate_current);
         return PYFLAME_ERR_UNSUPPORTED;
     }
     /* A static symbol: only where .symtab survived.  Without it, the
@@ -134,11 +126,11 @@ static int check_ready(struct walker *w, char *err, size_t errlen)
     else if (w->interp_head)
         rc = remote_read_ptr(w->host, w->interp_head, &interp);
     if (rc != 0) {
-        fail(err, errlen, "cannot read the interpreter's state");
+        reason(err, errlen, "cannot read the interpreter's state");
         return PYFLAME_ERR_READ;
     }
     if (!initialized || !interp) {
-        fail(err, errlen, "the interpreter is not initialised yet");
+        reason(err, errlen, "the interpreter is not initialised yet");
         return PYFLAME_ERR_NOT_READY;
     }
     return PYFLAME_OK;
@@ -165,7 +157,7 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
     w->tstate_read = fields_end(toffs, sizeof toffs / sizeof *toffs, 8);
     if (!(w->lines = read_cache_new(host)) || !(w->probe_lines = read_cache_new(host))) {
         *status = PYFLAME_ERR_NOMEM;
-        fail(err, errlen, "out of memory");
+        reason(err, errlen, "out of memory");
         goto fail;
     }
     w->probe_host = read_cache_host(w->probe_lines);
@@ -193,12 +185,12 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
     w->frame_size = frame_size > 0 ? (size_t)frame_size : 0;
     if (w->tstate_read > MAX_STRUCT_READ || frame_size <= 0 || frame_size > MAX_STRUCT_READ) {
         *status = PYFLAME_ERR_UNSUPPORTED;
-        fail(err, errlen, "the layout table of this plugin is out of bounds");
+        reason(err, errlen, "the layout table of this plugin is out of bounds");
         goto fail;
     }
     if (!w->codes || !w->names || !w->frames || !w->threads) {
         *status = PYFLAME_ERR_NOMEM;
-        fail(err, errlen, "out of memory");
+        reason(err, errlen, "out of memory");
         goto fail;
     }
     *status = PYFLAME_OK;

@@ -18,15 +18,6 @@ void pf_error(const char *fmt, ...)
     va_end(ap);
 }
 
-int reason(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 void pf_warn(const char *fmt, ...)
 {
     va_list ap;
