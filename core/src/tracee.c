@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "grow.h"
 #include "thread_states.h"
 
@@ -347,18 +348,10 @@ fail_errno:
     return -1;
 }
 
-static long elapsed_ns(const struct timespec *since)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
-}
-
 /* Waits until `tid` is stopped, exited, or the timeout passes. */
 static int wait_stopped(struct tracee *t, pid_t tid)
 {
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    uint64_t start = now_ns(CLOCK_MONOTONIC);
     unsigned spins = 0;
     for (;;) {
         struct thread_slot *s = find(t, tid);
@@ -379,7 +372,7 @@ static int wait_stopped(struct tracee *t, pid_t tid)
             drop(t, tid); /* gone without a word */
             return 0;
         }
-        if (elapsed_ns(&start) > STOP_TIMEOUT_NS)
+        if (now_ns(CLOCK_MONOTONIC) - start > STOP_TIMEOUT_NS)
             return -1;
         if (++spins > 64) {
             struct timespec nap = {0, 20000};

@@ -37,10 +37,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <pyflame/output.h>
 
+#include "clock.h"
 #include "grow.h"
 #include "index_set.h"
 #include "../common/no_options.h"
@@ -426,9 +426,7 @@ static void *chrome_open(const pyflame_host *host, const pyflame_output_config *
     c->idle = c->failed = NONE;
     c->thread_node = NONE;
     /* The profile starts now; the first time delta counts from here. */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    c->start_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    c->start_us = now_ns(CLOCK_REALTIME) / 1000u;
     return c;
 }
 
