@@ -43,7 +43,7 @@
 #include "clock.h"
 #include "grow.h"
 #include "index_set.h"
-#include "../common/no_options.h"
+#include "../common/format.h"
 #include "../common/spool.h"
 #include "../common/text.h"
 
@@ -399,8 +399,6 @@ static void chrome_free(struct chrome *c)
     free(c);
 }
 
-NO_OPTIONS_CHECK(chrome)
-
 static void *chrome_open(const pyflame_host *host, const pyflame_output_config *cfg)
 {
     struct chrome *c = calloc(1, sizeof *c);
@@ -410,7 +408,7 @@ static void *chrome_open(const pyflame_host *host, const pyflame_output_config *
         !(root = intern(&c->strings, "(root)", &root_id))) {
         if (c)
             chrome_free(c);
-        host->warn(host->ctx, "chrome: out of memory");
+        warn_out_of_memory(host, "chrome");
         return NULL;
     }
     c->host = host;
@@ -433,22 +431,15 @@ static void *chrome_open(const pyflame_host *host, const pyflame_output_config *
 static int chrome_close(void *state)
 {
     struct chrome *c = state;
-    int rc = write_json(c) == 0 && fflush(c->out) == 0 && !ferror(c->out) ? PYFLAME_OK
-                                                                          : PYFLAME_ERR_IO;
+    int rc = write_json(c) == 0 ? output_flush(c->out) : PYFLAME_ERR_IO;
     chrome_free(c);
     return rc;
 }
 
-__attribute__((visibility("default")))
-const pyflame_output_plugin pyflame_output_entry = {
-    .api_version = PYFLAME_API_VERSION,
-    .name = "chrome",
-    .description = "Chrome DevTools .cpuprofile JSON (DevTools, speedscope)",
-    .open = chrome_open,
-    .write_sample = chrome_sample,
-    .write_profile = NULL,
-    .close = chrome_close,
-    .features = PYFLAME_OUT_ONE_DOCUMENT,
-    .file_extension = "cpuprofile",
-    .check_options = chrome_check_options,
-};
+FORMAT_PLUGIN(chrome,
+              .description = "Chrome DevTools .cpuprofile JSON (DevTools, speedscope)",
+              .open = chrome_open,
+              .write_sample = chrome_sample,
+              .close = chrome_close,
+              .features = PYFLAME_OUT_ONE_DOCUMENT,
+              .file_extension = "cpuprofile");

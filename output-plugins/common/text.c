@@ -1,5 +1,7 @@
 #include "text.h"
 
+#include <inttypes.h>
+
 size_t utf8_next(const unsigned char *s, uint32_t *cp)
 {
     unsigned c = s[0];
@@ -56,4 +58,24 @@ void json_put_string(FILE *out, const char *str)
         }
     }
     putc('"', out);
+}
+
+/* A name, with the characters that would break the format replaced. */
+static void folded_put_name(FILE *out, const char *s)
+{
+    for (; *s; s++)
+        putc(*s == ';' || *s == '\n' || *s == '\r' ? '_' : *s, out);
+}
+
+void folded_put_frame(FILE *out, const pyflame_frame *f, int lines)
+{
+    if (f->flags & PYFLAME_FRAME_LABEL) {
+        folded_put_name(out, f->name);
+        return;
+    }
+    folded_put_name(out, f->file);
+    putc(':', out);
+    folded_put_name(out, f->name);
+    if (lines)
+        fprintf(out, ":%" PRIu32, f->line);
 }

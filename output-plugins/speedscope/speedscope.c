@@ -46,7 +46,7 @@
 
 #include "grow.h"
 #include "index_set.h"
-#include "../common/no_options.h"
+#include "../common/format.h"
 #include "../common/spool.h"
 #include "../common/text.h"
 #include "entry_log.h"
@@ -313,8 +313,6 @@ static int add_entry(struct speedscope *s, struct profile *p, uint32_t tick, uin
 }
 
 /* ---- the plugin ---- */
-
-NO_OPTIONS_CHECK(speedscope)
 
 static void *speedscope_open(const pyflame_host *host, const pyflame_output_config *cfg)
 {
@@ -670,14 +668,14 @@ static int write_file(struct speedscope *s)
             busiest(s, extents));
     free(extents);
     free(path);
-    return rc == PYFLAME_OK && ferror(out) ? PYFLAME_ERR_IO : rc;
+    return rc == PYFLAME_OK ? output_status(out) : rc;
 }
 
 static int speedscope_close(void *state)
 {
     struct speedscope *s = state;
     int rc = write_file(s);
-    if (fflush(s->out) != 0 || ferror(s->out))
+    if (output_flush(s->out) != PYFLAME_OK)
         rc = PYFLAME_ERR_IO;
     for (size_t i = 0; i < s->nframes; i++)
         free(s->frames[i].name); /* the file shares its block */
@@ -700,16 +698,10 @@ static int speedscope_close(void *state)
     return rc == PYFLAME_OK ? PYFLAME_OK : PYFLAME_ERR_IO;
 }
 
-__attribute__((visibility("default")))
-const pyflame_output_plugin pyflame_output_entry = {
-    .api_version = PYFLAME_API_VERSION,
-    .name = "speedscope",
-    .description = "speedscope JSON (www.speedscope.app), one profile per thread",
-    .open = speedscope_open,
-    .write_sample = speedscope_sample,
-    .write_profile = NULL,
-    .close = speedscope_close,
-    .features = PYFLAME_OUT_ONE_DOCUMENT,
-    .file_extension = "speedscope.json",
-    .check_options = speedscope_check_options,
-};
+FORMAT_PLUGIN(speedscope,
+              .description = "speedscope JSON (www.speedscope.app), one profile per thread",
+              .open = speedscope_open,
+              .write_sample = speedscope_sample,
+              .close = speedscope_close,
+              .features = PYFLAME_OUT_ONE_DOCUMENT,
+              .file_extension = "speedscope.json");

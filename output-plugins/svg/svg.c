@@ -6,7 +6,7 @@
  * Licensed under the Apache License, Version 2.0. */
 #include <stdlib.h>
 
-#include "../common/no_options.h"
+#include "../common/format.h"
 #include "svg.h"
 
 struct svg_state {
@@ -15,13 +15,11 @@ struct svg_state {
     struct svg_meta meta;
 };
 
-NO_OPTIONS_CHECK(svg)
-
 static void *svg_open(const pyflame_host *host, const pyflame_output_config *cfg)
 {
     struct svg_state *s = malloc(sizeof *s);
     if (!s) {
-        host->warn(host->ctx, "svg: out of memory");
+        warn_out_of_memory(host, "svg");
         return NULL;
     }
     s->host = host;
@@ -31,7 +29,7 @@ static void *svg_open(const pyflame_host *host, const pyflame_output_config *cfg
     /* The title names the program, from hosts of API 4 on. */
     if (host->api_version >= 4 && cfg->command &&
         svg_buf_add_text(&s->meta.command, cfg->command) != 0) {
-        host->warn(host->ctx, "svg: out of memory");
+        warn_out_of_memory(host, "svg");
         free(s);
         return NULL;
     }
@@ -51,32 +49,26 @@ static int svg_profile(void *state, const pyflame_profile *p)
     struct svg_tree tree;
     if (svg_tree_build(&tree, p, min_count) || svg_write(s->out, &tree, &s->meta)) {
         svg_tree_free(&tree);
-        s->host->warn(s->host->ctx, "svg: out of memory");
+        warn_out_of_memory(s->host, "svg");
         return PYFLAME_ERR_NOMEM;
     }
     svg_tree_free(&tree);
-    return ferror(s->out) ? PYFLAME_ERR_IO : PYFLAME_OK;
+    return output_status(s->out);
 }
 
 static int svg_close(void *state)
 {
     struct svg_state *s = state;
-    int rc = fflush(s->out) == 0 && !ferror(s->out) ? PYFLAME_OK : PYFLAME_ERR_IO;
+    int rc = output_flush(s->out);
     svg_buf_free(&s->meta.command);
     free(s);
     return rc;
 }
 
-__attribute__((visibility("default")))
-const pyflame_output_plugin pyflame_output_entry = {
-    .api_version = PYFLAME_API_VERSION,
-    .name = "svg",
-    .description = "interactive flame graph, one self-contained SVG file",
-    .open = svg_open,
-    .write_sample = NULL,
-    .write_profile = svg_profile,
-    .close = svg_close,
-    .features = PYFLAME_OUT_ONE_DOCUMENT,
-    .file_extension = "svg",
-    .check_options = svg_check_options,
-};
+FORMAT_PLUGIN(svg,
+              .description = "interactive flame graph, one self-contained SVG file",
+              .open = svg_open,
+              .write_profile = svg_profile,
+              .close = svg_close,
+              .features = PYFLAME_OUT_ONE_DOCUMENT,
+              .file_extension = "svg");

@@ -22,20 +22,19 @@
 
 #include <pyflame/output.h>
 
-#include "../common/no_options.h"
+#include "../common/format.h"
+#include "../common/text.h"
 
 struct timestamped {
     FILE *out;
     int lines; /* print line numbers */
 };
 
-NO_OPTIONS_CHECK(timestamped)
-
 static void *ts_open(const pyflame_host *host, const pyflame_output_config *cfg)
 {
     struct timestamped *t = malloc(sizeof *t);
     if (!t) {
-        host->warn(host->ctx, "timestamped: out of memory");
+        warn_out_of_memory(host, "timestamped");
         return NULL;
     }
     t->out = cfg->out;
@@ -43,28 +42,10 @@ static void *ts_open(const pyflame_host *host, const pyflame_output_config *cfg)
     return t;
 }
 
-/* A name, with the characters that would break the format (the frame
- * separator, line breaks) replaced by '_'. */
-static void put_name(FILE *out, const char *s)
-{
-    for (; *s; s++)
-        putc(*s == ';' || *s == '\n' || *s == '\r' ? '_' : *s, out);
-}
-
 static void put_stack(const struct timestamped *t, const pyflame_thread *th)
 {
     for (uint32_t i = th->nframes; i-- > 0;) {
-        const pyflame_frame *f = &th->frames[i];
-        if (f->flags & PYFLAME_FRAME_LABEL) {
-            put_name(t->out, f->name); /* "thread NAME (TID)", --thread-names */
-            putc(';', t->out);
-            continue;
-        }
-        put_name(t->out, f->file);
-        putc(':', t->out);
-        put_name(t->out, f->name);
-        if (t->lines)
-            fprintf(t->out, ":%" PRIu32, f->line);
+        folded_put_frame(t->out, &th->frames[i], t->lines);
         putc(';', t->out);
     }
     putc('\n', t->out);
@@ -89,25 +70,19 @@ static int ts_sample(void *state, const pyflame_sample *s)
         if (!printed)
             fputs("(idle)\n", t->out);
     }
-    return ferror(t->out) ? PYFLAME_ERR_IO : PYFLAME_OK;
+    return output_status(t->out);
 }
 
 static int ts_close(void *state)
 {
     struct timestamped *t = state;
-    int rc = fflush(t->out) == 0 && !ferror(t->out) ? PYFLAME_OK : PYFLAME_ERR_IO;
+    int rc = output_flush(t->out);
     free(t);
     return rc;
 }
 
-__attribute__((visibility("default")))
-const pyflame_output_plugin pyflame_output_entry = {
-    .api_version = PYFLAME_API_VERSION,
-    .name = "timestamped",
-    .description = "each sample with its time, for flame charts (Pyflame -T)",
-    .open = ts_open,
-    .write_sample = ts_sample,
-    .write_profile = NULL,
-    .close = ts_close,
-    .check_options = timestamped_check_options,
-};
+FORMAT_PLUGIN(timestamped,
+              .description = "each sample with its time, for flame charts (Pyflame -T)",
+              .open = ts_open,
+              .write_sample = ts_sample,
+              .close = ts_close);
