@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* No element: what index_set_find finds for a key not there, and what
+ * the users of a set keep for "none" among its indices (no parent, say). */
 #define INDEX_SET_NONE UINT32_MAX
 
 struct index_set {

@@ -47,7 +47,6 @@
 #include "../common/spool.h"
 #include "../common/text.h"
 
-#define NONE UINT32_MAX
 #define ROOT 0u /* index of (root); a node's id is its index + 1 */
 
 /* ---- Distinct strings ---------------------------------------------------- */
@@ -114,7 +113,7 @@ struct chrome {
     struct node *nodes;
     size_t nnodes, capnodes;
     struct index_set children; /* node indices by (parent, frame) */
-    uint32_t idle, failed; /* their nodes, NONE until needed */
+    uint32_t idle, failed; /* their nodes, INDEX_SET_NONE until needed */
     uint32_t nthread_nodes, thread_node; /* thread_node: the first one */
     int root_has_stacks; /* a stack hangs directly under the root */
     /* The samples, on disk until the end: a run of an hour at 1 kHz would
@@ -150,7 +149,7 @@ static bool child_eq(const void *ctx, uint32_t i, const void *key)
 }
 
 /* The child of `parent` for this file (interned, or NULL) with its id,
- * name (interned) and line, created if new.  NONE when out of memory. */
+ * name (interned) and line, created if new.  INDEX_SET_NONE when out of memory. */
 static uint32_t child(struct chrome *c, uint32_t parent, const char *f, uint32_t file_id,
                       const char *name, uint32_t line)
 {
@@ -160,15 +159,15 @@ static uint32_t child(struct chrome *c, uint32_t parent, const char *f, uint32_t
     uint32_t found = index_set_find(&c->children, h, child_eq, c, &key, &slot);
     if (found != INDEX_SET_NONE)
         return found;
-    if (c->nnodes + 1 >= NONE ||
+    if (c->nnodes + 1 >= INDEX_SET_NONE ||
         grow_array((void **)&c->nodes, &c->capnodes, c->nnodes + 1, sizeof *c->nodes) != 0 ||
         index_set_put(&c->children, slot, h, (uint32_t)c->nnodes) != 0)
-        return NONE;
+        return INDEX_SET_NONE;
     uint32_t id = (uint32_t)c->nnodes++;
     c->nodes[id] = (struct node){f, name, file_id, line, parent,
-                                 NONE, NONE, NONE, 0};
+                                 INDEX_SET_NONE, INDEX_SET_NONE, INDEX_SET_NONE, 0};
     struct node *p = &c->nodes[parent];
-    if (p->last_child == NONE)
+    if (p->last_child == INDEX_SET_NONE)
         p->first_child = id;
     else
         c->nodes[p->last_child].next_sibling = id;
@@ -181,7 +180,7 @@ static uint32_t special(struct chrome *c, const char *label)
 {
     uint32_t id;
     const char *s = intern(&c->strings, label, &id);
-    return s ? child(c, ROOT, NULL, 0, s, 0) : NONE;
+    return s ? child(c, ROOT, NULL, 0, s, 0) : INDEX_SET_NONE;
 }
 
 /* ---- Samples ------------------------------------------------------------- */
@@ -211,11 +210,11 @@ static uint32_t thread_node(struct chrome *c, const pyflame_thread *t)
         return ROOT;
     size_t need = (t->name ? strlen(t->name) : 0) + 48;
     if (grow_array((void **)&c->label, &c->caplabel, need, 1) != 0)
-        return NONE;
+        return INDEX_SET_NONE;
     pyflame_thread_label(c->label, need, t->name, t->os_tid, t->ident);
     size_t before = c->nnodes;
     uint32_t id = special(c, c->label);
-    if (id != NONE && c->nnodes > before && c->nthread_nodes++ == 0)
+    if (id != INDEX_SET_NONE && c->nnodes > before && c->nthread_nodes++ == 0)
         c->thread_node = id;
     return id;
 }
@@ -229,15 +228,15 @@ static uint32_t stack_leaf(struct chrome *c, const pyflame_thread *t)
                       ? ROOT : thread_node(c, t);
     if (at == ROOT && !(t->frames[t->nframes - 1].flags & PYFLAME_FRAME_LABEL))
         c->root_has_stacks = 1; /* a thread without name or kernel id */
-    for (uint32_t i = t->nframes; at != NONE && i-- > 0;) {
+    for (uint32_t i = t->nframes; at != INDEX_SET_NONE && i-- > 0;) {
         const pyflame_frame *f = &t->frames[i];
         uint32_t file_id = 0, name_id;
         const char *file = NULL, *name;
         if (!(f->flags & PYFLAME_FRAME_LABEL) &&
             !(file = intern(&c->strings, f->file, &file_id)))
-            return NONE;
+            return INDEX_SET_NONE;
         name = intern(&c->strings, f->name, &name_id);
-        at = name ? child(c, at, file, file_id, name, file ? f->line : 0) : NONE;
+        at = name ? child(c, at, file, file_id, name, file ? f->line : 0) : INDEX_SET_NONE;
     }
     return at;
 }
@@ -256,9 +255,9 @@ static int chrome_sample(void *state, const pyflame_sample *s)
 
     if (running == 0) {
         uint32_t *slot = s->status == PYFLAME_ERR_READ ? &c->failed : &c->idle;
-        if (*slot == NONE)
+        if (*slot == INDEX_SET_NONE)
             *slot = special(c, s->status == PYFLAME_ERR_READ ? "(failed)" : "(idle)");
-        if (*slot == NONE)
+        if (*slot == INDEX_SET_NONE)
             return PYFLAME_ERR_NOMEM;
         if (add_sample(c, *slot, delta) != 0)
             return PYFLAME_ERR_IO;
@@ -271,7 +270,7 @@ static int chrome_sample(void *state, const pyflame_sample *s)
         for (uint32_t i = 0; i < s->nthreads; i++) {
             if (!pyflame_thread_shown(&s->threads[i]))
                 continue;
-            if ((leaf[n++] = stack_leaf(c, &s->threads[i])) == NONE) {
+            if ((leaf[n++] = stack_leaf(c, &s->threads[i])) == INDEX_SET_NONE) {
                 if (leaf != leaves)
                     free(leaf);
                 return PYFLAME_ERR_NOMEM;
@@ -312,7 +311,7 @@ static uint32_t out_id(const struct chrome *c, uint32_t i)
 
 static void put_children(const struct chrome *c, uint32_t i, int *first)
 {
-    for (uint32_t k = c->nodes[i].first_child; k != NONE; k = c->nodes[k].next_sibling) {
+    for (uint32_t k = c->nodes[i].first_child; k != INDEX_SET_NONE; k = c->nodes[k].next_sibling) {
         if (elided(c, k)) {
             put_children(c, k, first);
             continue;
@@ -420,9 +419,10 @@ static void *chrome_open(const pyflame_host *host, const pyflame_output_config *
     c->out = cfg->out;
     c->capnodes = 64;
     c->nnodes = 1;
-    c->nodes[ROOT] = (struct node){NULL, root, 0, 0, NONE, NONE, NONE, NONE, 0};
-    c->idle = c->failed = NONE;
-    c->thread_node = NONE;
+    c->nodes[ROOT] = (struct node){NULL, root, 0, 0, INDEX_SET_NONE,
+                                   INDEX_SET_NONE, INDEX_SET_NONE, INDEX_SET_NONE, 0};
+    c->idle = c->failed = INDEX_SET_NONE;
+    c->thread_node = INDEX_SET_NONE;
     /* The profile starts now; the first time delta counts from here. */
     c->start_us = now_ns(CLOCK_REALTIME) / 1000u;
     return c;

@@ -52,7 +52,6 @@
 #include "entry_log.h"
 #include "timeline.h"
 
-#define NONE UINT32_MAX
 #define SCHEMA "https://www.speedscope.app/file-format-schema.json"
 
 struct frame {
@@ -63,7 +62,7 @@ struct frame {
 
 /* A stack, as a node of a tree: the frame on top of the stack `parent`. */
 struct node {
-    uint32_t parent; /* NONE at the root */
+    uint32_t parent; /* INDEX_SET_NONE at the root */
     uint32_t frame;
     uint32_t depth; /* frames in the stack, this one included */
 };
@@ -103,12 +102,10 @@ struct speedscope {
     size_t nprofiles, capprofiles;
     struct index_set tid_set;   /* by (os_tid, ident), for os_tid != 0 */
     struct index_set ident_set; /* the latest profile of each ident */
-    uint32_t threadless;        /* the "pyflame" profile, NONE until needed */
+    uint32_t threadless;        /* the "pyflame" profile, INDEX_SET_NONE until needed */
     struct pick *picks;         /* scratch of speedscope_sample() */
     size_t cappicks;
 };
-
-/* ---- small helpers ---- */
 
 /* ---- frames and stacks ---- */
 
@@ -137,19 +134,19 @@ static uint32_t intern_frame(struct speedscope *s, const char *file, const char 
                             file ? file : "");
     size_t slot;
     uint32_t i = index_set_find(&s->frame_set, h, frame_eq, s, &key, &slot);
-    if (i != NONE)
+    if (i != INDEX_SET_NONE)
         return i;
-    if (s->nframes >= NONE - 1) {
+    if (s->nframes >= INDEX_SET_NONE - 1) {
         errno = EOVERFLOW;
-        return NONE;
+        return INDEX_SET_NONE;
     }
     if (grow_array((void **)&s->frames, &s->capframes, s->nframes + 1, sizeof *s->frames) != 0)
-        return NONE;
+        return INDEX_SET_NONE;
     size_t nlen = strlen(name) + 1, flen = file ? strlen(file) + 1 : 0;
     char *text = malloc(nlen + flen);
     if (!text || index_set_put(&s->frame_set, slot, h, (uint32_t)s->nframes) != 0) {
         free(text);
-        return NONE;
+        return INDEX_SET_NONE;
     }
     memcpy(text, name, nlen);
     if (file)
@@ -176,16 +173,16 @@ static uint32_t intern_node(struct speedscope *s, uint32_t parent, uint32_t fram
     uint32_t h = index_hash_u64((uint64_t)parent << 32 | frame);
     size_t slot;
     uint32_t i = index_set_find(&s->node_set, h, node_eq, s, &key, &slot);
-    if (i != NONE)
+    if (i != INDEX_SET_NONE)
         return i;
-    if (s->nnodes >= NONE - 1) {
+    if (s->nnodes >= INDEX_SET_NONE - 1) {
         errno = EOVERFLOW;
-        return NONE;
+        return INDEX_SET_NONE;
     }
     if (grow_array((void **)&s->nodes, &s->capnodes, s->nnodes + 1, sizeof *s->nodes) != 0 ||
         index_set_put(&s->node_set, slot, h, (uint32_t)s->nnodes) != 0)
-        return NONE;
-    uint32_t depth = parent == NONE ? 1 : s->nodes[parent].depth + 1;
+        return INDEX_SET_NONE;
+    uint32_t depth = parent == INDEX_SET_NONE ? 1 : s->nodes[parent].depth + 1;
     s->nodes[s->nnodes] = (struct node){parent, frame, depth};
     return (uint32_t)s->nnodes++;
 }
@@ -193,10 +190,10 @@ static uint32_t intern_node(struct speedscope *s, uint32_t parent, uint32_t fram
 /* A stack of one special frame: (idle) or (failed). */
 static uint32_t special_node(struct speedscope *s, uint32_t *cache, const char *name)
 {
-    if (*cache == NONE) {
+    if (*cache == INDEX_SET_NONE) {
         uint32_t f = intern_frame(s, NULL, name, 0);
-        if (f != NONE)
-            *cache = intern_node(s, NONE, f);
+        if (f != INDEX_SET_NONE)
+            *cache = intern_node(s, INDEX_SET_NONE, f);
     }
     return *cache;
 }
@@ -204,15 +201,15 @@ static uint32_t special_node(struct speedscope *s, uint32_t *cache, const char *
 /* The node of a thread's stack (its frames come leaf first). */
 static uint32_t stack_node(struct speedscope *s, const pyflame_thread *t)
 {
-    uint32_t node = NONE;
+    uint32_t node = INDEX_SET_NONE;
     for (uint32_t i = t->nframes; i-- > 0;) {
         const pyflame_frame *fr = &t->frames[i];
         /* A label the core adds (--thread-names): its name alone. */
         bool label = fr->flags & PYFLAME_FRAME_LABEL;
         uint32_t f = intern_frame(s, label ? NULL : fr->file ? fr->file : "",
                                   fr->name ? fr->name : "", label ? 0 : fr->line);
-        if (f == NONE || (node = intern_node(s, node, f)) == NONE)
-            return NONE;
+        if (f == INDEX_SET_NONE || (node = intern_node(s, node, f)) == INDEX_SET_NONE)
+            return INDEX_SET_NONE;
     }
     return node;
 }
@@ -248,7 +245,7 @@ static struct profile *profile_for(struct speedscope *s, uint64_t os_tid, uint64
     uint32_t htid = index_hash_u64(os_tid * 0x9e3779b97f4a7c15ull ^ ident);
     uint32_t hident = index_hash_u64(ident);
     size_t tslot = 0, islot = 0;
-    uint32_t i = NONE, latest = NONE;
+    uint32_t i = INDEX_SET_NONE, latest = INDEX_SET_NONE;
     if (!os_tid && !ident) {
         i = s->threadless;
     } else {
@@ -256,7 +253,7 @@ static struct profile *profile_for(struct speedscope *s, uint64_t os_tid, uint64
             i = index_set_find(&s->tid_set, htid, tid_eq, s, &key, &tslot);
         if (ident)
             latest = index_set_find(&s->ident_set, hident, ident_eq, s, &ident, &islot);
-        if (i == NONE && latest != NONE && !s->profiles[latest].os_tid) {
+        if (i == INDEX_SET_NONE && latest != INDEX_SET_NONE && !s->profiles[latest].os_tid) {
             i = latest; /* the same thread, its kernel id found at last */
             if (os_tid) {
                 if (index_set_put(&s->tid_set, tslot, htid, i) != 0)
@@ -264,10 +261,10 @@ static struct profile *profile_for(struct speedscope *s, uint64_t os_tid, uint64
                 s->profiles[i].os_tid = os_tid;
             }
         }
-        if (i == NONE && !os_tid)
+        if (i == INDEX_SET_NONE && !os_tid)
             i = latest;
     }
-    if (i == NONE) {
+    if (i == INDEX_SET_NONE) {
         /* A new profile goes into both sets or neither: room first, in
          * both, then its slots again (room may have moved them). */
         if ((os_tid && index_set_reserve(&s->tid_set) != 0) ||
@@ -305,7 +302,7 @@ static int spool_failed(const struct speedscope *s)
 /* A PYFLAME_* status; errno tells why it failed. */
 static int add_entry(struct speedscope *s, struct profile *p, uint32_t tick, uint32_t node)
 {
-    if (!p || node == NONE)
+    if (!p || node == INDEX_SET_NONE)
         return PYFLAME_ERR_NOMEM;
     if (entry_log_add(&p->log, s->entries, (struct entry){tick, node}) != 0)
         return spool_failed(s);
@@ -322,7 +319,7 @@ static void *speedscope_open(const pyflame_host *host, const pyflame_output_conf
     s->host = host;
     s->out = cfg->out;
     s->pid = cfg->pid;
-    s->idle_node = s->failed_node = s->threadless = NONE;
+    s->idle_node = s->failed_node = s->threadless = INDEX_SET_NONE;
     uint64_t interval_ns = cfg->interval_s >= 1e-9 ? (uint64_t)(cfg->interval_s * 1e9 + 0.5) : 1;
     if (timeline_open(&s->timeline, interval_ns,
                       (cfg->flags & PYFLAME_OUT_EXCLUDE_IDLE) != 0) != 0 ||
@@ -339,7 +336,7 @@ static void *speedscope_open(const pyflame_host *host, const pyflame_output_conf
 static int speedscope_sample(void *state, const pyflame_sample *smp)
 {
     struct speedscope *s = state;
-    if (timeline_count(&s->timeline) >= NONE - 1) {
+    if (timeline_count(&s->timeline) >= INDEX_SET_NONE - 1) {
         if (!s->full && s->host && s->host->warn)
             s->host->warn(s->host->ctx, "speedscope: too many samples; the rest are left out");
         s->full = true;
@@ -542,7 +539,7 @@ static void put_profile_name(FILE *out, const struct profile *p)
 static void put_stack(FILE *out, const struct speedscope *s, uint32_t node, uint32_t *path)
 {
     uint32_t depth = 0;
-    for (uint32_t n = node; n != NONE; n = s->nodes[n].parent)
+    for (uint32_t n = node; n != INDEX_SET_NONE; n = s->nodes[n].parent)
         path[depth++] = s->nodes[n].frame;
     putc('[', out);
     for (uint32_t i = depth; i-- > 0;) {
