@@ -29,7 +29,7 @@
     static void *pyflame_abi_open_(const pyflame_host *host, int *status, char *err,       \
                                    size_t errlen)                                          \
     {                                                                                      \
-        return walker_open(&py_layout, host, status, err, errlen);                         \
+        return pyflame_walker_open(&py_layout, host, status, err, errlen);                 \
     }                                                                                      \
     const pyflame_abi_plugin pyflame_abi_entry = {                                         \
         .api_version = PYFLAME_ABI_PLUGIN_API_VERSION,                                     \
@@ -38,8 +38,8 @@
         .py_major = MAJOR,                                                                 \
         .py_minor = MINOR,                                                                 \
         .open = pyflame_abi_open_,                                                         \
-        .sample = walker_sample,                                                           \
-        .close = walker_close,                                                             \
+        .sample = pyflame_walker_sample,                                                   \
+        .close = pyflame_walker_close,                                                     \
         .features = PYFLAME_ABI_DETECTS_TORN | PYFLAME_ABI_PROBES_GIL_HOLDER |              \
                     PYFLAME_ABI_PROBE_TELLS_FREE_GIL,                                      \
     };

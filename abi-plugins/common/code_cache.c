@@ -30,9 +30,9 @@ struct code_cache {
     struct code_info slots[BUCKETS][WAYS];
 };
 
-struct code_cache *code_cache_new(const pyflame_host *host,
-                                  const struct py_layout *layout,
-                                  struct code_types types)
+struct code_cache *pyflame_code_cache_new(const pyflame_host *host,
+                                          const struct py_layout *layout,
+                                          struct code_types types)
 {
     if (layout->code.size > MAX_CODE_HEAD)
         return NULL;
@@ -113,7 +113,7 @@ static void free_temps(struct code_cache *c)
     }
 }
 
-void code_cache_free(struct code_cache *c)
+void pyflame_code_cache_free(struct code_cache *c)
 {
     if (!c)
         return;
@@ -124,7 +124,7 @@ void code_cache_free(struct code_cache *c)
     free(c);
 }
 
-void code_cache_begin_sample(struct code_cache *c)
+void pyflame_code_cache_begin_sample(struct code_cache *c)
 {
     free_temps(c);
     c->epoch++;
@@ -139,10 +139,10 @@ static size_t bucket_of(uint64_t addr)
 static int fill(struct code_cache *c, struct code_info *e)
 {
     const pyflame_host *h = c->host;
-    e->file = py_read_text(h, c->layout, c->types.str, e->filename_ptr);
-    e->name = py_read_text(h, c->layout, c->types.str, e->name_ptr);
-    e->lines = py_read_bytes(h, c->layout, c->types.bytes, e->linetable_ptr,
-                             MAX_LINETABLE, &e->nlines);
+    e->file = pyflame_py_read_text(h, c->layout, c->types.str, e->filename_ptr);
+    e->name = pyflame_py_read_text(h, c->layout, c->types.str, e->name_ptr);
+    e->lines = pyflame_py_read_bytes(h, c->layout, c->types.bytes, e->linetable_ptr,
+                                     MAX_LINETABLE, &e->nlines);
     if (!e->file || !e->name || !e->lines)
         return PYFLAME_ERR_READ;
     e->key = ++c->next_key;
@@ -164,8 +164,8 @@ static struct code_info *victim(struct code_cache *c, struct code_info *ways)
     return best;
 }
 
-int code_cache_get(struct code_cache *c, uint64_t addr,
-                   struct code_info **out)
+int pyflame_code_cache_get(struct code_cache *c, uint64_t addr,
+                           struct code_info **out)
 {
     const struct py_layout *l = c->layout;
     uint8_t head[MAX_CODE_HEAD];
@@ -232,13 +232,13 @@ int code_cache_get(struct code_cache *c, uint64_t addr,
     return PYFLAME_OK;
 }
 
-int code_info_line(struct code_info *ci, enum py_line_format format, long offset)
+int pyflame_code_info_line(struct code_info *ci, enum py_line_format format, long offset)
 {
     if (offset != ci->memo_offset) {
         ci->memo_line = 0;
         if (offset < 0 || (uint64_t)offset < ci->code_bytes)
-            ci->memo_line = py_line_for_offset(format, ci->lines, ci->nlines,
-                                               ci->firstlineno, offset);
+            ci->memo_line = pyflame_py_line_for_offset(format, ci->lines, ci->nlines,
+                                                       ci->firstlineno, offset);
         ci->memo_offset = offset;
     }
     return ci->memo_line;

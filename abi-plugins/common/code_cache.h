@@ -46,23 +46,23 @@ struct code_types {
 
 struct code_cache;
 
-struct code_cache *code_cache_new(const pyflame_host *host,
-                                  const struct py_layout *layout,
-                                  struct code_types types);
-void code_cache_free(struct code_cache *cache);
+struct code_cache *pyflame_code_cache_new(const pyflame_host *host,
+                                          const struct py_layout *layout,
+                                          struct code_types types);
+void pyflame_code_cache_free(struct code_cache *cache);
 
 /* Starts a new sample: entries of the previous one may be evicted again. */
-void code_cache_begin_sample(struct code_cache *cache);
+void pyflame_code_cache_begin_sample(struct code_cache *cache);
 
-/* Result of code_cache_get besides PYFLAME_OK and PYFLAME_ERR_READ. */
+/* Result of pyflame_code_cache_get besides PYFLAME_OK and PYFLAME_ERR_READ. */
 #define CODE_NOT_CODE 1 /* a readable object that is not a code object */
 
 /* Looks up the code object at `addr`, reading and caching it if needed. */
-int code_cache_get(struct code_cache *cache, uint64_t addr,
-                   struct code_info **out);
+int pyflame_code_cache_get(struct code_cache *cache, uint64_t addr,
+                           struct code_info **out);
 
 /* The line of the instruction at byte `offset` of the code (-1: before the
  * first), 0 when the offset is past its end. */
-int code_info_line(struct code_info *ci, enum py_line_format format, long offset);
+int pyflame_code_info_line(struct code_info *ci, enum py_line_format format, long offset);
 
 #endif

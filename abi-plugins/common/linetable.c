@@ -122,8 +122,8 @@ static int linetable_310_line(const uint8_t *table, size_t len, int firstlineno,
     return 0;
 }
 
-int py_line_for_offset(enum py_line_format format, const uint8_t *table,
-                       size_t len, int firstlineno, long offset)
+int pyflame_py_line_for_offset(enum py_line_format format, const uint8_t *table,
+                               size_t len, int firstlineno, long offset)
 {
     if (offset < 0)
         return firstlineno > 0 ? firstlineno : 0;

@@ -13,7 +13,7 @@
  * table has no line for it (or is malformed).  `firstlineno` is
  * co_firstlineno; a negative offset (a frame that has not started) maps to
  * it, as CPython does. */
-int py_line_for_offset(enum py_line_format format, const uint8_t *table,
-                       size_t len, int firstlineno, long offset);
+int pyflame_py_line_for_offset(enum py_line_format format, const uint8_t *table,
+                               size_t len, int firstlineno, long offset);
 
 #endif

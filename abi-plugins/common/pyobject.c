@@ -103,7 +103,7 @@ static int each_entry(const struct py_objects *o, const struct entries *e,
     return 0;
 }
 
-int py_dict_each(const struct py_objects *o, uint64_t dict, py_dict_visit visit, void *arg)
+int pyflame_py_dict_each(const struct py_objects *o, uint64_t dict, py_dict_visit visit, void *arg)
 {
     struct entries e;
     return dict_entries(o, dict, &e) == 0 ? each_entry(o, &e, visit, arg) : -1;
@@ -118,7 +118,7 @@ struct find {
 static int match_key(void *arg, uint64_t key, uint64_t value)
 {
     struct find *f = arg;
-    if (!py_text_equals(f->o->host, f->o->layout, f->o->str_type, key, f->name))
+    if (!pyflame_py_text_equals(f->o->host, f->o->layout, f->o->str_type, key, f->name))
         return 0;
     f->value = value;
     return 1;
@@ -141,12 +141,12 @@ static uint64_t dict_find(const struct py_objects *o, uint64_t dict, const char 
     return dict_entries(o, dict, &e) == 0 ? find_in(o, e, name, max) : 0;
 }
 
-uint64_t py_dict_get(const struct py_objects *o, uint64_t dict, const char *name)
+uint64_t pyflame_py_dict_get(const struct py_objects *o, uint64_t dict, const char *name)
 {
     return dict_find(o, dict, name, PY_DICT_MAX_ENTRIES);
 }
 
-int py_int_value(const struct py_objects *o, uint64_t addr, uint64_t *out)
+int pyflame_py_int_value(const struct py_objects *o, uint64_t addr, uint64_t *out)
 {
     const struct py_layout *l = o->layout;
     const int32_t offs[] = {PY_OB_TYPE, l->pylong.int_value, l->pylong.size, l->pylong.tag};
@@ -228,7 +228,7 @@ static uint64_t managed_attr(const struct py_objects *o, uint64_t obj, const uin
     return find_in(o, e, name, capacity);
 }
 
-uint64_t py_object_attr(const struct py_objects *o, uint64_t obj, const char *name)
+uint64_t pyflame_py_object_attr(const struct py_objects *o, uint64_t obj, const char *name)
 {
     const struct py_layout *l = o->layout;
     const int32_t offs[] = {l->type.basicsize, l->type.flags, l->type.dictoffset,

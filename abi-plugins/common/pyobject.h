@@ -30,19 +30,19 @@ typedef int (*py_dict_visit)(void *arg, uint64_t key, uint64_t value);
 
 /* Visits every entry of the dict at `dict`.  Returns 0, or -1 if the dict
  * cannot be read (entries already visited stay visited). */
-int py_dict_each(const struct py_objects *o, uint64_t dict, py_dict_visit visit,
-                 void *arg);
+int pyflame_py_dict_each(const struct py_objects *o, uint64_t dict, py_dict_visit visit,
+                         void *arg);
 
 /* The value stored under the str key `name` (ASCII) in the dict at `dict`:
  * 0 if the dict has no such key or cannot be read. */
-uint64_t py_dict_get(const struct py_objects *o, uint64_t dict, const char *name);
+uint64_t pyflame_py_dict_get(const struct py_objects *o, uint64_t dict, const char *name);
 
 /* The value of the int at `addr`, two's complement if negative.  Returns
  * -1 if it is not an int or does not fit in 64 bits. */
-int py_int_value(const struct py_objects *o, uint64_t addr, uint64_t *out);
+int pyflame_py_int_value(const struct py_objects *o, uint64_t addr, uint64_t *out);
 
 /* The instance attribute `name` (ASCII) of the object at `obj`, from its
  * __dict__ however the release keeps it; 0 if absent or unreadable. */
-uint64_t py_object_attr(const struct py_objects *o, uint64_t obj, const char *name);
+uint64_t pyflame_py_object_attr(const struct py_objects *o, uint64_t obj, const char *name);
 
 #endif

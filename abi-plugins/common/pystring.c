@@ -5,7 +5,7 @@
 
 #include "remote.h"
 
-size_t utf8_encode(uint32_t cp, char *out)
+size_t pyflame_utf8_encode(uint32_t cp, char *out)
 {
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         cp = 0xFFFD;
@@ -46,8 +46,8 @@ static int read_head(const pyflame_host *host, uint64_t addr, uint64_t type,
     return type && field_ptr(head, PY_OB_TYPE) != type ? -1 : 0;
 }
 
-char *py_read_string(const pyflame_host *host, const struct py_layout *layout,
-                     uint64_t str_type, uint64_t addr)
+char *pyflame_py_read_string(const pyflame_host *host, const struct py_layout *layout,
+                             uint64_t str_type, uint64_t addr)
 {
     const struct py_layout *l = layout;
     uint8_t head[128];
@@ -90,16 +90,16 @@ char *py_read_string(const pyflame_host *host, const struct py_layout *layout,
         } else {
             memcpy(&cp, raw + i * 4, 4);
         }
-        o += utf8_encode(cp, out + o);
+        o += pyflame_utf8_encode(cp, out + o);
     }
     out[o] = '\0';
     free(raw);
     return out;
 }
 
-uint8_t *py_read_bytes(const pyflame_host *host, const struct py_layout *layout,
-                       uint64_t bytes_type, uint64_t addr, size_t max_len,
-                       size_t *len)
+uint8_t *pyflame_py_read_bytes(const pyflame_host *host, const struct py_layout *layout,
+                               uint64_t bytes_type, uint64_t addr, size_t max_len,
+                               size_t *len)
 {
     uint8_t head[64];
     if (read_head(host, addr, bytes_type, head, (size_t)layout->bytes.data,
@@ -149,7 +149,7 @@ static size_t utf8_sequence(const uint8_t *p, size_t n)
     return len;
 }
 
-char *utf8_sanitize(const uint8_t *bytes, size_t len)
+char *pyflame_utf8_sanitize(const uint8_t *bytes, size_t len)
 {
     char *out = malloc(len * 3 + 1); /* each bad byte becomes 3 */
     if (!out)
@@ -162,7 +162,7 @@ char *utf8_sanitize(const uint8_t *bytes, size_t len)
             o += n;
             i += n;
         } else {
-            o += utf8_encode(0xFFFD, out + o);
+            o += pyflame_utf8_encode(0xFFFD, out + o);
             i++;
         }
     }
@@ -170,22 +170,22 @@ char *utf8_sanitize(const uint8_t *bytes, size_t len)
     return out;
 }
 
-char *py_read_text(const pyflame_host *host, const struct py_layout *layout,
-                   uint64_t str_type, uint64_t addr)
+char *pyflame_py_read_text(const pyflame_host *host, const struct py_layout *layout,
+                           uint64_t str_type, uint64_t addr)
 {
     if (layout->string_model == PY_STRINGS_UNICODE)
-        return py_read_string(host, layout, str_type, addr);
+        return pyflame_py_read_string(host, layout, str_type, addr);
     size_t len;
-    uint8_t *raw = py_read_bytes(host, layout, str_type, addr, 1u << 20, &len);
+    uint8_t *raw = pyflame_py_read_bytes(host, layout, str_type, addr, 1u << 20, &len);
     if (!raw)
         return NULL;
-    char *text = utf8_sanitize(raw, len < PY_STRING_MAX_CHARS ? len : PY_STRING_MAX_CHARS);
+    char *text = pyflame_utf8_sanitize(raw, len < PY_STRING_MAX_CHARS ? len : PY_STRING_MAX_CHARS);
     free(raw);
     return text;
 }
 
-int py_text_equals(const pyflame_host *host, const struct py_layout *layout,
-                   uint64_t str_type, uint64_t addr, const char *ascii)
+int pyflame_py_text_equals(const pyflame_host *host, const struct py_layout *layout,
+                           uint64_t str_type, uint64_t addr, const char *ascii)
 {
     const struct py_layout *l = layout;
     size_t want = strlen(ascii);

@@ -16,35 +16,35 @@
  * string.  Characters that cannot be encoded (lone surrogates) become
  * U+FFFD.  `str_type` is the address of PyUnicode_Type, or 0 to skip the
  * type check.  Returns NULL if the object cannot be read or is not a str. */
-char *py_read_string(const pyflame_host *host, const struct py_layout *layout,
-                     uint64_t str_type, uint64_t addr);
+char *pyflame_py_read_string(const pyflame_host *host, const struct py_layout *layout,
+                             uint64_t str_type, uint64_t addr);
 
 /* Reads the text of a str object of the target's Python (a 3.x str, or
  * 2.7 bytes taken as UTF-8) into a new malloc'd, valid UTF-8 string, cut
  * at PY_STRING_MAX_CHARS.  NULL if it cannot be read. */
-char *py_read_text(const pyflame_host *host, const struct py_layout *layout,
-                   uint64_t str_type, uint64_t addr);
+char *pyflame_py_read_text(const pyflame_host *host, const struct py_layout *layout,
+                           uint64_t str_type, uint64_t addr);
 
 /* Is the str object at `addr` (a 3.x str, or 2.7 bytes) equal to the
  * ASCII text `ascii`?  Unreadable objects and those of another type are
  * not.  Reads only the header when the lengths differ. */
-int py_text_equals(const pyflame_host *host, const struct py_layout *layout,
-                   uint64_t str_type, uint64_t addr, const char *ascii);
+int pyflame_py_text_equals(const pyflame_host *host, const struct py_layout *layout,
+                           uint64_t str_type, uint64_t addr, const char *ascii);
 
 /* Copies `len` bytes of supposed UTF-8 into a new NUL-terminated string,
  * each byte that is not part of a valid sequence (or is NUL) replaced by
  * U+FFFD. */
-char *utf8_sanitize(const uint8_t *bytes, size_t len);
+char *pyflame_utf8_sanitize(const uint8_t *bytes, size_t len);
 
 /* Reads the bytes object at `addr`: its contents go to a new malloc'd
  * buffer of *len bytes.  Objects over `max_len` bytes are refused.  Returns
  * NULL on failure. */
-uint8_t *py_read_bytes(const pyflame_host *host, const struct py_layout *layout,
-                       uint64_t bytes_type, uint64_t addr, size_t max_len,
-                       size_t *len);
+uint8_t *pyflame_py_read_bytes(const pyflame_host *host, const struct py_layout *layout,
+                               uint64_t bytes_type, uint64_t addr, size_t max_len,
+                               size_t *len);
 
 /* Appends code point `cp` to `out` as UTF-8; returns the bytes written
  * (1-4).  Invalid code points are written as U+FFFD. */
-size_t utf8_encode(uint32_t cp, char *out);
+size_t pyflame_utf8_encode(uint32_t cp, char *out);
 
 #endif

@@ -168,7 +168,7 @@ static void forward_warn(void *ctx, const char *fmt, ...)
     c->real->warn(c->real->ctx, "%s", msg);
 }
 
-struct read_cache *read_cache_new(const pyflame_host *real)
+struct read_cache *pyflame_read_cache_new(const pyflame_host *real)
 {
     struct read_cache *c = calloc(1, sizeof *c);
     if (!c)
@@ -186,12 +186,12 @@ struct read_cache *read_cache_new(const pyflame_host *real)
     return c;
 }
 
-void read_cache_free(struct read_cache *c)
+void pyflame_read_cache_free(struct read_cache *c)
 {
     free(c);
 }
 
-const pyflame_host *read_cache_host(struct read_cache *c)
+const pyflame_host *pyflame_read_cache_host(struct read_cache *c)
 {
     return &c->host;
 }
@@ -271,7 +271,7 @@ static size_t echo_reads(struct echo *e, pyflame_read *r)
     return n;
 }
 
-void read_cache_begin_sample(struct read_cache *c)
+void pyflame_read_cache_begin_sample(struct read_cache *c)
 {
     /* fetch_batch only fills lines: the list it reads stays as it is. */
     size_t n = c->nused;
@@ -351,8 +351,8 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n,
-                       const pyflame_read *after, size_t nafter)
+int pyflame_read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n,
+                               const pyflame_read *after, size_t nafter)
 {
     uint64_t bases[NLINES];
     size_t nbases = 0;

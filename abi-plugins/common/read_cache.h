@@ -17,16 +17,16 @@
 struct read_cache;
 
 /* A cache in front of `real`'s read_memory; NULL without memory. */
-struct read_cache *read_cache_new(const pyflame_host *real);
-void read_cache_free(struct read_cache *c);
+struct read_cache *pyflame_read_cache_new(const pyflame_host *real);
+void pyflame_read_cache_free(struct read_cache *c);
 
 /* The host to read through: `real` with read_memory going via the cache. */
-const pyflame_host *read_cache_host(struct read_cache *c);
+const pyflame_host *pyflame_read_cache_host(struct read_cache *c);
 
 /* Forgets every line: the target may have run since.  Reads ahead, in one
  * batch, the lines the last sample used and then the echo of its first
  * refresh (below). */
-void read_cache_begin_sample(struct read_cache *c);
+void pyflame_read_cache_begin_sample(struct read_cache *c);
 
 /* A range of the target's memory. */
 struct span {
@@ -50,7 +50,7 @@ struct span {
  * of the last sample's first refresh) holds every line and read it asks
  * for: what the echo holds was copied after every byte the sample used,
  * as the refresh's own batch would have been. */
-int read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n,
-                       const pyflame_read *after, size_t nafter);
+int pyflame_read_cache_refresh(struct read_cache *c, const struct span *spans, size_t n,
+                               const pyflame_read *after, size_t nafter);
 
 #endif

@@ -42,7 +42,7 @@ struct thread_names {
     size_t nretired, capretired;
 };
 
-struct thread_names *thread_names_new(const struct py_objects *objects)
+struct thread_names *pyflame_thread_names_new(const struct py_objects *objects)
 {
     struct thread_names *tn = calloc(1, sizeof *tn);
     if (tn)
@@ -57,7 +57,7 @@ static void free_retired(struct thread_names *tn)
     tn->nretired = 0;
 }
 
-void thread_names_free(struct thread_names *tn)
+void pyflame_thread_names_free(struct thread_names *tn)
 {
     if (!tn)
         return;
@@ -69,7 +69,7 @@ void thread_names_free(struct thread_names *tn)
     free(tn);
 }
 
-void thread_names_begin_sample(struct thread_names *tn)
+void pyflame_thread_names_begin_sample(struct thread_names *tn)
 {
     free_retired(tn);
     tn->sample++;
@@ -142,10 +142,10 @@ static int add_thread(void *arg, uint64_t key, uint64_t thread)
     struct thread_names *tn = r->tn;
     const struct py_objects *o = &tn->obj;
     uint64_t ident;
-    if (py_int_value(o, key, &ident) != 0 || find(tn, r->interp, ident))
+    if (pyflame_py_int_value(o, key, &ident) != 0 || find(tn, r->interp, ident))
         return 0;
-    uint64_t name_obj = py_object_attr(o, thread, o->layout->threading.name_attr);
-    char *name = name_obj ? py_read_text(o->host, o->layout, o->str_type, name_obj) : NULL;
+    uint64_t name_obj = pyflame_py_object_attr(o, thread, o->layout->threading.name_attr);
+    char *name = name_obj ? pyflame_py_read_text(o->host, o->layout, o->str_type, name_obj) : NULL;
     if (name)
         cut_utf8(name, THREAD_NAME_MAX_BYTES);
     if (!add(tn, r->interp, ident, name))
@@ -164,14 +164,14 @@ static void reread(struct thread_names *tn, struct interp_state *is)
     uint64_t modules, threading_dict;
     if (remote_read_ptr(o->host, is->interp + (uint64_t)l->interp.modules, &modules) != 0)
         return;
-    uint64_t threading = py_dict_get(o, modules, "threading");
+    uint64_t threading = pyflame_py_dict_get(o, modules, "threading");
     if (!threading ||
         remote_read_ptr(o->host, threading + (uint64_t)l->module.dict, &threading_dict) != 0)
         return;
-    uint64_t active = py_dict_get(o, threading_dict, "_active");
+    uint64_t active = pyflame_py_dict_get(o, threading_dict, "_active");
     struct reading r = {tn, is->interp, 0};
     if (active)
-        py_dict_each(o, active, add_thread, &r);
+        pyflame_py_dict_each(o, active, add_thread, &r);
 }
 
 static struct interp_state *interp_state(struct thread_names *tn, uint64_t interp)
@@ -185,7 +185,7 @@ static struct interp_state *interp_state(struct thread_names *tn, uint64_t inter
     return &tn->interps[tn->ninterps++];
 }
 
-const char *thread_names_get(struct thread_names *tn, uint64_t interp, uint64_t ident)
+const char *pyflame_thread_names_get(struct thread_names *tn, uint64_t interp, uint64_t ident)
 {
     struct entry *e = find(tn, interp, ident);
     struct interp_state *is = interp_state(tn, interp);

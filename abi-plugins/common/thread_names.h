@@ -19,15 +19,15 @@
 
 struct thread_names;
 
-struct thread_names *thread_names_new(const struct py_objects *objects);
-void thread_names_free(struct thread_names *names);
+struct thread_names *pyflame_thread_names_new(const struct py_objects *objects);
+void pyflame_thread_names_free(struct thread_names *names);
 
 /* Starts a sample: names handed out before may be freed now. */
-void thread_names_begin_sample(struct thread_names *names);
+void pyflame_thread_names_begin_sample(struct thread_names *names);
 
 /* The name of the thread `ident` of interpreter `interp`, NULL if it has
  * none (not started by threading, or threading not imported).  Valid until
- * the next thread_names_begin_sample(). */
-const char *thread_names_get(struct thread_names *names, uint64_t interp, uint64_t ident);
+ * the next pyflame_thread_names_begin_sample(). */
+const char *pyflame_thread_names_get(struct thread_names *names, uint64_t interp, uint64_t ident);
 
 #endif

@@ -136,8 +136,8 @@ static int check_ready(struct walker *w, char *err, size_t errlen)
     return PYFLAME_OK;
 }
 
-void *walker_open(const struct py_layout *layout, const pyflame_host *host,
-                  int *status, char *err, size_t errlen)
+void *pyflame_walker_open(const struct py_layout *layout, const pyflame_host *host,
+                          int *status, char *err, size_t errlen)
 {
     struct walker *w = calloc(1, sizeof *w);
     if (!w) {
@@ -155,19 +155,20 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
                              layout->tstate.frame, layout->tstate.thread_id,
                              layout->tstate.native_thread_id};
     w->tstate_read = fields_end(toffs, sizeof toffs / sizeof *toffs, 8);
-    if (!(w->lines = read_cache_new(host)) || !(w->probe_lines = read_cache_new(host))) {
+    if (!(w->lines = pyflame_read_cache_new(host)) ||
+        !(w->probe_lines = pyflame_read_cache_new(host))) {
         *status = PYFLAME_ERR_NOMEM;
         reason(err, errlen, "out of memory");
         goto fail;
     }
-    w->probe_host = read_cache_host(w->probe_lines);
-    host = w->host = read_cache_host(w->lines);
+    w->probe_host = pyflame_read_cache_host(w->probe_lines);
+    host = w->host = pyflame_read_cache_host(w->lines);
     struct code_types types = {
         .code = host->find_symbol(host->ctx, layout->symbols.code_type),
         .str = host->find_symbol(host->ctx, layout->symbols.str_type),
         .bytes = host->find_symbol(host->ctx, layout->symbols.bytes_type),
     };
-    w->codes = code_cache_new(host, layout, types);
+    w->codes = pyflame_code_cache_new(host, layout, types);
     struct py_objects objects = {
         .host = host,
         .layout = layout,
@@ -177,7 +178,7 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
         .int_type = layout->symbols.int_type
                         ? host->find_symbol(host->ctx, layout->symbols.int_type) : 0,
     };
-    w->names = thread_names_new(&objects);
+    w->names = pyflame_thread_names_new(&objects);
     w->frames = calloc(WALK_MAX_FRAMES, sizeof *w->frames);
     w->threads = calloc(WALK_MAX_THREADS, sizeof *w->threads);
     int32_t frame_size = layout->frame_model == PY_FRAMES_OBJECTS ? layout->frame.size
@@ -196,19 +197,19 @@ void *walker_open(const struct py_layout *layout, const pyflame_host *host,
     *status = PYFLAME_OK;
     return w;
 fail:
-    walker_close(w);
+    pyflame_walker_close(w);
     return NULL;
 }
 
-void walker_close(void *state)
+void pyflame_walker_close(void *state)
 {
     struct walker *w = state;
     if (!w)
         return;
-    code_cache_free(w->codes);
-    thread_names_free(w->names);
-    read_cache_free(w->lines);
-    read_cache_free(w->probe_lines);
+    pyflame_code_cache_free(w->codes);
+    pyflame_thread_names_free(w->names);
+    pyflame_read_cache_free(w->lines);
+    pyflame_read_cache_free(w->probe_lines);
     free(w->frames);
     free(w->threads);
     free(w->seen);
@@ -389,7 +390,7 @@ static int check_walk(struct walker *w, uint64_t tstate, const struct walk_recor
         {tstate + (uint64_t)l->tstate.frame, &end_after[0], 8},
         {rec->anchor + (uint64_t)l->tstate.cframe_frame, &end_after[1], 8},
     };
-    if (read_cache_refresh(w->lines, w->spans, rec->n, after, cframes ? 2 : 1) != 0 ||
+    if (pyflame_read_cache_refresh(w->lines, w->spans, rec->n, after, cframes ? 2 : 1) != 0 ||
         (cframes && end_after[0] != rec->anchor))
         return PYFLAME_ERR_TORN;
     uint64_t fp = end_after[cframes ? 1 : 0];
@@ -484,7 +485,7 @@ static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
             continue;
 
         struct code_info *ci;
-        int rc = code_cache_get(w->codes, v.code, &ci);
+        int rc = pyflame_code_cache_get(w->codes, v.code, &ci);
         if (rc == CODE_NOT_CODE)
             continue;
         if (rc != PYFLAME_OK)
@@ -507,7 +508,7 @@ static int walk_thread(struct walker *w, const uint8_t *ts, pyflame_thread *t,
             break;
         }
         called = l->frame_model == PY_FRAMES_INTERPRETER;
-        int line = code_info_line(ci, l->line_format, v.offset);
+        int line = pyflame_code_info_line(ci, l->line_format, v.offset);
         frames[n++] = (pyflame_frame){ci->file, ci->name, (uint32_t)line, 0,
                                       ci->key};
     }
@@ -564,7 +565,7 @@ static int read_thread(struct walker *w, uint64_t tstate, const struct thread_ct
     *t = thread_of(l, ts, tstate == c->gil_holder ? PYFLAME_THREAD_HOLDS_GIL
                                                    : PYFLAME_THREAD_IDLE);
     if (c->flags & PYFLAME_SAMPLE_THREAD_NAMES)
-        t->name = thread_names_get(w->names, c->interp, t->ident);
+        t->name = pyflame_thread_names_get(w->names, c->interp, t->ident);
     *next = field_ptr(ts, l->tstate.next);
     if (!(c->flags & PYFLAME_SAMPLE_NONBLOCKING))
         return walk_thread(w, ts, t, used, NULL);
@@ -717,7 +718,7 @@ static int probe_gil_holder(struct walker *w, pyflame_sample *out)
     const pyflame_host *h = w->probe_host;
     uint64_t interp, holder, gil;
     uint8_t ts[MAX_STRUCT_READ];
-    read_cache_begin_sample(w->probe_lines);
+    pyflame_read_cache_begin_sample(w->probe_lines);
     if (first_interpreter(w, h, &interp) != 0)
         return PYFLAME_ERR_READ;
     if (!interp)
@@ -739,16 +740,16 @@ static int probe_gil_holder(struct walker *w, pyflame_sample *out)
     return PYFLAME_OK;
 }
 
-int walker_sample(void *state, uint32_t flags, pyflame_sample *out)
+int pyflame_walker_sample(void *state, uint32_t flags, pyflame_sample *out)
 {
     struct walker *w = state;
     out->threads = NULL;
     out->nthreads = 0;
     if (flags & PYFLAME_SAMPLE_GIL_HOLDER_ONLY)
         return out->status = probe_gil_holder(w, out); /* threads set on OK only */
-    read_cache_begin_sample(w->lines);
-    code_cache_begin_sample(w->codes);
-    thread_names_begin_sample(w->names);
+    pyflame_read_cache_begin_sample(w->lines);
+    pyflame_code_cache_begin_sample(w->codes);
+    pyflame_thread_names_begin_sample(w->names);
 
     uint64_t interp;
     int rc;

@@ -1,5 +1,8 @@
 /* The stack walker shared by every ABI plugin: finds the interpreter,
- * its threads and their frames using only the offsets of a layout table. */
+ * its threads and their frames using only the offsets of a layout table.
+ * Installed as libpyflame-abi.a, which other people's plugins link: every
+ * name it defines (these, and those of the walker's own modules) begins
+ * with pyflame_. */
 #ifndef PYFLAME_ABI_WALKER_H
 #define PYFLAME_ABI_WALKER_H
 
@@ -16,9 +19,9 @@
 #define WALK_MAX_INTERPRETERS 64
 #define WALK_MAX_FRAMES 65536   /* frames per sample, all threads together */
 
-void *walker_open(const struct py_layout *layout, const pyflame_host *host,
-                  int *status, char *err, size_t errlen);
-int walker_sample(void *state, uint32_t flags, pyflame_sample *out);
-void walker_close(void *state);
+void *pyflame_walker_open(const struct py_layout *layout, const pyflame_host *host,
+                          int *status, char *err, size_t errlen);
+int pyflame_walker_sample(void *state, uint32_t flags, pyflame_sample *out);
+void pyflame_walker_close(void *state);
 
 #endif

@@ -476,6 +476,16 @@ def test_out_of_tree_abi_plugin_from_a_layout_table(installed, tmp_path):
     assert "exact_line.py:hot_leaf:" in res.stdout.decode()
 
 
+def test_abi_sdk_defines_only_names_of_its_own(installed):
+    """libpyflame-abi.a links into a third party's plugin beside that
+    party's code: every global name it defines begins with pyflame_."""
+    res = subprocess.run(["nm", "-g", "--defined-only", str(installed / "lib/libpyflame-abi.a")],
+                         check=True, capture_output=True, text=True)
+    names = [line.split()[-1] for line in res.stdout.splitlines() if line.count(" ") >= 2]
+    assert "pyflame_walker_open" in names, res.stdout
+    assert [name for name in names if not name.startswith("pyflame_")] == []
+
+
 def test_plugin_built_for_an_older_api_still_loads(python, installed, tmp_path):
     """Fields are only appended: a plugin built for API 1 keeps working."""
     plugins = build_plugin(installed, tmp_path / "plugins", "-DSTACKCOUNT_API_VERSION=1")

@@ -53,16 +53,17 @@ static void check_probe_is_fresh(const pyflame_host *host, int rc, const pyflame
 {
     int status;
     char err[256];
-    void *fresh = walker_open(&py_layout, host, &status, err, sizeof err);
+    void *fresh = pyflame_walker_open(&py_layout, host, &status, err, sizeof err);
     if (!fresh)
         return;
     pyflame_sample again;
-    int rc2 = walker_sample(fresh, PYFLAME_SAMPLE_NONBLOCKING | PYFLAME_SAMPLE_GIL_HOLDER_ONLY,
-                            &again);
+    int rc2 = pyflame_walker_sample(fresh,
+                                    PYFLAME_SAMPLE_NONBLOCKING | PYFLAME_SAMPLE_GIL_HOLDER_ONLY,
+                                    &again);
     if (rc2 != rc || (rc == PYFLAME_OK && (again.threads[0].os_tid != s->threads[0].os_tid ||
                                            again.threads[0].ident != s->threads[0].ident)))
         abort();
-    walker_close(fresh);
+    pyflame_walker_close(fresh);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -76,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int status = 1;
     char err[256];
     memset(err, 'x', sizeof err); /* open must write a message on failure */
-    void *w = walker_open(&py_layout, &host, &status, err, sizeof err);
+    void *w = pyflame_walker_open(&py_layout, &host, &status, err, sizeof err);
     open_check(w, status, err, sizeof err);
     if (w) {
         struct frame_keys *keys = frame_keys_new();
@@ -94,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             pyflame_sample s;
             memset(&s, 0xa5, sizeof s); /* garbage: a field left unset shows */
             fake_target_arm(&target, tear, swap_a, swap_b);
-            int rc = walker_sample(w, flags, &s);
+            int rc = pyflame_walker_sample(w, flags, &s);
             bool changed = fake_target_disarm(&target);
             sample_check(&s, rc, flags, changed, keys);
             if (flags & PYFLAME_SAMPLE_GIL_HOLDER_ONLY) {
@@ -113,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 fake_target_swap(&target, swap_a, swap_b);
         }
         frame_keys_free(keys);
-        walker_close(w);
+        pyflame_walker_close(w);
     }
     fake_target_free(&target);
     return 0;

@@ -18,10 +18,10 @@ void frame_keys_free(struct frame_keys *keys);
 /* Aborts if `f`'s key was seen before with another file or name. */
 void frame_keys_check(struct frame_keys *keys, const pyflame_frame *f);
 
-/* Checks what walker_open returned. */
+/* Checks what pyflame_walker_open returned. */
 void open_check(const void *state, int status, const char *err, size_t errlen);
 
-/* Checks a sample taken with `flags` that walker_sample answered `rc`:
+/* Checks a sample taken with `flags` that pyflame_walker_sample answered `rc`:
  * bounds, valid UTF-8, flags, and the frame keys.  `changed`: the target
  * changed while the sample read it, which alone lets it be torn. */
 void sample_check(const pyflame_sample *s, int rc, uint32_t flags, bool changed,

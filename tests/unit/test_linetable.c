@@ -1,4 +1,4 @@
-/* test_linetable: py_line_for_offset on CPython 3.11+ location tables.
+/* test_linetable: pyflame_py_line_for_offset on CPython 3.11+ location tables.
  *
  * The main check replays tables written by real interpreters: the data
  * files named on the command line come from gen_linetables.py (a ctest
@@ -37,8 +37,8 @@ static char load_error[512];
 static int line_at(const struct code *c, const uint8_t *table, size_t len,
                    long offset)
 {
-    return py_line_for_offset(PY_LINES_LOCATIONS, table, len, c->firstlineno,
-                              offset);
+    return pyflame_py_line_for_offset(PY_LINES_LOCATIONS, table, len, c->firstlineno,
+                                      offset);
 }
 
 /* ---- loading the data files ---- */
@@ -310,15 +310,15 @@ static void hand_written_table(void **state)
     (void)state;
     const size_t n = sizeof hand_lines / sizeof *hand_lines;
     for (size_t u = 0; u < n; u++) {
-        assert_int_equal(py_line_for_offset(PY_LINES_LOCATIONS, hand_table,
-                                            sizeof hand_table, 100, (long)(2 * u)),
+        assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LOCATIONS, hand_table,
+                                                    sizeof hand_table, 100, (long)(2 * u)),
                          hand_lines[u]);
-        assert_int_equal(py_line_for_offset(PY_LINES_LOCATIONS, hand_table,
-                                            sizeof hand_table, 100, (long)(2 * u + 1)),
+        assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LOCATIONS, hand_table,
+                                                    sizeof hand_table, 100, (long)(2 * u + 1)),
                          hand_lines[u]);
     }
-    assert_int_equal(py_line_for_offset(PY_LINES_LOCATIONS, hand_table,
-                                        sizeof hand_table, 100, (long)(2 * n)), 0);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LOCATIONS, hand_table,
+                                                sizeof hand_table, 100, (long)(2 * n)), 0);
 }
 
 static void negative_offsets_give_first_line(void **state)
@@ -326,43 +326,43 @@ static void negative_offsets_give_first_line(void **state)
     (void)state;
     const long offsets[] = {-1, -2, -1000, -(1L << 40)};
     for (size_t i = 0; i < sizeof offsets / sizeof *offsets; i++) {
-        assert_int_equal(py_line_for_offset(PY_LINES_LOCATIONS, hand_table,
-                                            sizeof hand_table, 100, offsets[i]), 100);
-        assert_int_equal(py_line_for_offset(PY_LINES_LOCATIONS, hand_table,
-                                            sizeof hand_table, 4321, offsets[i]), 4321);
+        assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LOCATIONS, hand_table,
+                                                    sizeof hand_table, 100, offsets[i]), 100);
+        assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LOCATIONS, hand_table,
+                                                    sizeof hand_table, 4321, offsets[i]), 4321);
         /* Also with an empty table. */
-        assert_int_equal(py_line_for_offset(PY_LINES_LOCATIONS, hand_table, 0, 7,
-                                            offsets[i]), 7);
+        assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LOCATIONS, hand_table, 0, 7,
+                                                    offsets[i]), 7);
     }
 }
 
 static void empty_and_corrupt_tables(void **state)
 {
     (void)state;
-    assert_int_equal(py_line_for_offset(PY_LINES_LOCATIONS, hand_table, 0, 5, 0), 0);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LOCATIONS, hand_table, 0, 5, 0), 0);
     /* Not starting at an entry boundary. */
     static const uint8_t no_boundary[] = {0x05, ENTRY(13, 1), 2};
-    assert_int_equal(py_line_for_offset(PY_LINES_LOCATIONS, no_boundary,
-                                        sizeof no_boundary, 5, 0), 0);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LOCATIONS, no_boundary,
+                                                sizeof no_boundary, 5, 0), 0);
     /* A varint whose every byte says "more follows". */
     static const uint8_t endless[] = {ENTRY(13, 1), 0x7f, 0x7f, 0x7f, 0x7f};
-    assert_int_equal(py_line_for_offset(PY_LINES_LOCATIONS, endless,
-                                        sizeof endless, 5, 0), 0);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LOCATIONS, endless,
+                                                sizeof endless, 5, 0), 0);
     /* Entries whose operands are missing. */
     static const uint8_t cut_long[] = {ENTRY(14, 1), 2, 0};
-    assert_int_equal(py_line_for_offset(PY_LINES_LOCATIONS, cut_long,
-                                        sizeof cut_long, 5, 0), 0);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LOCATIONS, cut_long,
+                                                sizeof cut_long, 5, 0), 0);
     static const uint8_t cut_short[] = {ENTRY(2, 1)};
-    assert_int_equal(py_line_for_offset(PY_LINES_LOCATIONS, cut_short,
-                                        sizeof cut_short, 5, 0), 0);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LOCATIONS, cut_short,
+                                                sizeof cut_short, 5, 0), 0);
     /* A line before line 1 is no line. */
     static const uint8_t before_start[] = {ENTRY(13, 1), 21}; /* -10 */
-    assert_int_equal(py_line_for_offset(PY_LINES_LOCATIONS, before_start,
-                                        sizeof before_start, 5, 0), 0);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LOCATIONS, before_start,
+                                                sizeof before_start, 5, 0), 0);
     /* An overlong varint (more than 32 bits) must not crash. */
     static const uint8_t overlong[] = {ENTRY(13, 1), 0x7f, 0x7f, 0x7f, 0x7f,
                                        0x7f, 0x7f, 0x7f, 0x3f, ENTRY(13, 1), 2};
-    int line = py_line_for_offset(PY_LINES_LOCATIONS, overlong, sizeof overlong, 5, 2);
+    int line = pyflame_py_line_for_offset(PY_LINES_LOCATIONS, overlong, sizeof overlong, 5, 2);
     assert_true(line >= 0);
 }
 
@@ -380,8 +380,8 @@ static void random_tables_do_not_crash(void **state)
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             t[i] = (uint8_t)(x | (round & 1 ? 0x80 : 0)); /* half look valid */
         }
-        int line = py_line_for_offset(PY_LINES_LOCATIONS, t, len, 10,
-                                      (long)(x % 256));
+        int line = pyflame_py_line_for_offset(PY_LINES_LOCATIONS, t, len, 10,
+                                              (long)(x % 256));
         assert_true(line >= 0);
         free(t);
     }

@@ -80,7 +80,7 @@ static long check_file(const char *path)
             long want = strtol(p, &end, 10);
             assert_true(end != p);
             p = end;
-            int got = py_line_for_offset(fmt, table, len, first, offset);
+            int got = pyflame_py_line_for_offset(fmt, table, len, first, offset);
             if (got != want)
                 fail_msg("%s: %s (first line %d), offset %ld: got line %d, CPython says %ld",
                          path, name, first, offset, got, want);
@@ -112,13 +112,14 @@ static void lnotab_sign_of_line_increments(void **state)
 {
     (void)state;
     const uint8_t table[] = {4, 0xfe, 4, 3};
-    assert_int_equal(py_line_for_offset(PY_LINES_LNOTAB, table, sizeof table, 10, 0), 10);
-    assert_int_equal(py_line_for_offset(PY_LINES_LNOTAB, table, sizeof table, 10, 4), 8);
-    assert_int_equal(py_line_for_offset(PY_LINES_LNOTAB, table, sizeof table, 10, 8), 11);
-    assert_int_equal(py_line_for_offset(PY_LINES_LNOTAB_UNSIGNED, table, sizeof table, 10, 4), 264);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LNOTAB, table, sizeof table, 10, 0), 10);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LNOTAB, table, sizeof table, 10, 4), 8);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LNOTAB, table, sizeof table, 10, 8), 11);
+    assert_int_equal(
+        pyflame_py_line_for_offset(PY_LINES_LNOTAB_UNSIGNED, table, sizeof table, 10, 4), 264);
     /* An odd byte at the end is ignored, as CPython does. */
     const uint8_t odd[] = {4, 1, 9};
-    assert_int_equal(py_line_for_offset(PY_LINES_LNOTAB, odd, sizeof odd, 10, 100), 11);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_LNOTAB, odd, sizeof odd, 10, 100), 11);
 }
 
 /* 3.10: -128 is "no line"; zero-length entries still move the line. */
@@ -126,12 +127,13 @@ static void linetable_310_no_line_and_empty_ranges(void **state)
 {
     (void)state;
     const uint8_t table[] = {4, 0, 0, 5, 2, 0x80, 6, 1};
-    assert_int_equal(py_line_for_offset(PY_LINES_310, table, sizeof table, 20, 0), 20);
-    assert_int_equal(py_line_for_offset(PY_LINES_310, table, sizeof table, 20, 4), 0);
-    assert_int_equal(py_line_for_offset(PY_LINES_310, table, sizeof table, 20, 6), 26);
-    assert_int_equal(py_line_for_offset(PY_LINES_310, table, sizeof table, 20, 12), 0); /* past the end */
-    assert_int_equal(py_line_for_offset(PY_LINES_310, table, 0, 20, 0), 0);
-    assert_int_equal(py_line_for_offset(PY_LINES_310, table, sizeof table, 20, -1), 20);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_310, table, sizeof table, 20, 0), 20);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_310, table, sizeof table, 20, 4), 0);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_310, table, sizeof table, 20, 6), 26);
+    /* past the end */
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_310, table, sizeof table, 20, 12), 0);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_310, table, 0, 20, 0), 0);
+    assert_int_equal(pyflame_py_line_for_offset(PY_LINES_310, table, sizeof table, 20, -1), 20);
 }
 
 int main(int argc, char **argv)

@@ -1,4 +1,4 @@
-/* test_utf8: utf8_encode (abi-plugins/common/pystring.c).
+/* test_utf8: pyflame_utf8_encode (abi-plugins/common/pystring.c).
  *
  * Known vectors at every length boundary, then every code point up to
  * U+10FFFF compared with glibc's own encoder (wcrtomb in C.UTF-8).  Lone
@@ -23,7 +23,7 @@ static void expect(uint32_t cp, const char *bytes)
 {
     char out[8];
     memset(out, SENTINEL, sizeof out);
-    size_t n = utf8_encode(cp, out);
+    size_t n = pyflame_utf8_encode(cp, out);
     size_t want = strlen(bytes);
     if (n != want || memcmp(out, bytes, want) != 0)
         fail_msg("U+%04X: got %zu bytes, want %zu", (unsigned)cp, n, want);
@@ -35,7 +35,7 @@ static void length_boundaries(void **state)
 {
     (void)state;
     char nul[1] = {1};
-    assert_int_equal(utf8_encode(0, nul), 1);
+    assert_int_equal(pyflame_utf8_encode(0, nul), 1);
     assert_int_equal(nul[0], 0);
     expect(0x41, "A");
     expect(0x7F, "\x7f");
@@ -82,7 +82,7 @@ static void every_code_point_matches_glibc(void **state)
             refused++;
         }
         memset(got, SENTINEL, sizeof got);
-        size_t n = utf8_encode(cp, got);
+        size_t n = pyflame_utf8_encode(cp, got);
         if (n != wn || memcmp(got, want, n) != 0)
             fail_msg("U+%04X: differs from glibc", (unsigned)cp);
         assert_int_equal((unsigned char)got[n], SENTINEL);
