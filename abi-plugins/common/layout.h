@@ -39,7 +39,11 @@ enum py_string_model {
 };
 
 struct py_layout {
-    const char *abi;  /* --abi name, e.g. "311" */
+    /* The name of the plugin made from this table, e.g. "311" (its --abi
+     * name, which PYFLAME_ABI_PLUGIN gives it).  A label for the reader:
+     * the walker never reads it, only tests/layout checks it against the
+     * headers' version.  The walker goes by major and minor. */
+    const char *abi;
     int major, minor; /* the CPython release this table describes */
     enum py_frame_model frame_model;
     enum py_line_format line_format;

@@ -69,9 +69,11 @@ typedef struct pyflame_abi_plugin {
                   size_t errlen);
 
     /* Take one sample into *out.  Returns PYFLAME_OK, PYFLAME_IDLE,
-     * PYFLAME_ERR_READ or (API 2) PYFLAME_ERR_TORN, also stored in
-     * out->status.  Everything *out points
-     * to stays valid until the next sample() or close() on this state. */
+     * PYFLAME_ERR_READ or (API 2) PYFLAME_ERR_TORN, or for a probe of
+     * PYFLAME_SAMPLE_GIL_HOLDER_ONLY PYFLAME_ERR_UNSUPPORTED (see
+     * PYFLAME_ABI_PROBE_TELLS_FREE_GIL), also stored in out->status.
+     * Everything *out points to stays valid until the next sample() or
+     * close() on this state. */
     int (*sample)(void *state, uint32_t flags, pyflame_sample *out);
 
     void (*close)(void *state);

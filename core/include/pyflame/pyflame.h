@@ -122,7 +122,12 @@ static inline void pyflame_thread_label(char *buf, size_t len, const char *name,
  * core; valid until the plugin's next sample() call. */
 typedef struct pyflame_sample {
     uint64_t time_ns; /* CLOCK_REALTIME when the sample was taken */
-    int status;       /* PYFLAME_OK, PYFLAME_IDLE or PYFLAME_ERR_READ */
+    /* PYFLAME_OK, PYFLAME_IDLE or PYFLAME_ERR_READ; from an ABI plugin
+     * also (API 2) PYFLAME_ERR_TORN, and PYFLAME_ERR_UNSUPPORTED for a GIL
+     * probe (see pyflame/abi.h).  Output plugins see the first three only:
+     * the core hands them any other status as PYFLAME_ERR_READ, and never
+     * a probe. */
+    int status;
     uint32_t nthreads;
     const pyflame_thread *threads;
 } pyflame_sample;
