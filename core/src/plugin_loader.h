@@ -4,7 +4,12 @@
  * looked up in each directory of $PYFLAME_PLUGIN_PATH, then in plugins/
  * next to the pyflame binary when it runs from its build tree, else in the
  * installed plugin directory (found relative to the binary, then at the
- * configured path).  The first file found for a name wins. */
+ * configured path).  The first file found for a name wins.
+ *
+ * plugin_search.c keeps the search path and finds the files on it,
+ * plugin_trust.c opens one safely, plugin_loader.c loads and checks it,
+ * plugin_versions.c tells the CPython versions there are plugins for, and
+ * plugin_list.c is --list-plugins; plugin_files.h is what they share. */
 #ifndef PYFLAME_PLUGIN_LOADER_H
 #define PYFLAME_PLUGIN_LOADER_H
 
