@@ -15,7 +15,7 @@
 /* A thread's stack at one sample. */
 struct entry {
     uint32_t tick; /* index of the sample */
-    uint32_t node; /* the stack (speedscope.c's tree of nodes) */
+    uint32_t node; /* the stack (stacks.c's tree of nodes) */
 };
 
 struct chunk {
