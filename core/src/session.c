@@ -32,7 +32,7 @@
 #include "tid_memo.h"
 #include "tracee.h"
 
-volatile int session_stop_signal;
+volatile sig_atomic_t session_stop_signal;
 
 struct session {
     const struct options *opt;

@@ -2,12 +2,14 @@
 #ifndef PYFLAME_SESSION_H
 #define PYFLAME_SESSION_H
 
+#include <signal.h>
+
 #include "options.h"
 
 /* Runs the session described by `opt` and returns pyflame's exit status. */
 int session_run(const struct options *opt);
 
 /* Set from signal handlers: stop sampling, detach, write what we have. */
-extern volatile int session_stop_signal;
+extern volatile sig_atomic_t session_stop_signal;
 
 #endif
