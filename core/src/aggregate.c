@@ -238,7 +238,8 @@ int aggregate_profile(struct aggregate *a, pyflame_profile *out)
         const struct stack_entry *e = &sorted[i];
         for (uint32_t k = 0; k < e->n; k++)
             a->out_frames[o + k] = &a->frames[a->ids[e->first + k]];
-        a->out_stacks[i] = (pyflame_stack_count){e->count, e->n, a->out_frames + o};
+        a->out_stacks[i] = (pyflame_stack_count){
+            .count = e->count, .nframes = e->n, .frames = a->out_frames + o};
         o += e->n;
     }
     free(sorted);

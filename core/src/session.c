@@ -122,18 +122,6 @@ static uint64_t host_symbol(void *ctx, const char *name)
     return python_runtime_symbol(&((struct session *)ctx)->rt, name);
 }
 
-__attribute__((format(printf, 2, 3)))
-static void host_warn(void *ctx, const char *fmt, ...)
-{
-    (void)ctx;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("pyflame: warning: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
 /* An output plugin's failure of its own (pyflame_host.error): the one
  * error line of the run's output. */
 __attribute__((format(printf, 2, 3)))
@@ -145,9 +133,7 @@ static void host_output_error(void *ctx, const char *fmt, ...)
     s->out_failed = true;
     va_list ap;
     va_start(ap, fmt);
-    fputs("pyflame: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    pf_verror(fmt, ap);
     va_end(ap);
 }
 
@@ -669,6 +655,13 @@ static const char NO_GIL[] = "(no GIL)";
 /* The leaf frame of an idle thread under its label (--thread-names). */
 static const char IDLE_LEAF[] = "(idle)";
 
+/* A frame the core adds (PYFLAME_FRAME_LABEL): a thread's label, or a
+ * leaf such as NO_GIL. */
+static pyflame_frame label_frame(const char *name, uint32_t flags)
+{
+    return (pyflame_frame){.file = "", .name = name, .flags = PYFLAME_FRAME_LABEL | flags};
+}
+
 /* Copies the thread's frames into s->scratch[at...], with line numbers
  * cleared (-n), a leaf frame `leaf` (unless NULL) and a root frame naming
  * the thread (`label`, --thread-names). */
@@ -677,7 +670,7 @@ static void rewrite_frames(struct session *s, pyflame_thread *t, size_t at, cons
 {
     uint32_t n = 0;
     if (leaf)
-        s->scratch[at + n++] = (pyflame_frame){"", leaf, 0, PYFLAME_FRAME_LABEL, 0};
+        s->scratch[at + n++] = label_frame(leaf, 0);
     for (uint32_t i = 0; i < t->nframes; i++) {
         s->scratch[at + n] = t->frames[i];
         if (s->opt->no_line_numbers)
@@ -685,7 +678,7 @@ static void rewrite_frames(struct session *s, pyflame_thread *t, size_t at, cons
         n++;
     }
     if (label)
-        s->scratch[at + n++] = (pyflame_frame){"", label, 0, PYFLAME_FRAME_LABEL, 0};
+        s->scratch[at + n++] = label_frame(label, 0);
     t->frames = s->scratch + at;
     t->nframes = n;
 }
@@ -797,9 +790,8 @@ static bool prepare(struct session *s, pyflame_sample *smp)
              * where its idle time goes. */
             t->nframes = 0;
             if (label && s->output.api_version >= 4) {
-                s->scratch[at] = (pyflame_frame){"", IDLE_LEAF, 0,
-                                                 PYFLAME_FRAME_LABEL | PYFLAME_FRAME_IDLE, 0};
-                s->scratch[at + 1] = (pyflame_frame){"", label, 0, PYFLAME_FRAME_LABEL, 0};
+                s->scratch[at] = label_frame(IDLE_LEAF, PYFLAME_FRAME_IDLE);
+                s->scratch[at + 1] = label_frame(label, 0);
                 t->frames = s->scratch + at;
                 t->nframes = 2;
                 at += 2;
@@ -1475,8 +1467,8 @@ int session_run(const struct options *opt)
     int status = 1;
     s.abi_host = (pyflame_host){.api_version = PYFLAME_API_VERSION, .ctx = &s,
                                 .read_memory = host_read, .find_symbol = host_symbol,
-                                .warn = host_warn, .read_many = host_read_many};
-    s.out_host = (pyflame_host){.api_version = PYFLAME_API_VERSION, .ctx = &s, .warn = host_warn,
+                                .warn = pf_host_warn, .read_many = host_read_many};
+    s.out_host = (pyflame_host){.api_version = PYFLAME_API_VERSION, .ctx = &s, .warn = pf_host_warn,
                                 .error = host_output_error};
     bool trace = opt->command != NULL;
     bool traced = false;
