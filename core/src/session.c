@@ -11,7 +11,6 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -25,6 +24,7 @@
 #include "grow.h"
 #include "memory.h"
 #include "namespaces.h"
+#include "pacing.h"
 #include "plugin_loader.h"
 #include "proc_maps.h"
 #include "python_runtime.h"
@@ -62,9 +62,8 @@ struct session {
     /* The output failed: its error was told (by the plugin, through
      * out_host.error, or by output_failed), and no other will be. */
     bool out_failed;
-    int sigchld_fd;   /* signalfd: the target has news (see wait_until) */
-    uint64_t events_checked_ns; /* when sigchld_fd was last looked at */
-    uint64_t wake_late_ns; /* how late sleeps end: an average (sleep_until_tick) */
+    int sigchld_fd;   /* signalfd: the target has news (handle_target_events) */
+    struct pacer pacer;
     pyflame_frame *scratch; /* frames with lines cleared, for -n */
     size_t capscratch;
     pyflame_thread *scratch_threads;
@@ -150,13 +149,6 @@ static void output_failed(struct session *s)
     else
         pf_error("cannot write the profile to %s: the %s output plugin failed without "
                  "saying why", where, s->output.u.output->name);
-}
-
-static uint64_t now_ns(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 #define YAMA_SCOPE "/proc/sys/kernel/yama/ptrace_scope"
@@ -941,129 +933,58 @@ out:
     return rc;
 }
 
-static void add_ns(struct timespec *ts, uint64_t ns)
+/* The target's events, read from sigchld_fd (struct target_events). */
+static bool handle_target_events(void *ctx, uint64_t timeout_ns)
 {
-    uint64_t t = (uint64_t)ts->tv_nsec + ns;
-    ts->tv_sec += (time_t)(t / 1000000000ull);
-    ts->tv_nsec = (long)(t % 1000000000ull);
-}
-
-static uint64_t ts_ns(const struct timespec *ts)
-{
-    return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
-}
-
-/* Reads the target's news from sigchld_fd, waiting up to `timeout` for
- * some to come.  Returns true if the wait ended by its timeout. */
-static bool handle_events(struct session *s, const struct timespec *timeout)
-{
+    struct session *s = ctx;
+    struct timespec timeout = {(time_t)(timeout_ns / 1000000000ull),
+                               (long)(timeout_ns % 1000000000ull)};
     struct pollfd p = {.fd = s->sigchld_fd, .events = POLLIN};
-    int ready = ppoll(&p, 1, timeout, NULL);
+    int ready = ppoll(&p, 1, &timeout, NULL);
     if (ready > 0) {
         struct signalfd_siginfo info;
         while (read(s->sigchld_fd, &info, sizeof info) > 0)
             ;
         tracee_poll(&s->tracee);
     }
-    s->events_checked_ns = now_ns(CLOCK_MONOTONIC);
     return ready == 0;
 }
 
-/* Sampling faster than this (20 kHz), pyflame does not sleep between
- * samples: waking up would cost more than the wait.  The target's events
- * are then looked at every EVENTS_CHECK_NS. */
-#define MIN_SLEEP_NS 50000ull
-#define EVENTS_CHECK_NS 1000000ull
-/* The most a sleep before a tick ends early (sleep_until_tick). */
-#define MAX_EARLY_NS 100000ull
-/* Intervals from which a sleep ends at the tick, late, and spins not at
- * all (docs/performance.md). */
-#define NO_SPIN_FROM_NS 1000000ull
-
-/* -t: the target called exec while no interpreter is found: the next tick
- * looks at the new program without waiting out the search's back-off. */
-static bool exec_to_follow(const struct session *s)
+/* Waiting is called off when pyflame is to stop, or, with -t, when the
+ * target called exec while no interpreter is found: the next tick looks
+ * at the new program without waiting out the search's back-off. */
+static bool waiting_called_off(void *ctx)
 {
-    return s->tracee.execed && !s->runtime_found;
+    const struct session *s = ctx;
+    return session_stop_signal || (s->tracee.execed && !s->runtime_found);
 }
 
-/* Sleeps until `end` (CLOCK_MONOTONIC), handling the target's events as
- * they come: a thread that received a signal stays stopped until we let
- * it go, so waiting for the next tick would delay its signals.  Returns
- * true if the last wait ended by its timeout, at events_checked_ns. */
-static bool wait_until(struct session *s, uint64_t end)
+static bool target_exited(void *ctx)
 {
-    uint64_t now = now_ns(CLOCK_MONOTONIC);
-    bool timed_out = false;
-    while (now < end && !session_stop_signal && !s->tracee.exited && !exec_to_follow(s)) {
-        struct timespec rel = {(time_t)((end - now) / 1000000000ull),
-                               (long)((end - now) % 1000000000ull)};
-        timed_out = handle_events(s, &rel);
-        now = s->events_checked_ns;
-    }
-    return timed_out;
+    return ((const struct session *)ctx)->tracee.exited;
 }
 
-/* Waits for the tick at `deadline`.  A sleep ends late: by tens of
- * microseconds in a VM, where the timer has to wake a virtual CPU, and
- * a tick that starts that late has less of its interval left (at 10 kHz
- * it then misses the next deadline more often).  So the sleep ends early
- * by the lateness its timeouts have shown (an average of the last few,
- * at most a quarter of the interval and MAX_EARLY_NS), and the rest is
- * spun.  From NO_SPIN_FROM_NS a late start costs no sample, while the
- * spin took a sixth of pyflame's CPU at 1 kHz: the sleep just ends late.
- * A tick never starts before its deadline: when a sample is taken must
- * not depend on how long the last one took. */
-static void sleep_until_tick(struct session *s, uint64_t deadline, uint64_t interval)
-{
-    if (interval >= NO_SPIN_FROM_NS) {
-        wait_until(s, deadline);
-        return;
-    }
-    uint64_t most = interval / 4 < MAX_EARLY_NS ? interval / 4 : MAX_EARLY_NS;
-    uint64_t wake = deadline - (s->wake_late_ns < most ? s->wake_late_ns : most);
-    if (wait_until(s, wake) && s->events_checked_ns >= wake) {
-        uint64_t late = s->events_checked_ns - wake;
-        s->wake_late_ns = (s->wake_late_ns * 7 + (late < most ? late : most)) / 8;
-    }
-    while (now_ns(CLOCK_MONOTONIC) < deadline && !session_stop_signal && !exec_to_follow(s))
-        ;
-}
-
-/* Samples on absolute deadlines: start + k * interval.  Deadlines already
- * past are skipped, never made up in a burst, so the rate holds over long
- * runs without drift. */
+/* Samples on absolute deadlines (pacing.h) until -s is over (attach mode),
+ * the target ends, or pyflame is stopped.  Returns -1 on a fatal error. */
 static int sampling_loop(struct session *s, bool trace)
 {
     uint64_t interval = (uint64_t)(s->opt->interval * 1e9); /* >= 1000: MIN_INTERVAL */
-    /* Linux lets a sleep overrun by 50 us by default, which alone costs
-     * half the samples at 10 kHz. */
-    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-    struct timespec next;
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    uint64_t end = ts_ns(&next) + (uint64_t)(s->opt->seconds * 1e9);
+    uint64_t next = pacer_start(&s->pacer);
+    uint64_t end = next + (uint64_t)(s->opt->seconds * 1e9);
     while (!session_stop_signal) {
         if (tick(s, trace) != 0)
             return s->tracee.exited || s->program_ended ? 0 : -1;
-        add_ns(&next, interval);
-        uint64_t now = now_ns(CLOCK_MONOTONIC);
-        if (ts_ns(&next) <= now)
-            add_ns(&next, ((now - ts_ns(&next)) / interval + 1) * interval);
+        uint64_t now = clock_now(&s->pacer.clock);
         /* -t while no interpreter is found: ticks before the search is
          * due would do nothing; pyflame sleeps through them. */
-        if (!s->runtime_found && s->search_next_ns > ts_ns(&next))
-            add_ns(&next, (s->search_next_ns - ts_ns(&next) + interval - 1) / interval * interval);
-        if (!trace && ts_ns(&next) >= end) {
+        next = pacing_next_deadline(next, now, interval,
+                                    s->runtime_found ? 0 : s->search_next_ns);
+        if (!trace && next >= end) {
             /* Stay attached for all of -s, as asked. */
-            wait_until(s, end);
+            pacer_wait_until(&s->pacer, end);
             break;
         }
-        if (interval >= MIN_SLEEP_NS || !s->runtime_found) {
-            sleep_until_tick(s, ts_ns(&next), interval);
-        } else if (now - s->events_checked_ns >= EVENTS_CHECK_NS) {
-            const struct timespec zero = {0, 0};
-            handle_events(s, &zero);
-        }
+        pacer_await_tick(&s->pacer, next, interval, now, !s->runtime_found);
     }
     return 0;
 }
@@ -1474,6 +1395,10 @@ int session_run(const struct options *opt)
     bool traced = false;
 
     s.sigchld_fd = -1;
+    pacer_init(&s.pacer, monotonic_clock,
+               (struct target_events){.ctx = &s, .handle = handle_target_events,
+                                      .called_off = waiting_called_off,
+                                      .exited = target_exited});
     if (plugin_dirs_init(&s.dirs) != 0 || open_output(&s) != 0)
         goto done;
     /* SIGCHLD is read from a signalfd, while waiting between samples. */
