@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -18,18 +17,18 @@
 #include <unistd.h>
 
 #include "aggregate.h"
+#include "attach.h"
 #include "command_line.h"
 #include "diag.h"
 #include "dump.h"
 #include "grow.h"
+#include "interpreter.h"
 #include "memory.h"
-#include "namespaces.h"
 #include "pacing.h"
 #include "plugin_loader.h"
-#include "proc_maps.h"
-#include "python_runtime.h"
+#include "sampler.h"
+#include "thread_ids.h"
 #include "thread_states.h"
-#include "tid_memo.h"
 #include "tracee.h"
 
 volatile sig_atomic_t session_stop_signal;
@@ -37,22 +36,15 @@ volatile sig_atomic_t session_stop_signal;
 struct session {
     const struct options *opt;
     struct plugin_dirs dirs;
-    struct loaded_plugin abi, output;
-    void *abi_state, *out_state;
+    struct loaded_plugin output;
+    void *out_state;
     struct tracee tracee;
     struct target_memory mem;
-    struct ns_tids tids; /* the target's thread ids -> the host's */
-    struct tid_memo tid_memo; /* pthread_t -> the host's thread id */
-    struct python_runtime rt;
-    bool runtime_found;
-    bool runtime_ever_found; /* -t: the program ran Python at some point */
-    bool opened; /* the ABI plugin found the interpreter at least once */
+    struct thread_ids ids;
+    struct interpreter py;
+    struct sampler sampler;
     bool program_ended; /* attach mode: the target called exec */
-    /* -t while no interpreter is found (search_runtime) */
-    bool searched;        /* code_maps holds the code searched last */
-    uint64_t code_maps;   /* maps_code_signature of that search */
-    uint64_t search_gap_ns, search_next_ns; /* the back-off */
-    pyflame_host abi_host, out_host;
+    pyflame_host out_host;
     struct aggregate *agg;
     FILE *out;
     const char *out_name; /* the file written: -o FILE, out_default; NULL: stdout */
@@ -75,8 +67,6 @@ struct session {
     uint64_t taken, failed;
     uint64_t shown;         /* samples kept with Python code in them */
     uint64_t idle_left_out; /* idle samples (threads, with --threads) -x left out */
-    uint64_t over_budget; /* failed samples that hit the read budget */
-    uint64_t torn;        /* failed samples still torn when retried */
     pid_t held_thread;    /* stop mode: the one thread stopped, 0 for all */
     uint64_t hold_began_ns; /* stop mode: when this tick began stopping, 0: not */
     uint64_t held_ns;       /* stop mode: how long the target was held in all */
@@ -89,37 +79,7 @@ struct session {
     uint64_t turn; /* which running thread without the GIL a sample shows */
     pid_t *running; /* the threads this look found running */
     size_t nrunning, caprunning;
-    struct read_budget budget; /* of the sample (or open) under way */
-    char last_error[512];
 };
-
-/* Host services. */
-static int host_read(void *ctx, uint64_t addr, void *buf, size_t len)
-{
-    struct session *s = ctx;
-    if (!read_budget_take(&s->budget, len))
-        return -1;
-    return memory_read(&s->mem, addr, buf, len);
-}
-
-static size_t host_read_many(void *ctx, const pyflame_read *reads, size_t n)
-{
-    struct session *s = ctx;
-    size_t allowed = 0;
-    while (allowed < n && read_budget_take(&s->budget, reads[allowed].len))
-        allowed++;
-    size_t done = memory_read_many(&s->mem, reads, allowed);
-    /* Reads after the first failure were never made: a caller that goes
-     * on past a failure asks for them again. */
-    for (size_t i = done + 1; i < allowed; i++)
-        read_budget_give_back(&s->budget, reads[i].len);
-    return done;
-}
-
-static uint64_t host_symbol(void *ctx, const char *name)
-{
-    return python_runtime_symbol(&((struct session *)ctx)->rt, name);
-}
 
 /* An output plugin's failure of its own (pyflame_host.error): the one
  * error line of the run's output. */
@@ -151,208 +111,6 @@ static void output_failed(struct session *s)
                  "saying why", where, s->output.u.output->name);
 }
 
-#define YAMA_SCOPE "/proc/sys/kernel/yama/ptrace_scope"
-
-/* Yama's kernel.yama.ptrace_scope, or -1 when the kernel has no Yama. */
-static int yama_scope(void)
-{
-    FILE *f = fopen(YAMA_SCOPE, "r");
-    int scope = -1;
-    if (f) {
-        if (fscanf(f, "%d", &scope) != 1)
-            scope = -1;
-        fclose(f);
-    }
-    return scope;
-}
-
-/* Says why the kernel refused to let us trace pid, and what would let us:
- * Yama's setting only where the kernel has Yama, and another user's
- * process as such. */
-static void permission_error(pid_t pid)
-{
-    int scope = yama_scope();
-    if (scope >= 3) {
-        pf_error("not permitted to trace process %d: Yama's kernel.yama.ptrace_scope is %d, "
-                 "which forbids all tracing, even by root, until the next boot",
-                 (int)pid, scope);
-        return;
-    }
-    if (geteuid() == 0) {
-        /* Root was refused: the usual advice would not help. */
-        pf_error("not permitted to trace process %d, even as root: the target "
-                 "holds capabilities pyflame lacks, lives in a user namespace "
-                 "above pyflame's, or a security module (SELinux, AppArmor) forbids it; "
-                 "run pyflame with the target's privileges, e.g. in its namespace", (int)pid);
-        return;
-    }
-    long owner = tracee_status_field(pid, "Uid"); /* the real uid */
-    if (owner >= 0 && (uid_t)owner != getuid()) {
-        pf_error("not permitted to trace process %d: it belongs to another user (uid %ld; "
-                 "you are uid %u), whose processes only root may trace: run pyflame as "
-                 "root (sudo) or with CAP_SYS_PTRACE (containers: --cap-add SYS_PTRACE)",
-                 (int)pid, owner, (unsigned)getuid());
-        return;
-    }
-    if (scope == 1) {
-        pf_error("not permitted to trace process %d: Yama's kernel.yama.ptrace_scope is 1, "
-                 "which lets you trace only your own children: start the program with "
-                 "pyflame -t, run pyflame as root or with CAP_SYS_PTRACE, or allow it with "
-                 "sysctl -w kernel.yama.ptrace_scope=0 (as root)", (int)pid);
-        return;
-    }
-    if (scope == 2) {
-        pf_error("not permitted to trace process %d: Yama's kernel.yama.ptrace_scope is 2, "
-                 "which lets only CAP_SYS_PTRACE trace: run pyflame as root or with "
-                 "CAP_SYS_PTRACE (containers: --cap-add SYS_PTRACE)", (int)pid);
-        return;
-    }
-    pf_error("not permitted to trace process %d, though it is yours: it runs with "
-             "privileges you lack (a setuid or setgid program, capabilities, or "
-             "prctl PR_SET_DUMPABLE 0), or a security module forbids it; run pyflame "
-             "as root or with CAP_SYS_PTRACE (containers: --cap-add SYS_PTRACE)", (int)pid);
-}
-
-/* Picks and loads the ABI plugin for the runtime found. */
-/* A forced --abi that contradicts the target: an error when the target
- * told its version itself, a warning when it was inferred. */
-static int check_forced_abi(const struct session *s, const char *name)
-{
-    char found[16];
-    snprintf(found, sizeof found, "%d%d", s->rt.major, s->rt.minor);
-    if (!s->rt.major || strcmp(found, name) == 0)
-        return 0;
-    if (s->rt.version_certain) {
-        pf_error("--abi=%s does not match process %d, which runs CPython %d.%d "
-                 "(told by %s); leave --abi out", s->opt->abi, (int)s->tracee.pid,
-                 s->rt.major, s->rt.minor, s->rt.version_source);
-        return -1;
-    }
-    pf_warn("process %d looks like CPython %d.%d (from %s), not --abi=%s",
-            (int)s->tracee.pid, s->rt.major, s->rt.minor, s->rt.version_source, s->opt->abi);
-    return 0;
-}
-
-static int load_abi(struct session *s)
-{
-    char name[16], err[512], supported[256];
-    pid_t pid = s->tracee.pid;
-    if (s->opt->abi) {
-        /* 26 was Pyflame's name for the 2.6/2.7 ABI. */
-        snprintf(name, sizeof name, "%s", strcmp(s->opt->abi, "26") ? s->opt->abi : "27");
-    } else if (s->rt.major) {
-        snprintf(name, sizeof name, "%d%d", s->rt.major, s->rt.minor);
-    } else {
-        plugin_supported_versions(&s->dirs, supported, sizeof supported);
-        pf_error("cannot tell which CPython version process %d (%s) runs; "
-                 "name it with --abi (supported: %s)", (int)pid, s->rt.path, supported);
-        return -1;
-    }
-    if (plugin_load_abi(&s->dirs, name, &s->abi, err, sizeof err) == 0)
-        return s->opt->abi ? check_forced_abi(s, name) : 0;
-    if (!s->opt->abi && strstr(err, "no ABI plugin")) {
-        /* A version this pyflame was built for names the package of its
-         * plugin (a distribution's split), if the build says one. */
-        char package[128], install[256] = "";
-        plugin_package_hint(name, package, sizeof package);
-        if (package[0])
-            snprintf(install, sizeof install, "; install the package %s, which reads it", package);
-        plugin_supported_versions(&s->dirs, supported, sizeof supported);
-        pf_error("process %d runs CPython %d.%d, which this pyflame cannot read%s; "
-                 "supported versions: %s", (int)pid, s->rt.major, s->rt.minor, install,
-                 supported);
-    } else {
-        pf_error("%s", err);
-    }
-    return -1;
-}
-
-/* --nonblocking needs a plugin that can tell a torn sample from a good one. */
-static int check_nonblocking(const struct session *s)
-{
-    if (!s->opt->nonblocking || (plugin_abi_features(&s->abi) & PYFLAME_ABI_DETECTS_TORN))
-        return 0;
-    pf_error("--nonblocking needs an ABI plugin that detects torn samples, and %s "
-             "(plugin API %u) does not: leave out --nonblocking, or use a plugin "
-             "that sets PYFLAME_ABI_DETECTS_TORN", s->abi.path, s->abi.api_version);
-    return -1;
-}
-
-/* Finds the runtime and its plugin.  Returns 1 when found, 0 when the
- * target has no Python runtime (yet), -1 on a fatal error. */
-static int find_runtime(struct session *s, bool quiet_if_absent)
-{
-    char err[512];
-    memory_pin(&s->mem);
-    enum runtime_status st = python_runtime_find(s->tracee.pid, &s->mem, &s->rt,
-                                                 err, sizeof err);
-    /* -t: a program that exits or calls exec while it is looked at is no
-     * error; the exit or the exec comes next. */
-    if (st != RUNTIME_FOUND && quiet_if_absent &&
-        (st == RUNTIME_NOT_PYTHON || memory_gone(&s->mem)))
-        return 0;
-    if (st == RUNTIME_NO_PERMISSION) {
-        permission_error(s->tracee.pid);
-        return -1;
-    }
-    if (st != RUNTIME_FOUND) {
-        pf_error("%s", err);
-        return -1;
-    }
-    s->runtime_found = s->runtime_ever_found = true;
-    if (!s->abi.handle && (load_abi(s) != 0 || check_nonblocking(s) != 0))
-        return -1;
-    return 1;
-}
-
-/* Forgets the runtime: the target called exec. */
-static void forget_runtime(struct session *s)
-{
-    if (s->abi_state)
-        s->abi.u.abi->close(s->abi_state);
-    s->abi_state = NULL;
-    if (!s->opt->abi)
-        plugin_unload(&s->abi);
-    python_runtime_close(&s->rt);
-    s->runtime_found = false;
-    /* Frame keys are only unique within one open ABI state, and an open
-     * /proc/PID/mem still shows the memory from before the exec. */
-    if (s->agg)
-        aggregate_forget_keys(s->agg);
-    memory_close(&s->mem);
-}
-
-/* -t, while no interpreter is found: the program runs on, never stopped.
- * Its code mappings are compared with those of the last search, at
- * intervals that double from SEARCH_GAP_MIN_NS to SEARCH_GAP_MAX_NS while
- * they stay the same; only a change (a library or program mapped, an
- * exec) searches again, which reads every ELF file mapped as code.
- * Returns 1 when found, 0 when not (yet), -1 on a fatal error. */
-#define SEARCH_GAP_MIN_NS 1000000ull
-#define SEARCH_GAP_MAX_NS 50000000ull
-
-static int search_runtime(struct session *s)
-{
-    uint64_t now = now_ns(CLOCK_MONOTONIC), code;
-    if (now < s->search_next_ns)
-        return 0;
-    if (maps_code_signature(s->tracee.pid, &code) != 0 ||
-        (s->searched && code == s->code_maps)) {
-        /* Unchanged, or no maps: the exit or the exec comes next. */
-        s->search_gap_ns = s->search_gap_ns ? s->search_gap_ns * 2 : SEARCH_GAP_MIN_NS;
-        if (s->search_gap_ns > SEARCH_GAP_MAX_NS)
-            s->search_gap_ns = SEARCH_GAP_MAX_NS;
-        s->search_next_ns = now + s->search_gap_ns;
-        return 0;
-    }
-    /* Changed: a loader maps one library after another, so look again
-     * at the next tick. */
-    s->search_gap_ns = s->search_next_ns = 0;
-    s->searched = true;
-    s->code_maps = code;
-    return find_runtime(s, true);
-}
-
 /* Handles an exec of the target.  Attach mode: its Python program is over,
  * as if it had exited (-1).  -t: the new program is searched afresh (0). */
 static int follow_exec(struct session *s, bool trace)
@@ -366,103 +124,11 @@ static int follow_exec(struct session *s, bool trace)
         s->program_ended = true;
         return -1;
     }
-    forget_runtime(s);
-    s->searched = false;
-    s->search_gap_ns = s->search_next_ns = 0;
+    interpreter_forget(&s->py);
+    /* Frame keys are only unique within one open ABI state. */
+    if (s->agg)
+        aggregate_forget_keys(s->agg);
     return 0;
-}
-
-/* Opens the ABI plugin on the target.  1: ready, 0: not yet, -1: fatal. */
-static int open_abi(struct session *s)
-{
-    int status;
-    read_budget_reset(&s->budget);
-    s->abi_state = s->abi.u.abi->open(&s->abi_host, &status, s->last_error,
-                                      sizeof s->last_error);
-    if (s->abi_state) {
-        s->opened = true;
-        return 1;
-    }
-    /* Not ready, or it read a program that exited or called exec since. */
-    if (status == PYFLAME_ERR_NOT_READY || status == PYFLAME_ERR_READ ||
-        memory_gone(&s->mem))
-        return 0;
-    pf_error("cannot read process %d with the CPython %s plugin: %s",
-             (int)s->tracee.pid, s->abi.u.abi->name, s->last_error);
-    return -1;
-}
-
-/* --nonblocking: a torn sample is read again at once, at most this many
- * times, then counted as failed.  Retrying rather than dropping keeps code
- * whose stack changes fast from being under-represented. */
-#define TORN_RETRIES 2
-
-/* One call of the ABI plugin's sample(), each read of it within the read
- * budget; a torn sample that ran out of reads is a failed one. */
-static void sample_once(struct session *s, uint32_t flags, pyflame_sample *smp)
-{
-    read_budget_reset(&s->budget);
-    s->abi.u.abi->sample(s->abi_state, flags, smp);
-    if (s->budget.exceeded && smp->status == PYFLAME_ERR_TORN)
-        smp->status = PYFLAME_ERR_READ; /* the check ran out of reads */
-}
-
-/* One sample, torn ones read again (--nonblocking).  Leaves smp->status
- * PYFLAME_OK, PYFLAME_IDLE or PYFLAME_ERR_READ. */
-static void take_sample(struct session *s, uint32_t flags, pyflame_sample *smp)
-{
-    if (s->opt->nonblocking)
-        flags |= PYFLAME_SAMPLE_NONBLOCKING;
-    for (int retries = 0;; retries++) {
-        sample_once(s, flags, smp);
-        if (smp->status != PYFLAME_ERR_TORN || !s->opt->nonblocking)
-            break;
-        if (retries == TORN_RETRIES) {
-            s->torn++;
-            break;
-        }
-    }
-    if (smp->status == PYFLAME_ERR_READ && s->budget.exceeded)
-        s->over_budget++;
-    if (smp->status != PYFLAME_OK && smp->status != PYFLAME_IDLE) {
-        /* Torn, or a status this core does not know: no stack to trust. */
-        smp->status = PYFLAME_ERR_READ;
-        smp->nthreads = 0;
-        smp->threads = NULL;
-    }
-}
-
-/* glibc keeps the kernel's thread id at this offset of struct pthread,
- * whose address is pthread_self(): what CPython before 3.11 records as
- * the thread's id.  Trusted only if it names one of the target's threads. */
-#define GLIBC_PTHREAD_TID_OFFSET 0x2d0
-
-static void resolve_tid(struct session *s, pyflame_thread *t,
-                        const pyflame_thread *done, uint32_t ndone)
-{
-    pid_t tid;
-    /* Both ids are the target's own: in a container, not the host's. */
-    if (t->os_tid) {
-        t->os_tid = t->os_tid > INT32_MAX ? 0
-                    : (uint64_t)ns_tids_host(&s->tids, s->tracee.pid, (pid_t)t->os_tid);
-        return;
-    }
-    if (!t->ident)
-        return;
-    if (!tid_memo_get(&s->tid_memo, t->ident, s->tracee.generation, &tid)) {
-        int32_t raw;
-        tid = memory_read(&s->mem, t->ident + GLIBC_PTHREAD_TID_OFFSET, &raw, sizeof raw) == 0
-                  ? ns_tids_host(&s->tids, s->tracee.pid, raw) : 0;
-        tid_memo_put(&s->tid_memo, t->ident, s->tracee.generation, tid);
-    }
-    if (tid <= 0 || !tracee_has_thread(&s->tracee, tid))
-        return;
-    /* A thread state made for a new thread carries its creator's id until
-     * the thread runs: an id goes to one thread only. */
-    for (uint32_t i = 0; i < ndone; i++)
-        if (done[i].os_tid == (uint64_t)tid)
-            return;
-    t->os_tid = (uint64_t)tid;
 }
 
 /* ---- Stopping only the thread that holds the GIL ----
@@ -495,7 +161,7 @@ static pid_t gil_holder_tid(struct session *s, const pyflame_sample *smp)
         if (!(smp->threads[i].flags & PYFLAME_THREAD_HOLDS_GIL))
             continue;
         pyflame_thread t = smp->threads[i];
-        resolve_tid(s, &t, NULL, 0);
+        thread_ids_resolve(&s->ids, &t, NULL, 0);
         return (pid_t)t.os_tid;
     }
     return 0;
@@ -506,7 +172,7 @@ static pid_t gil_holder_tid(struct session *s, const pyflame_sample *smp)
 static pid_t probe_gil_holder(struct session *s, bool *gil_free)
 {
     pyflame_sample probe = {0};
-    sample_once(s, PYFLAME_SAMPLE_NONBLOCKING | PYFLAME_SAMPLE_GIL_HOLDER_ONLY, &probe);
+    sampler_once(&s->sampler, PYFLAME_SAMPLE_NONBLOCKING | PYFLAME_SAMPLE_GIL_HOLDER_ONLY, &probe);
     if (gil_free)
         *gil_free = probe.status == PYFLAME_IDLE;
     return probe.status == PYFLAME_OK ? gil_holder_tid(s, &probe) : 0;
@@ -523,11 +189,11 @@ static pid_t probe_gil_holder(struct session *s, bool *gil_free)
  * when it could not be told: all, then. */
 static pid_t thread_to_hold(struct session *s, bool *gil_free)
 {
-    uint32_t features = s->abi_state ? plugin_abi_features(&s->abi) : 0;
+    uint32_t features = s->sampler.state ? s->sampler.features : 0;
     *gil_free = false;
     /* Just after an exec the plugin still reads the program before it. */
-    if (!s->abi_state || s->tracee.execed || s->rt.major == 0 ||
-        (s->tracee.nthreads > 1 && s->rt.major < 3) ||
+    if (!s->sampler.state || s->tracee.execed || s->py.rt.major == 0 ||
+        (s->tracee.nthreads > 1 && s->py.rt.major < 3) ||
         !(features & PYFLAME_ABI_PROBES_GIL_HOLDER))
         return 0;
     pid_t holder = probe_gil_holder(s, gil_free);
@@ -635,7 +301,7 @@ static void release_target(struct session *s)
  * the GIL has not since passed to another (see above). */
 static bool sample_held_thread(struct session *s, uint32_t flags, pyflame_sample *smp)
 {
-    sample_once(s, flags, smp);
+    sampler_once(&s->sampler, flags, smp);
     if (smp->status != PYFLAME_OK || gil_holder_tid(s, smp) != s->held_thread)
         return false;
     /* The probe leaves smp as it is (PYFLAME_ABI_PROBES_GIL_HOLDER). */
@@ -756,7 +422,7 @@ static bool prepare(struct session *s, pyflame_sample *smp)
     for (int with_frames = 1; with_frames >= 0; with_frames--)
         for (uint32_t i = 0; i < smp->nthreads; i++)
             if ((s->scratch_threads[i].nframes > 0) == with_frames)
-                resolve_tid(s, &s->scratch_threads[i], s->scratch_threads, smp->nthreads);
+                thread_ids_resolve(&s->ids, &s->scratch_threads[i], s->scratch_threads, smp->nthreads);
     if (kernel_view(s) && (smp->nthreads || one_stack(s)))
         judge_threads(s, smp);
     if (smp->status == PYFLAME_IDLE && o->exclude_idle) {
@@ -844,8 +510,8 @@ static int read_held_target(struct session *s, uint32_t flags, pyflame_sample *s
             return -1;
         s->held_thread = 0; /* every thread is stopped now */
     }
-    take_sample(s, flags, smp);
-    if (smp->status == PYFLAME_ERR_READ && s->some_stopped && !s->budget.exceeded &&
+    sampler_take(&s->sampler, flags, smp);
+    if (smp->status == PYFLAME_ERR_READ && s->some_stopped && !s->sampler.budget.exceeded &&
         !memory_gone(&s->mem)) {
         /* A thread left running may have changed what the walk read: read
          * again with every thread stopped (not when it read too much: the
@@ -853,7 +519,7 @@ static int read_held_target(struct session *s, uint32_t flags, pyflame_sample *s
         if (tracee_stop(&s->tracee) != 0)
             return -1;
         s->some_stopped = false;
-        take_sample(s, flags, smp);
+        sampler_take(&s->sampler, flags, smp);
     }
     return 0;
 }
@@ -866,7 +532,7 @@ static bool needs_every_thread(struct session *s, const pyflame_sample *smp)
         return false;
     if (smp->status == PYFLAME_OK && smp->nthreads == 1) {
         pyflame_thread t = smp->threads[0];
-        resolve_tid(s, &t, NULL, 0);
+        thread_ids_resolve(&s->ids, &t, NULL, 0);
         if (runs(s, &t))
             return false;
     }
@@ -878,20 +544,20 @@ static bool needs_every_thread(struct session *s, const pyflame_sample *smp)
 static int tick(struct session *s, bool trace)
 {
     int rc = 0;
-    if (!s->runtime_found) {
+    if (!s->py.found) {
         /* -t: nothing to read yet, nothing to stop the program for. */
         if (s->tracee.exited)
             return -1;
         if ((rc = follow_exec(s, trace)) != 0 ||
-            (!s->runtime_found && (rc = search_runtime(s)) <= 0))
+            (!s->py.found && (rc = interpreter_search(&s->py)) <= 0))
             return rc;
         rc = 0;
     }
     if (hold_target(s, true) != 0)
         return -1;
-    if ((rc = follow_exec(s, trace)) != 0 || !s->runtime_found)
+    if ((rc = follow_exec(s, trace)) != 0 || !s->py.found)
         goto out; /* -t: the new program is searched at the next tick */
-    if (!s->abi_state && (rc = open_abi(s)) <= 0)
+    if (!s->sampler.state && (rc = interpreter_open(&s->py)) <= 0)
         goto out;
     rc = 0;
 
@@ -956,7 +622,7 @@ static bool handle_target_events(void *ctx, uint64_t timeout_ns)
 static bool waiting_called_off(void *ctx)
 {
     const struct session *s = ctx;
-    return session_stop_signal || (s->tracee.execed && !s->runtime_found);
+    return session_stop_signal || (s->tracee.execed && !s->py.found);
 }
 
 static bool target_exited(void *ctx)
@@ -978,13 +644,13 @@ static int sampling_loop(struct session *s, bool trace)
         /* -t while no interpreter is found: ticks before the search is
          * due would do nothing; pyflame sleeps through them. */
         next = pacing_next_deadline(next, now, interval,
-                                    s->runtime_found ? 0 : s->search_next_ns);
+                                    s->py.found ? 0 : s->py.search_next_ns);
         if (!trace && next >= end) {
             /* Stay attached for all of -s, as asked. */
             pacer_wait_until(&s->pacer, end);
             break;
         }
-        pacer_await_tick(&s->pacer, next, interval, now, !s->runtime_found);
+        pacer_await_tick(&s->pacer, next, interval, now, !s->py.found);
     }
     return 0;
 }
@@ -1174,14 +840,14 @@ static int run_dump(struct session *s)
             pf_error("process %d exited", (int)s->tracee.pid);
             return -1;
         }
-        int rc = s->abi_state ? 1 : open_abi(s);
+        int rc = s->sampler.state ? 1 : interpreter_open(&s->py);
         if (rc == 1) {
             pyflame_sample smp = {0};
-            take_sample(s, PYFLAME_SAMPLE_ALL_THREADS | PYFLAME_SAMPLE_THREAD_NAMES, &smp);
+            sampler_take(&s->sampler, PYFLAME_SAMPLE_ALL_THREADS | PYFLAME_SAMPLE_THREAD_NAMES, &smp);
             prepare(s, &smp);
             release_target(s);
             char python[32], *states = calloc(smp.nthreads + 1, 1);
-            snprintf(python, sizeof python, "CPython %d.%d", s->rt.major, s->rt.minor);
+            snprintf(python, sizeof python, "CPython %d.%d", s->py.rt.major, s->py.rt.minor);
             for (uint32_t i = 0; states && i < smp.nthreads; i++)
                 states[i] = smp.threads[i].os_tid ? state_of(s, (pid_t)smp.threads[i].os_tid) : 0;
             if (!states)
@@ -1196,7 +862,7 @@ static int run_dump(struct session *s)
             return -1;
         if (now_ns(CLOCK_MONOTONIC) >= end || session_stop_signal) {
             pf_error("found no Python interpreter state in process %d: %s",
-                     (int)s->tracee.pid, s->last_error);
+                     (int)s->tracee.pid, s->py.last_error);
             return -1;
         }
         struct timespec nap = {0, 10000000};
@@ -1234,66 +900,6 @@ static int start_output(struct session *s)
     return 0;
 }
 
-/* A thread of pid that another process traces (a debugger, strace -p
- * TID): its id, and the tracer's in *tracer; 0 when there is none. */
-static pid_t thread_traced_by_another(pid_t pid, pid_t *tracer)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-    DIR *d = opendir(path);
-    pid_t found = 0;
-    if (!d)
-        return 0;
-    struct dirent *e;
-    while (!found && (e = readdir(d))) {
-        pid_t tid = (pid_t)atoi(e->d_name);
-        pid_t t = tid > 0 ? tracee_tracer_of(tid) : 0;
-        if (t && t != getpid()) {
-            found = tid;
-            *tracer = t;
-        }
-    }
-    closedir(d);
-    return found;
-}
-
-/* The name of process pid (its comm), or "?" when it cannot be read. */
-static void name_of(pid_t pid, char *name, size_t len)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-    FILE *f = fopen(path, "re");
-    snprintf(name, len, "?");
-    if (f) {
-        if (fgets(name, (int)len, f))
-            name[strcspn(name, "\n")] = '\0';
-        fclose(f);
-    }
-}
-
-static int attach(struct session *s, pid_t pid)
-{
-    if (tracee_seize(&s->tracee, pid) == 0)
-        return 0;
-    int e = errno;
-    pid_t tracer = tracee_tracer_of(pid), thread;
-    if (e == ESRCH)
-        pf_error("no process with PID %d", (int)pid);
-    else if (e == EPERM && tracer)
-        pf_error("process %d is already traced by process %d (a debugger or "
-                 "another profiler); detach that first", (int)pid, (int)tracer);
-    else if (e == EPERM && (thread = thread_traced_by_another(pid, &tracer))) {
-        char name[64];
-        name_of(tracer, name, sizeof name);
-        pf_error("thread %d of process %d is already traced by process %d (%s): "
-                 "detach that debugger first", (int)thread, (int)pid, (int)tracer, name);
-    } else if (e == EPERM)
-        permission_error(pid);
-    else
-        pf_error("cannot trace process %d: %s", (int)pid, strerror(e));
-    return -1;
-}
-
 /* Every sample of an attached target failed: pyflame could not read it,
  * an error.  With -t it is a warning: a short program may give one
  * sample, taken while it starts or ends, and -t reports the program's
@@ -1306,19 +912,19 @@ static bool none_read(const struct session *s)
 static void report_failures(const struct session *s)
 {
     char budget[256] = "", torn[256] = "";
-    if (s->over_budget)
+    if (s->sampler.over_budget)
         snprintf(budget, sizeof budget,
                  "; %" PRIu64 " of them would have read more than %u times or %u MB "
                  "(the limit of one sample): the target's structures look corrupted",
-                 s->over_budget, SAMPLE_MAX_READS, SAMPLE_MAX_BYTES >> 20);
-    if (s->torn)
+                 s->sampler.over_budget, SAMPLE_MAX_READS, SAMPLE_MAX_BYTES >> 20);
+    if (s->sampler.torn)
         snprintf(torn, sizeof torn,
                  "; %" PRIu64 " of them were torn %d times in a row: the target changed "
                  "its stack while it was read (--nonblocking)",
-                 s->torn, TORN_RETRIES + 1);
+                 s->sampler.torn, TORN_RETRIES + 1);
     if (none_read(s))
         pf_error("none of the %" PRIu64 " samples could be read%s%s%s%s", s->taken,
-                 s->last_error[0] ? ": " : "", s->last_error, budget, torn);
+                 s->py.last_error[0] ? ": " : "", s->py.last_error, budget, torn);
     else if (s->failed)
         pf_warn("%" PRIu64 " of %" PRIu64 " samples could not be read%s%s", s->failed,
                 s->taken, budget, torn);
@@ -1386,15 +992,17 @@ int session_run(const struct options *opt)
 {
     struct session s = {.opt = opt};
     int status = 1;
-    s.abi_host = (pyflame_host){.api_version = PYFLAME_API_VERSION, .ctx = &s,
-                                .read_memory = host_read, .find_symbol = host_symbol,
-                                .warn = pf_host_warn, .read_many = host_read_many};
     s.out_host = (pyflame_host){.api_version = PYFLAME_API_VERSION, .ctx = &s, .warn = pf_host_warn,
                                 .error = host_output_error};
     bool trace = opt->command != NULL;
     bool traced = false;
 
     s.sigchld_fd = -1;
+    s.py = (struct interpreter){.opt = opt, .dirs = &s.dirs, .tracee = &s.tracee,
+                                .mem = &s.mem, .sampler = &s.sampler};
+    sampler_init(&s.sampler, &s.mem, &s.py.rt, opt->nonblocking);
+    s.ids.tracee = &s.tracee;
+    s.ids.mem = &s.mem;
     pacer_init(&s.pacer, monotonic_clock,
                (struct target_events){.ctx = &s, .handle = handle_target_events,
                                       .called_off = waiting_called_off,
@@ -1427,7 +1035,7 @@ int session_run(const struct options *opt)
             pf_error("no process with PID %d", opt->pid);
             goto done;
         }
-        if (find_runtime(&s, false) != 1 || attach(&s, opt->pid) != 0)
+        if (interpreter_find(&s.py, false) != 1 || attach_process(&s.tracee, opt->pid) != 0)
             goto done;
     }
     traced = true;
@@ -1458,7 +1066,7 @@ int session_run(const struct options *opt)
     report_held(&s, sampling_ns);
 
     if (trace) {
-        if (!s.runtime_ever_found && s.tracee.exited)
+        if (!s.py.ever_found && s.tracee.exited)
             pf_warn("'%s' ran no Python interpreter that pyflame could find",
                     opt->command[0]);
         if (s.tracee.exited)
@@ -1469,9 +1077,9 @@ int session_run(const struct options *opt)
             status = 1;
     } else if (session_stop_signal) {
         status = 128 + session_stop_signal;
-    } else if (!s.opened && loop == 0) {
+    } else if (!s.py.opened && loop == 0) {
         pf_error("found no Python interpreter state in process %d%s%s",
-                 opt->pid, s.last_error[0] ? ": " : "", s.last_error);
+                 opt->pid, s.py.last_error[0] ? ": " : "", s.py.last_error);
     } else {
         status = loop == 0 && !none_read(&s) ? 0 : 1;
     }
@@ -1486,8 +1094,7 @@ done:
         unlink(s.out_name); /* we made it, and wrote nothing */
     if (s.sigchld_fd >= 0)
         close(s.sigchld_fd);
-    if (s.abi_state)
-        s.abi.u.abi->close(s.abi_state);
+    sampler_close(&s.sampler);
     if (s.out_state)
         s.output.u.output->close(s.out_state);
     if (s.out && s.out != stdout)
@@ -1497,11 +1104,10 @@ done:
     free(s.scratch_threads);
     free(s.labels);
     free(s.running);
-    python_runtime_close(&s.rt);
+    interpreter_free(&s.py);
     memory_close(&s.mem);
-    ns_tids_free(&s.tids);
+    thread_ids_free(&s.ids);
     thread_states_free(&s.states);
-    plugin_unload(&s.abi);
     plugin_unload(&s.output);
     plugin_dirs_free(&s.dirs);
     return status;
