@@ -1,24 +1,18 @@
 #include "session.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "aggregate.h"
 #include "attach.h"
-#include "command_line.h"
 #include "diag.h"
 #include "dump.h"
 #include "grow.h"
@@ -26,6 +20,8 @@
 #include "memory.h"
 #include "pacing.h"
 #include "plugin_loader.h"
+#include "profile_output.h"
+#include "run_report.h"
 #include "sampler.h"
 #include "thread_ids.h"
 #include "thread_states.h"
@@ -36,24 +32,13 @@ volatile sig_atomic_t session_stop_signal;
 struct session {
     const struct options *opt;
     struct plugin_dirs dirs;
-    struct loaded_plugin output;
-    void *out_state;
     struct tracee tracee;
     struct target_memory mem;
     struct thread_ids ids;
     struct interpreter py;
     struct sampler sampler;
     bool program_ended; /* attach mode: the target called exec */
-    pyflame_host out_host;
-    struct aggregate *agg;
-    FILE *out;
-    const char *out_name; /* the file written: -o FILE, out_default; NULL: stdout */
-    bool out_created; /* out_name did not exist before we opened it */
-    bool out_to_default; /* the file is named by us (see open_output) */
-    char out_default[64]; /* pyflame-PID.EXTENSION */
-    /* The output failed: its error was told (by the plugin, through
-     * out_host.error, or by output_failed), and no other will be. */
-    bool out_failed;
+    struct profile_output out;
     int sigchld_fd;   /* signalfd: the target has news (handle_target_events) */
     struct pacer pacer;
     pyflame_frame *scratch; /* frames with lines cleared, for -n */
@@ -64,9 +49,7 @@ struct session {
      * character boundary well below this. */
     char (*labels)[256];
     size_t caplabels;
-    uint64_t taken, failed;
-    uint64_t shown;         /* samples kept with Python code in them */
-    uint64_t idle_left_out; /* idle samples (threads, with --threads) -x left out */
+    struct run_tally tally;
     pid_t held_thread;    /* stop mode: the one thread stopped, 0 for all */
     uint64_t hold_began_ns; /* stop mode: when this tick began stopping, 0: not */
     uint64_t held_ns;       /* stop mode: how long the target was held in all */
@@ -80,36 +63,6 @@ struct session {
     pid_t *running; /* the threads this look found running */
     size_t nrunning, caprunning;
 };
-
-/* An output plugin's failure of its own (pyflame_host.error): the one
- * error line of the run's output. */
-__attribute__((format(printf, 2, 3)))
-static void host_output_error(void *ctx, const char *fmt, ...)
-{
-    struct session *s = ctx;
-    if (s->out_failed)
-        return;
-    s->out_failed = true;
-    va_list ap;
-    va_start(ap, fmt);
-    pf_verror(fmt, ap);
-    va_end(ap);
-}
-
-/* The output failed (errno tells why, if anything does): says so once,
- * naming the stream, unless the plugin has told its own cause. */
-static void output_failed(struct session *s)
-{
-    const char *where = s->out_name ? s->out_name : "standard output";
-    if (s->out_failed)
-        return;
-    s->out_failed = true;
-    if (errno)
-        pf_error("cannot write the profile to %s: %s", where, strerror(errno));
-    else
-        pf_error("cannot write the profile to %s: the %s output plugin failed without "
-                 "saying why", where, s->output.u.output->name);
-}
 
 /* Handles an exec of the target.  Attach mode: its Python program is over,
  * as if it had exited (-1).  -t: the new program is searched afresh (0). */
@@ -126,8 +79,8 @@ static int follow_exec(struct session *s, bool trace)
     }
     interpreter_forget(&s->py);
     /* Frame keys are only unique within one open ABI state. */
-    if (s->agg)
-        aggregate_forget_keys(s->agg);
+    if (s->out.agg)
+        aggregate_forget_keys(s->out.agg);
     return 0;
 }
 
@@ -426,14 +379,14 @@ static bool prepare(struct session *s, pyflame_sample *smp)
     if (kernel_view(s) && (smp->nthreads || one_stack(s)))
         judge_threads(s, smp);
     if (smp->status == PYFLAME_IDLE && o->exclude_idle) {
-        s->idle_left_out += smp->nthreads ? smp->nthreads : 1;
+        s->tally.idle_left_out += smp->nthreads ? smp->nthreads : 1;
         return false;
     }
     uint32_t kept = 0;
     for (uint32_t i = 0; i < smp->nthreads; i++)
         if (!(smp->threads[i].flags & PYFLAME_THREAD_IDLE) || !o->exclude_idle)
             s->scratch_threads[kept++] = smp->threads[i];
-    s->idle_left_out += smp->nthreads - kept;
+    s->tally.idle_left_out += smp->nthreads - kept;
     size_t at = 0;
     for (uint32_t i = 0; i < kept; i++) {
         pyflame_thread *t = &s->scratch_threads[i];
@@ -447,7 +400,7 @@ static bool prepare(struct session *s, pyflame_sample *smp)
             /* Nothing of an idle thread is shown but, with its label,
              * where its idle time goes. */
             t->nframes = 0;
-            if (label && s->output.api_version >= 4) {
+            if (label && s->out.plugin.api_version >= 4) {
                 s->scratch[at] = label_frame(IDLE_LEAF, PYFLAME_FRAME_IDLE);
                 s->scratch[at + 1] = label_frame(label, 0);
                 t->frames = s->scratch + at;
@@ -468,31 +421,6 @@ static bool prepare(struct session *s, pyflame_sample *smp)
     }
     smp->nthreads = kept;
     return smp->status == PYFLAME_IDLE || kept > 0 || !o->exclude_idle;
-}
-
-static int record(struct session *s, const pyflame_sample *smp)
-{
-    if (s->agg) {
-        if (smp->status == PYFLAME_ERR_READ) {
-            aggregate_add_failed(s->agg);
-        } else if (smp->nthreads == 0) {
-            aggregate_add_idle(s->agg);
-        } else {
-            /* Each thread counts: idle, or the stack it shows. */
-            for (uint32_t i = 0; i < smp->nthreads; i++) {
-                const pyflame_thread *t = &smp->threads[i];
-                if (!pyflame_thread_shown(t))
-                    aggregate_add_idle(s->agg);
-                else if (aggregate_add(s->agg, t->frames, t->nframes) != 0)
-                    return -1;
-            }
-        }
-    }
-    const pyflame_output_plugin *op = s->output.u.output;
-    errno = 0; /* a plugin that fails without a cause gets no stale one */
-    if (op->write_sample && op->write_sample(s->out_state, smp) != PYFLAME_OK)
-        return -1;
-    return 0;
 }
 
 /* Reads a sample of the target as hold_target left it: from the one
@@ -582,15 +510,15 @@ static int tick(struct session *s, bool trace)
      * exec) is no sample: the exit or the exec comes next. */
     if (smp.status == PYFLAME_ERR_READ && memory_gone(&s->mem))
         return 0;
-    s->taken++;
+    s->tally.taken++;
     if (smp.status == PYFLAME_ERR_READ)
-        s->failed++;
+        s->tally.failed++;
     if (!prepare(s, &smp))
         return 0;
     if (smp.status == PYFLAME_OK)
-        s->shown++;
-    if (record(s, &smp) != 0) {
-        output_failed(s);
+        s->tally.shown++;
+    if (profile_output_record(&s->out, &smp) != 0) {
+        profile_output_failed(&s->out);
         return -1;
     }
     return 0;
@@ -655,179 +583,6 @@ static int sampling_loop(struct session *s, bool trace)
     return 0;
 }
 
-/* Takes back a profile that could not be written whole, from the regular
- * file on fd that -o named `path`: removes the file when path is that very
- * file, else (path a link to it, /dev/stdout redirected to it) empties it,
- * never removing anything else. */
-static void discard_output(const char *path, int fd)
-{
-    struct stat st, at_path;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        return;
-    if (lstat(path, &at_path) == 0 && S_ISREG(at_path.st_mode) &&
-        at_path.st_dev == st.st_dev && at_path.st_ino == st.st_ino)
-        unlink(path);
-    else if (ftruncate(fd, 0) != 0)
-        return; /* nothing more can be done: the error is told already */
-}
-
-/* Writes what was collected and closes the output.  A profile that could
- * not be written whole is removed when it is a file: no half-written file
- * is left at the -o path. */
-static int write_output(struct session *s)
-{
-    const pyflame_output_plugin *op = s->output.u.output;
-    bool ok = !s->out_failed; /* else the run ended on it: close, quietly */
-    if (ok && s->agg && op->write_profile) {
-        pyflame_profile prof;
-        ok = aggregate_profile(s->agg, &prof) == 0;
-        prof.idle_left_out = s->idle_left_out;
-        if (ok) {
-            errno = 0; /* a plugin that fails without a cause gets no stale one */
-            ok = op->write_profile(s->out_state, &prof) == PYFLAME_OK;
-        }
-        if (!ok)
-            output_failed(s);
-    }
-    errno = 0;
-    if (op->close(s->out_state) != PYFLAME_OK && ok) {
-        ok = false;
-        output_failed(s);
-    }
-    s->out_state = NULL;
-    if (s->out != stdout && fflush(s->out) != 0 && ok) {
-        ok = false;
-        output_failed(s);
-    }
-    if (!ok && s->out != stdout) {
-        __fpurge(s->out); /* what stdio still holds goes too */
-        discard_output(s->out_name, fileno(s->out));
-    }
-    if ((s->out != stdout ? fclose(s->out) : fflush(stdout)) != 0 && ok) {
-        ok = false;
-        output_failed(s);
-    }
-    s->out = NULL;
-    return ok ? 0 : -1;
-}
-
-/* Fields of API 3 are read only from plugins built for it, as
- * plugin_abi_features does for ABI plugins. */
-static uint32_t output_features(const struct loaded_plugin *p)
-{
-    return p->api_version >= 3 ? p->u.output->features : 0;
-}
-
-static const char *output_extension(const struct loaded_plugin *p)
-{
-    const char *ext = p->api_version >= 3 ? p->u.output->file_extension : NULL;
-    return ext && *ext && !strchr(ext, '/') ? ext : p->u.output->name;
-}
-
-/* -t without -o: the command writes to pyflame's standard output too, and
- * its lines would break a format that is one document.  Such a format goes
- * to a file that open_default_output creates once the command's PID is
- * known; the current directory must let it. */
-static bool output_to_default_file(const struct session *s)
-{
-    return s->opt->command && !s->opt->output && !s->opt->output_stdout &&
-           (output_features(&s->output) & PYFLAME_OUT_ONE_DOCUMENT);
-}
-
-/* Creates pyflame-PID.EXTENSION in the current directory, or, when that
- * exists (a PID used again), pyflame-PID-2.EXTENSION and so on: never
- * another file, nor through a symbolic link. */
-static int open_default_output(struct session *s)
-{
-    const char *ext = output_extension(&s->output);
-    for (int n = 1; n <= 100; n++) {
-        if (n == 1)
-            snprintf(s->out_default, sizeof s->out_default, "pyflame-%d.%.32s",
-                     (int)s->tracee.pid, ext);
-        else
-            snprintf(s->out_default, sizeof s->out_default, "pyflame-%d-%d.%.32s",
-                     (int)s->tracee.pid, n, ext);
-        int fd = open(s->out_default, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0666);
-        if (fd < 0 && errno == EEXIST)
-            continue;
-        if (fd < 0 || !(s->out = fdopen(fd, "w"))) {
-            pf_error("cannot write the profile to %s: %s; give -o FILE, or -o - for "
-                     "standard output", s->out_default, strerror(errno));
-            if (fd >= 0) {
-                close(fd);
-                unlink(s->out_default);
-            }
-            return -1;
-        }
-        s->out_name = s->out_default;
-        s->out_created = true;
-        return 0;
-    }
-    pf_error("cannot write the profile: pyflame-%d.%s and 99 more such names exist; "
-             "give -o FILE", (int)s->tracee.pid, ext);
-    return -1;
-}
-
-/* Loads the output plugin and opens -o FILE, without emptying it yet: a
- * run that fails before it starts leaves an existing file alone. */
-static int open_output(struct session *s)
-{
-    char err[512];
-    if (plugin_load_output(&s->dirs, s->opt->format, &s->output, err, sizeof err) != 0) {
-        pf_error("%s", err);
-        return -1;
-    }
-    const char *options = s->opt->format_options;
-    if (options && s->output.api_version < 4) { /* it could not read them */
-        pf_error("the %s output plugin takes no options: it was built for plugin API %" PRIu32
-                 ", and options came with API 4", s->opt->format, s->output.api_version);
-        return -1;
-    }
-    /* Options are judged before anything starts, by a plugin that can. */
-    int (*check)(const pyflame_host *, const char *) =
-        options ? s->output.u.output->check_options : NULL;
-    if (check && check(&s->out_host, options) != PYFLAME_OK) {
-        if (!s->out_failed) /* else it told why */
-            pf_error("the %s output plugin refuses the options '%s'", s->opt->format, options);
-        return -1;
-    }
-    s->out = stdout;
-    if (output_to_default_file(s)) {
-        if (access(".", W_OK | X_OK) != 0) {
-            pf_error("cannot write the %s profile in the current directory: %s; give "
-                     "-o FILE, or -o - for standard output", s->opt->format, strerror(errno));
-            return -1;
-        }
-        s->out_to_default = true;
-        s->out = NULL; /* until the command's PID names the file */
-    } else if (s->opt->output) {
-        s->out_name = s->opt->output;
-        struct stat st;
-        s->out_created = stat(s->opt->output, &st) != 0;
-        int fd = open(s->opt->output, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
-        if (fd < 0 || !(s->out = fdopen(fd, "w"))) {
-            pf_error("cannot write to %s: %s", s->opt->output, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            s->out = NULL;
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Empties -o FILE: the run has started and will write it. */
-static int claim_output(struct session *s)
-{
-    if (s->out != stdout && ftruncate(fileno(s->out), 0) != 0 && errno != EINVAL) {
-        pf_error("cannot write to %s: %s", s->out_name, strerror(errno));
-        return -1;
-    }
-    s->out_created = false;
-    return 0;
-}
-
 /* -d: stops the target once, reads every thread and prints them.  Waits
  * up to -s seconds for an interpreter that is still starting. */
 static int run_dump(struct session *s)
@@ -852,8 +607,8 @@ static int run_dump(struct session *s)
                 states[i] = smp.threads[i].os_tid ? state_of(s, (pid_t)smp.threads[i].os_tid) : 0;
             if (!states)
                 pf_error("out of memory");
-            int written = states && claim_output(s) == 0 &&
-                          dump_print(s->out, &smp, states, (int)s->tracee.pid, python) == 0;
+            int written = states && output_file_claim(&s->out.file) == 0 &&
+                          dump_print(s->out.file.out, &smp, states, (int)s->tracee.pid, python) == 0;
             free(states);
             return written && smp.status != PYFLAME_ERR_READ ? 0 : -1;
         }
@@ -870,113 +625,13 @@ static int run_dump(struct session *s)
     }
 }
 
-/* Empties -o FILE and starts the output plugin: the target is ours. */
-static int start_output(struct session *s)
+/* The pieces of the run's report that the session's parts counted. */
+static void tally_up(struct session *s, uint64_t sampling_ns)
 {
-    if (s->out_to_default && open_default_output(s) != 0)
-        return -1;
-    bool created = s->out_created;
-    if (claim_output(s) != 0)
-        return -1;
-    const pyflame_output_plugin *op = s->output.u.output;
-    if (op->write_profile && !(s->agg = aggregate_new()))
-        return -1;
-    char command[512];
-    pyflame_output_config cfg = {
-        .out = s->out,
-        .flags = (s->opt->no_line_numbers ? PYFLAME_OUT_NO_LINE_NUMBERS : 0) |
-                 (s->opt->exclude_idle ? PYFLAME_OUT_EXCLUDE_IDLE : 0),
-        .interval_s = s->opt->interval,
-        .pid = (int)s->tracee.pid,
-        .command = command_line(s->tracee.pid, s->opt->command, command, sizeof command),
-        .options = s->opt->format_options,
-    };
-    if (!(s->out_state = op->open(&s->out_host, &cfg))) {
-        if (!s->out_failed) /* else it told why */
-            pf_error("the %s output plugin failed to start", op->name);
-        s->out_created = created; /* nothing written: a file we made goes */
-        return -1;
-    }
-    return 0;
-}
-
-/* Every sample of an attached target failed: pyflame could not read it,
- * an error.  With -t it is a warning: a short program may give one
- * sample, taken while it starts or ends, and -t reports the program's
- * run (its exit status), not pyflame's. */
-static bool none_read(const struct session *s)
-{
-    return s->failed && s->failed == s->taken && !s->opt->command;
-}
-
-static void report_failures(const struct session *s)
-{
-    char budget[256] = "", torn[256] = "";
-    if (s->sampler.over_budget)
-        snprintf(budget, sizeof budget,
-                 "; %" PRIu64 " of them would have read more than %u times or %u MB "
-                 "(the limit of one sample): the target's structures look corrupted",
-                 s->sampler.over_budget, SAMPLE_MAX_READS, SAMPLE_MAX_BYTES >> 20);
-    if (s->sampler.torn)
-        snprintf(torn, sizeof torn,
-                 "; %" PRIu64 " of them were torn %d times in a row: the target changed "
-                 "its stack while it was read (--nonblocking)",
-                 s->sampler.torn, TORN_RETRIES + 1);
-    if (none_read(s))
-        pf_error("none of the %" PRIu64 " samples could be read%s%s%s%s", s->taken,
-                 s->py.last_error[0] ? ": " : "", s->py.last_error, budget, torn);
-    else if (s->failed)
-        pf_warn("%" PRIu64 " of %" PRIu64 " samples could not be read%s%s", s->failed,
-                s->taken, budget, torn);
-}
-
-/* Where the profile went, when pyflame named the file itself; and on a
- * terminal, a line of what it holds, as the run ends. */
-static void report_written(const struct session *s, uint64_t sampling_ns)
-{
-    const char *where = s->out_name ? s->out_name : "standard output";
-    if (!isatty(STDERR_FILENO)) {
-        if (s->out_to_default)
-            fprintf(stderr, "pyflame: profile written to %s\n", where);
-        return;
-    }
-    uint64_t idle = s->taken - s->failed - s->shown;
-    fprintf(stderr, "pyflame: %" PRIu64 " sample%s in %.1f s: %" PRIu64 " with Python code "
-            "running, %" PRIu64 " idle%s, %" PRIu64 " failed; profile written to %s\n",
-            s->taken, s->taken == 1 ? "" : "s", (double)sampling_ns / 1e9, s->shown, idle,
-            s->opt->exclude_idle ? " (left out, -x)" : "", s->failed, where);
-}
-
-/* -x that left out every sample: the profile is empty, which pyflame
- * says rather than exit as if all went well. */
-static void report_idle_left_out(const struct session *s)
-{
-    if (!s->opt->exclude_idle || s->shown || !s->idle_left_out)
-        return;
-    uint64_t n = s->taken - s->failed;
-    char count[48] = "the one sample";
-    if (n != 1)
-        snprintf(count, sizeof count, "all %" PRIu64 " samples", n);
-    pf_warn("-x left out %s%s as idle, taken while no Python code ran: the profile is "
-            "empty; leave out -x to see them", count, s->failed ? " that could be read" : "");
-}
-
-/* Stop mode: a warning when stopping the target took much of its time (at
- * high rates, or with many threads to stop): it then ran slower by more
- * than that (docs/performance.md). */
-#define HELD_WARN_PERCENT 10
-
-static void report_held(const struct session *s, uint64_t sampling_ns)
-{
-    /* A run whose every sample failed has its error to tell; under a
-     * second, a busy machine's few slow stops would be most of it. */
-    if (sampling_ns < 1000000000ull || s->failed == s->taken ||
-        s->held_ns * 100 < sampling_ns * HELD_WARN_PERCENT)
-        return;
-    pf_warn("the target was stopped for %.0f%% of the run to be read (%" PRIu64
-            " samples in %.1f s): sample less often (-r), or use --nonblocking, which "
-            "does not stop it", 100.0 * (double)s->held_ns / (double)sampling_ns,
-            s->taken, (double)sampling_ns / 1e9);
+    s->tally.over_budget = s->sampler.over_budget;
+    s->tally.torn = s->sampler.torn;
+    s->tally.held_ns = s->held_ns;
+    s->tally.sampling_ns = sampling_ns;
 }
 
 static int exit_status_of(int wait_status)
@@ -992,8 +647,6 @@ int session_run(const struct options *opt)
 {
     struct session s = {.opt = opt};
     int status = 1;
-    s.out_host = (pyflame_host){.api_version = PYFLAME_API_VERSION, .ctx = &s, .warn = pf_host_warn,
-                                .error = host_output_error};
     bool trace = opt->command != NULL;
     bool traced = false;
 
@@ -1003,11 +656,12 @@ int session_run(const struct options *opt)
     sampler_init(&s.sampler, &s.mem, &s.py.rt, opt->nonblocking);
     s.ids.tracee = &s.tracee;
     s.ids.mem = &s.mem;
+    profile_output_init(&s.out, opt);
     pacer_init(&s.pacer, monotonic_clock,
                (struct target_events){.ctx = &s, .handle = handle_target_events,
                                       .called_off = waiting_called_off,
                                       .exited = target_exited});
-    if (plugin_dirs_init(&s.dirs) != 0 || open_output(&s) != 0)
+    if (plugin_dirs_init(&s.dirs) != 0 || profile_output_load(&s.out, &s.dirs) != 0)
         goto done;
     /* SIGCHLD is read from a signalfd, while waiting between samples. */
     sigset_t chld;
@@ -1044,12 +698,12 @@ int session_run(const struct options *opt)
         status = run_dump(&s) == 0 ? 0 : 1;
         goto done;
     }
-    if (start_output(&s) != 0)
+    if (profile_output_start(&s.out, s.tracee.pid) != 0)
         goto done;
 
     uint64_t began = now_ns(CLOCK_MONOTONIC);
     int loop = sampling_loop(&s, trace);
-    uint64_t sampling_ns = now_ns(CLOCK_MONOTONIC) - began;
+    tally_up(&s, now_ns(CLOCK_MONOTONIC) - began);
     /* A fatal error with -t: the command dies still traced, never running
      * a moment unwatched. */
     if (trace && loop != 0 && !s.tracee.exited && !session_stop_signal)
@@ -1057,13 +711,13 @@ int session_run(const struct options *opt)
     else
         tracee_detach(&s.tracee);
     traced = false;
-    if (write_output(&s) != 0)
+    if (profile_output_finish(&s.out, s.tally.idle_left_out) != 0)
         loop = -1;
     else
-        report_written(&s, sampling_ns);
-    report_failures(&s);
-    report_idle_left_out(&s);
-    report_held(&s, sampling_ns);
+        report_written(&s.tally, opt, &s.out.file);
+    report_failures(&s.tally, opt, s.py.last_error);
+    report_idle_left_out(&s.tally, opt);
+    report_held(&s.tally);
 
     if (trace) {
         if (!s.py.ever_found && s.tracee.exited)
@@ -1081,7 +735,7 @@ int session_run(const struct options *opt)
         pf_error("found no Python interpreter state in process %d%s%s",
                  opt->pid, s.py.last_error[0] ? ": " : "", s.py.last_error);
     } else {
-        status = loop == 0 && !none_read(&s) ? 0 : 1;
+        status = loop == 0 && !none_read(&s.tally, opt) ? 0 : 1;
     }
 done:
     if (traced) {
@@ -1090,16 +744,10 @@ done:
         else
             tracee_detach(&s.tracee);
     }
-    if (s.out_created)
-        unlink(s.out_name); /* we made it, and wrote nothing */
+    profile_output_free(&s.out);
     if (s.sigchld_fd >= 0)
         close(s.sigchld_fd);
     sampler_close(&s.sampler);
-    if (s.out_state)
-        s.output.u.output->close(s.out_state);
-    if (s.out && s.out != stdout)
-        fclose(s.out);
-    aggregate_free(s.agg);
     free(s.scratch);
     free(s.scratch_threads);
     free(s.labels);
@@ -1108,7 +756,6 @@ done:
     memory_close(&s.mem);
     thread_ids_free(&s.ids);
     thread_states_free(&s.states);
-    plugin_unload(&s.output);
     plugin_dirs_free(&s.dirs);
     return status;
 }
