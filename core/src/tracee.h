@@ -4,7 +4,7 @@
  * we ask), new threads are seized as they are created (a process the
  * target clones is let go at once, whatever its clone flags), and a sample stops
  * them all (PTRACE_INTERRUPT) so that the stacks read are consistent, or
- * only the one holding the GIL (see session.c).
+ * only the one holding the GIL (see stop_policy.c).
  * Signals that arrive while we trace are handed on untouched.  Whatever
  * happens, tracee_detach leaves every thread running and untraced. */
 #ifndef PYFLAME_TRACEE_H
