@@ -23,18 +23,18 @@
 #include "code_cache.h"
 
 /* Lines looked up in the table (the test links with
- * --wrap=py_line_for_offset). */
+ * --wrap=pyflame_py_line_for_offset). */
 static unsigned lookups;
-int __real_py_line_for_offset(enum py_line_format format, const uint8_t *table, size_t len,
+int __real_pyflame_py_line_for_offset(enum py_line_format format, const uint8_t *table, size_t len,
                               int firstlineno, long offset);
-int __wrap_py_line_for_offset(enum py_line_format format, const uint8_t *table, size_t len,
+int __wrap_pyflame_py_line_for_offset(enum py_line_format format, const uint8_t *table, size_t len,
                               int firstlineno, long offset);
 
-int __wrap_py_line_for_offset(enum py_line_format format, const uint8_t *table, size_t len,
+int __wrap_pyflame_py_line_for_offset(enum py_line_format format, const uint8_t *table, size_t len,
                               int firstlineno, long offset)
 {
     lookups++;
-    return __real_py_line_for_offset(format, table, len, firstlineno, offset);
+    return __real_pyflame_py_line_for_offset(format, table, len, firstlineno, offset);
 }
 
 /* The objects' layout: a header, then for a code object its fields. */
@@ -188,7 +188,7 @@ static struct code_info *get(struct code_cache *c, struct fake_target *f, uint64
 {
     struct code_info *ci = NULL;
     unsigned before = f->reads;
-    assert_int_equal(code_cache_get(c, addr, &ci), PYFLAME_OK);
+    assert_int_equal(pyflame_code_cache_get(c, addr, &ci), PYFLAME_OK);
     *reads = f->reads - before;
     assert_non_null(ci);
     assert_int_equal(ci->addr, addr);
@@ -201,8 +201,8 @@ static void read_once_then_checked(void **state)
     struct fake_target *f = fake_new();
     struct objects o = make_objects(f);
     uint64_t code = make_code(f, &o);
-    struct code_cache *c = code_cache_new(&f->host, &LAYOUT, TYPES);
-    code_cache_begin_sample(c);
+    struct code_cache *c = pyflame_code_cache_new(&f->host, &LAYOUT, TYPES);
+    pyflame_code_cache_begin_sample(c);
     unsigned reads;
     struct code_info *ci = get(c, f, code, &reads);
     assert_true(reads > 1);
@@ -214,7 +214,7 @@ static void read_once_then_checked(void **state)
     uint64_t key = ci->key;
     assert_true(key != 0);
     /* Used again: its header alone is read. */
-    code_cache_begin_sample(c);
+    pyflame_code_cache_begin_sample(c);
     assert_ptr_equal(get(c, f, code, &reads), ci);
     assert_int_equal(reads, 1);
     assert_int_equal(ci->key, key);
@@ -234,7 +234,7 @@ static void read_once_then_checked(void **state)
     ci = get(c, f, code, &reads);
     assert_int_equal(ci->nlines, 2);
     assert_true(ci->key != key);
-    code_cache_free(c);
+    pyflame_code_cache_free(c);
     fake_free(f);
 }
 
@@ -244,31 +244,31 @@ static void not_code_or_unreadable(void **state)
     struct fake_target *f = fake_new();
     struct objects o = make_objects(f);
     uint64_t code = make_code(f, &o);
-    struct code_cache *c = code_cache_new(&f->host, &LAYOUT, TYPES);
-    code_cache_begin_sample(c);
+    struct code_cache *c = pyflame_code_cache_new(&f->host, &LAYOUT, TYPES);
+    pyflame_code_cache_begin_sample(c);
     struct code_info *ci;
-    assert_int_equal(code_cache_get(c, o.file, &ci), CODE_NOT_CODE);
-    assert_int_equal(code_cache_get(c, 0x10, &ci), PYFLAME_ERR_READ);
+    assert_int_equal(pyflame_code_cache_get(c, o.file, &ci), CODE_NOT_CODE);
+    assert_int_equal(pyflame_code_cache_get(c, 0x10, &ci), PYFLAME_ERR_READ);
     /* Its name cannot be read: no entry, and none half made. */
     f->hole = o.name + BYTES_DATA;
-    assert_int_equal(code_cache_get(c, code, &ci), PYFLAME_ERR_READ);
+    assert_int_equal(pyflame_code_cache_get(c, code, &ci), PYFLAME_ERR_READ);
     f->hole = 0;
     unsigned reads;
     ci = get(c, f, code, &reads);
     assert_true(reads > 1);
     assert_string_equal(ci->name, "work");
-    code_cache_free(c);
+    pyflame_code_cache_free(c);
     /* Without the code type known, anything readable is taken for one. */
     struct code_types untyped = TYPES;
     untyped.code = 0;
-    c = code_cache_new(&f->host, &LAYOUT, untyped);
-    code_cache_begin_sample(c);
-    assert_int_equal(code_cache_get(c, o.file, &ci), PYFLAME_ERR_READ); /* no names */
-    code_cache_free(c);
+    c = pyflame_code_cache_new(&f->host, &LAYOUT, untyped);
+    pyflame_code_cache_begin_sample(c);
+    assert_int_equal(pyflame_code_cache_get(c, o.file, &ci), PYFLAME_ERR_READ); /* no names */
+    pyflame_code_cache_free(c);
     /* A header bigger than the cache reads: no cache. */
     struct py_layout huge = LAYOUT;
     huge.code.size = 4096;
-    assert_null(code_cache_new(&f->host, &huge, TYPES));
+    assert_null(pyflame_code_cache_new(&f->host, &huge, TYPES));
     fake_free(f);
 }
 
@@ -285,26 +285,26 @@ static void lines_within_the_code(void **state)
     put_u64(f, code + OB_SIZE, 10); /* 10 code units: 20 bytes */
     uint64_t bad = make_code(f, &o);
     put_u64(f, bad + OB_SIZE, (uint64_t)-1);
-    struct code_cache *c = code_cache_new(&f->host, &l311, TYPES);
-    code_cache_begin_sample(c);
+    struct code_cache *c = pyflame_code_cache_new(&f->host, &l311, TYPES);
+    pyflame_code_cache_begin_sample(c);
     unsigned reads;
     struct code_info *ci = get(c, f, code, &reads);
     assert_int_equal(ci->code_bytes, 20);
     enum py_line_format fmt = PY_LINES_LNOTAB_UNSIGNED;
-    assert_int_equal(code_info_line(ci, fmt, -1), 10); /* not started */
-    assert_int_equal(code_info_line(ci, fmt, 0), 10);
-    assert_int_equal(code_info_line(ci, fmt, 6), 11);
+    assert_int_equal(pyflame_code_info_line(ci, fmt, -1), 10); /* not started */
+    assert_int_equal(pyflame_code_info_line(ci, fmt, 0), 10);
+    assert_int_equal(pyflame_code_info_line(ci, fmt, 6), 11);
     lookups = 0;
-    assert_int_equal(code_info_line(ci, fmt, 14), 13);
-    assert_int_equal(code_info_line(ci, fmt, 14), 13); /* remembered */
+    assert_int_equal(pyflame_code_info_line(ci, fmt, 14), 13);
+    assert_int_equal(pyflame_code_info_line(ci, fmt, 14), 13); /* remembered */
     assert_int_equal(lookups, 1);
-    assert_int_equal(code_info_line(ci, fmt, 20), 0); /* past its end */
+    assert_int_equal(pyflame_code_info_line(ci, fmt, 20), 0); /* past its end */
     assert_int_equal(lookups, 1);
-    assert_int_equal(code_info_line(ci, fmt, 6), 11);
+    assert_int_equal(pyflame_code_info_line(ci, fmt, 6), 11);
     assert_int_equal(lookups, 2);
     struct code_info *none;
-    assert_int_equal(code_cache_get(c, bad, &none), PYFLAME_ERR_READ);
-    code_cache_free(c);
+    assert_int_equal(pyflame_code_cache_get(c, bad, &none), PYFLAME_ERR_READ);
+    pyflame_code_cache_free(c);
     fake_free(f);
 }
 
@@ -317,8 +317,8 @@ static void entries_in_use_stay(void **state)
     struct objects o = make_objects(f);
     uint64_t code[6];
     make_colliding(f, &o, code, 6);
-    struct code_cache *c = code_cache_new(&f->host, &LAYOUT, TYPES);
-    code_cache_begin_sample(c);
+    struct code_cache *c = pyflame_code_cache_new(&f->host, &LAYOUT, TYPES);
+    pyflame_code_cache_begin_sample(c);
     struct code_info *ci[6];
     unsigned reads;
     for (int i = 0; i < 6; i++)
@@ -330,10 +330,10 @@ static void entries_in_use_stay(void **state)
             assert_ptr_not_equal(ci[i], ci[j]);
     }
     /* The next sample: the ones apart are gone, and read again. */
-    code_cache_begin_sample(c);
+    pyflame_code_cache_begin_sample(c);
     get(c, f, code[5], &reads);
     assert_true(reads > 1);
-    code_cache_free(c);
+    pyflame_code_cache_free(c);
     fake_free(f);
 }
 
@@ -345,22 +345,22 @@ static void least_recently_used_goes(void **state)
     struct objects o = make_objects(f);
     uint64_t code[5];
     make_colliding(f, &o, code, 5);
-    struct code_cache *c = code_cache_new(&f->host, &LAYOUT, TYPES);
+    struct code_cache *c = pyflame_code_cache_new(&f->host, &LAYOUT, TYPES);
     unsigned reads;
-    code_cache_begin_sample(c);
+    pyflame_code_cache_begin_sample(c);
     for (int i = 0; i < 4; i++)
         get(c, f, code[i], &reads);
-    code_cache_begin_sample(c);
+    pyflame_code_cache_begin_sample(c);
     for (int i = 1; i < 5; i++)
         get(c, f, code[i], &reads); /* the fifth evicts the first */
-    code_cache_begin_sample(c);
+    pyflame_code_cache_begin_sample(c);
     for (int i = 1; i < 5; i++) {
         get(c, f, code[i], &reads);
         assert_int_equal(reads, 1);
     }
     get(c, f, code[0], &reads);
     assert_true(reads > 1);
-    code_cache_free(c);
+    pyflame_code_cache_free(c);
     fake_free(f);
 }
 
@@ -378,14 +378,14 @@ static void memory_is_bounded(void **state)
     uint64_t code[N];
     for (int i = 0; i < N; i++)
         code[i] = make_code(f, &o);
-    struct code_cache *c = code_cache_new(&f->host, &LAYOUT, TYPES);
+    struct code_cache *c = pyflame_code_cache_new(&f->host, &LAYOUT, TYPES);
     unsigned reads;
-    code_cache_begin_sample(c);
+    pyflame_code_cache_begin_sample(c);
     for (int i = 0; i < N; i++)
         assert_int_equal(get(c, f, code[i], &reads)->nlines, BIG_TABLE);
     /* The next sample uses the first, then the last, which was kept apart
      * (over the bound), and is read again: the others go. */
-    code_cache_begin_sample(c);
+    pyflame_code_cache_begin_sample(c);
     get(c, f, code[0], &reads);
     assert_int_equal(reads, 1);
     get(c, f, code[N - 1], &reads);
@@ -394,7 +394,7 @@ static void memory_is_bounded(void **state)
     assert_int_equal(reads, 1);
     get(c, f, code[1], &reads);
     assert_true(reads > 1);
-    code_cache_free(c);
+    pyflame_code_cache_free(c);
     fake_free(f);
 }
 

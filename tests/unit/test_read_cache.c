@@ -126,7 +126,7 @@ static void poke(struct fake_host *f, uint64_t addr, uint8_t value)
 /* A read through the cache of the byte at addr; -1 when it fails. */
 static int peek(struct read_cache *c, uint64_t addr)
 {
-    const pyflame_host *h = read_cache_host(c);
+    const pyflame_host *h = pyflame_read_cache_host(c);
     uint8_t b;
     return h->read_memory(h->ctx, addr, &b, 1) == 0 ? b : -1;
 }
@@ -143,10 +143,10 @@ static void reads_go_through_lines(void **state)
 {
     (void)state;
     struct fake_host *f = fake_new(2);
-    struct read_cache *c = read_cache_new(&f->host);
-    read_cache_begin_sample(c);
+    struct read_cache *c = pyflame_read_cache_new(&f->host);
+    pyflame_read_cache_begin_sample(c);
     assert_int_equal(asked(f), 0); /* nothing to read ahead yet */
-    const pyflame_host *h = read_cache_host(c);
+    const pyflame_host *h = pyflame_read_cache_host(c);
     uint64_t v, want;
     assert_int_equal(h->read_memory(h->ctx, BASE + 100, &v, sizeof v), 0);
     memcpy(&want, f->bytes + 100, sizeof want);
@@ -168,7 +168,7 @@ static void reads_go_through_lines(void **state)
     assert_int_equal(f->last_len, sizeof big);
     assert_memory_equal(big, f->bytes + 10, sizeof big);
     assert_int_equal(h->read_memory(h->ctx, BASE, big, 0), 0);
-    read_cache_free(c);
+    pyflame_read_cache_free(c);
     fake_free(f);
 }
 
@@ -178,15 +178,15 @@ static void samples_read_ahead_what_the_last_used(void **state)
 {
     (void)state;
     struct fake_host *f = fake_new(2);
-    struct read_cache *c = read_cache_new(&f->host);
-    read_cache_begin_sample(c);
+    struct read_cache *c = pyflame_read_cache_new(&f->host);
+    pyflame_read_cache_begin_sample(c);
     peek(c, BASE + 5 * LINE);
     peek(c, BASE + 1 * LINE);
     peek(c, BASE + 3 * LINE + 7);
     asked(f);
     poke(f, BASE + 3 * LINE + 7, 0xAB);
     assert_int_equal(peek(c, BASE + 3 * LINE + 7), byte_at(BASE + 3 * LINE + 7));
-    read_cache_begin_sample(c);
+    pyflame_read_cache_begin_sample(c);
     assert_int_equal(f->batches, 1);
     assert_int_equal(f->batch_n, 3);
     assert_int_equal(f->batch_addr[0], BASE + 1 * LINE);
@@ -196,7 +196,7 @@ static void samples_read_ahead_what_the_last_used(void **state)
     assert_int_equal(peek(c, BASE + 3 * LINE + 7), 0xAB);
     assert_int_equal(peek(c, BASE + 5 * LINE), byte_at(BASE + 5 * LINE));
     assert_int_equal(asked(f), 0);
-    read_cache_free(c);
+    pyflame_read_cache_free(c);
     fake_free(f);
 }
 
@@ -208,14 +208,14 @@ static void unreadable_line_reads_the_bytes(void **state)
     struct fake_host *f = fake_new(2);
     f->hole_from = BASE + 100;
     f->hole_to = BASE + LINE;
-    struct read_cache *c = read_cache_new(&f->host);
-    read_cache_begin_sample(c);
+    struct read_cache *c = pyflame_read_cache_new(&f->host);
+    pyflame_read_cache_begin_sample(c);
     assert_int_equal(peek(c, BASE + 50), byte_at(BASE + 50));
     assert_int_equal(f->reads, 2); /* the line, then the byte */
     assert_int_equal(f->last_len, 1);
     assert_int_equal(peek(c, BASE + 200), -1);
     assert_int_equal(peek(c, 0x10), -1); /* nothing there */
-    read_cache_free(c);
+    pyflame_read_cache_free(c);
     fake_free(f);
 }
 
@@ -225,15 +225,15 @@ static void failed_read_in_a_batch(void **state)
 {
     (void)state;
     struct fake_host *f = fake_new(2);
-    struct read_cache *c = read_cache_new(&f->host);
-    read_cache_begin_sample(c);
+    struct read_cache *c = pyflame_read_cache_new(&f->host);
+    pyflame_read_cache_begin_sample(c);
     peek(c, BASE + 1 * LINE);
     peek(c, BASE + 2 * LINE);
     peek(c, BASE + 3 * LINE);
     f->hole_from = BASE + 2 * LINE;
     f->hole_to = BASE + 3 * LINE;
     asked(f);
-    read_cache_begin_sample(c);
+    pyflame_read_cache_begin_sample(c);
     assert_int_equal(f->batches, 2); /* stopped at the second line, went on */
     assert_int_equal(f->batch_reads, 3); /* each line asked for once */
     asked(f);
@@ -242,7 +242,7 @@ static void failed_read_in_a_batch(void **state)
     assert_int_equal(asked(f), 0);
     assert_int_equal(peek(c, BASE + 2 * LINE), -1);
     assert_int_equal(asked(f), 2); /* the line, then the byte */
-    read_cache_free(c);
+    pyflame_read_cache_free(c);
     fake_free(f);
 }
 
@@ -252,15 +252,15 @@ static void refresh_reads_in_one_batch(void **state)
 {
     (void)state;
     struct fake_host *f = fake_new(2);
-    struct read_cache *c = read_cache_new(&f->host);
-    read_cache_begin_sample(c);
+    struct read_cache *c = pyflame_read_cache_new(&f->host);
+    pyflame_read_cache_begin_sample(c);
     assert_int_equal(peek(c, BASE + 10), byte_at(BASE + 10));
     poke(f, BASE + 10, 0x11);
     asked(f);
     struct span spans[] = {{BASE + 10, 4}, {BASE + 4 * LINE - 2, 4}, {BASE, 0}};
     uint64_t after_value = 0;
     pyflame_read after = {BASE + 100 * LINE, &after_value, sizeof after_value};
-    assert_int_equal(read_cache_refresh(c, spans, 3, &after, 1), 0);
+    assert_int_equal(pyflame_read_cache_refresh(c, spans, 3, &after, 1), 0);
     assert_int_equal(f->batches, 1);
     assert_int_equal(f->batch_n, 4); /* three lines, then the read after */
     assert_int_equal(f->batch_addr[3], BASE + 100 * LINE);
@@ -273,12 +273,12 @@ static void refresh_reads_in_one_batch(void **state)
     assert_int_equal(asked(f), 0);
     /* A read after that fails, or too many of them: the refresh says so. */
     pyflame_read bad = {0x10, &after_value, sizeof after_value};
-    assert_int_equal(read_cache_refresh(c, spans, 1, &bad, 1), -1);
+    assert_int_equal(pyflame_read_cache_refresh(c, spans, 1, &bad, 1), -1);
     pyflame_read many[READ_AFTER_MAX + 1];
     for (size_t i = 0; i < READ_AFTER_MAX + 1; i++)
         many[i] = after;
-    assert_int_equal(read_cache_refresh(c, spans, 1, many, READ_AFTER_MAX + 1), -1);
-    read_cache_free(c);
+    assert_int_equal(pyflame_read_cache_refresh(c, spans, 1, many, READ_AFTER_MAX + 1), -1);
+    pyflame_read_cache_free(c);
     fake_free(f);
 }
 
@@ -289,15 +289,15 @@ static void first_refresh_is_echoed(void **state)
 {
     (void)state;
     struct fake_host *f = fake_new(2);
-    struct read_cache *c = read_cache_new(&f->host);
+    struct read_cache *c = pyflame_read_cache_new(&f->host);
     struct span spans[] = {{BASE + 2 * LINE, 16}};
     uint64_t after_value;
     pyflame_read after = {BASE + 50 * LINE, &after_value, sizeof after_value};
-    read_cache_begin_sample(c);
+    pyflame_read_cache_begin_sample(c);
     peek(c, BASE + 7 * LINE);
-    assert_int_equal(read_cache_refresh(c, spans, 1, &after, 1), 0);
+    assert_int_equal(pyflame_read_cache_refresh(c, spans, 1, &after, 1), 0);
     /* The next sample: its first batch reads the echo too... */
-    read_cache_begin_sample(c);
+    pyflame_read_cache_begin_sample(c);
     assert_int_equal(f->batches, 2);
     assert_int_equal(f->batch_n, 3); /* the line used, then the echo's line and read */
     assert_int_equal(f->batch_addr[0], BASE + 7 * LINE);
@@ -308,17 +308,17 @@ static void first_refresh_is_echoed(void **state)
     asked(f);
     /* ...which serves its first refresh, as it was at that batch. */
     after_value = 0;
-    assert_int_equal(read_cache_refresh(c, spans, 1, &after, 1), 0);
+    assert_int_equal(pyflame_read_cache_refresh(c, spans, 1, &after, 1), 0);
     assert_int_equal(asked(f), 0);
     assert_int_equal(after_value & 0xff, byte_at(BASE + 50 * LINE));
     assert_int_equal(peek(c, BASE + 2 * LINE), byte_at(BASE + 2 * LINE));
     assert_int_equal(asked(f), 0);
     /* A second refresh in the same sample reads for itself. */
-    assert_int_equal(read_cache_refresh(c, spans, 1, &after, 1), 0);
+    assert_int_equal(pyflame_read_cache_refresh(c, spans, 1, &after, 1), 0);
     assert_int_equal(asked(f), 1);
     assert_int_equal(after_value & 0xff, 0x33);
     assert_int_equal(peek(c, BASE + 2 * LINE), 0x22);
-    read_cache_free(c);
+    pyflame_read_cache_free(c);
     fake_free(f);
 }
 
@@ -333,20 +333,20 @@ static void echo_not_served(void **state)
     pyflame_read after = {BASE + 50 * LINE, &v, sizeof v};
     for (int c_ = 0; c_ < 3; c_++) {
         struct fake_host *f = fake_new(2);
-        struct read_cache *c = read_cache_new(&f->host);
-        read_cache_begin_sample(c);
-        assert_int_equal(read_cache_refresh(c, spans, 1, &after, 1), 0);
+        struct read_cache *c = pyflame_read_cache_new(&f->host);
+        pyflame_read_cache_begin_sample(c);
+        assert_int_equal(pyflame_read_cache_refresh(c, spans, 1, &after, 1), 0);
         if (c_ == 2) {
-            read_cache_begin_sample(c); /* no refresh in this one */
+            pyflame_read_cache_begin_sample(c); /* no refresh in this one */
             peek(c, BASE + 2 * LINE);
         }
-        read_cache_begin_sample(c);
+        pyflame_read_cache_begin_sample(c);
         if (c_ == 0)
             peek(c, BASE + 90 * LINE); /* read late, on its own */
         asked(f);
-        assert_int_equal(read_cache_refresh(c, c_ == 1 ? more : spans, 1, &after, 1), 0);
+        assert_int_equal(pyflame_read_cache_refresh(c, c_ == 1 ? more : spans, 1, &after, 1), 0);
         assert_int_equal(asked(f), 1);
-        read_cache_free(c);
+        pyflame_read_cache_free(c);
         fake_free(f);
     }
 }
@@ -357,27 +357,27 @@ static void fetches_are_bounded(void **state)
 {
     (void)state;
     struct fake_host *f = fake_new(2);
-    struct read_cache *c = read_cache_new(&f->host);
-    read_cache_begin_sample(c);
+    struct read_cache *c = pyflame_read_cache_new(&f->host);
+    pyflame_read_cache_begin_sample(c);
     uint64_t line = 0;
     /* Refreshes free the slots (a refresh forgets every line), not the
      * sample's count of lines fetched. */
     for (int round = 0; round < 20; round++) {
         for (int i = 0; i < 256; i++, line++)
             assert_int_equal(peek(c, BASE + line * LINE), byte_at(BASE + line * LINE));
-        assert_int_equal(read_cache_refresh(c, NULL, 0, NULL, 0), 0);
+        assert_int_equal(pyflame_read_cache_refresh(c, NULL, 0, NULL, 0), 0);
     }
     assert_int_equal(f->line_reads, MAX_FETCHES);
     assert_int_equal(peek(c, BASE + line * LINE + 3), byte_at(BASE + line * LINE + 3));
     assert_int_equal(f->last_len, 1);
-    read_cache_free(c);
+    pyflame_read_cache_free(c);
     /* In a sample of its own, a line again. */
-    c = read_cache_new(&f->host);
-    read_cache_begin_sample(c);
+    c = pyflame_read_cache_new(&f->host);
+    pyflame_read_cache_begin_sample(c);
     f->line_reads = 0;
     peek(c, BASE + line * LINE + 3);
     assert_int_equal(f->line_reads, 1);
-    read_cache_free(c);
+    pyflame_read_cache_free(c);
     fake_free(f);
 }
 
@@ -386,20 +386,20 @@ static void host_without_batches(void **state)
 {
     (void)state;
     struct fake_host *f = fake_new(1);
-    struct read_cache *c = read_cache_new(&f->host);
-    const pyflame_host *h = read_cache_host(c);
+    struct read_cache *c = pyflame_read_cache_new(&f->host);
+    const pyflame_host *h = pyflame_read_cache_host(c);
     assert_null(h->read_many);
-    read_cache_begin_sample(c);
+    pyflame_read_cache_begin_sample(c);
     peek(c, BASE + 1 * LINE);
     peek(c, BASE + 6 * LINE);
     asked(f);
-    read_cache_begin_sample(c);
+    pyflame_read_cache_begin_sample(c);
     assert_int_equal(f->reads, 2);
     assert_int_equal(f->batches, 0);
     asked(f);
     assert_int_equal(peek(c, BASE + 6 * LINE), byte_at(BASE + 6 * LINE));
     assert_int_equal(asked(f), 0);
-    read_cache_free(c);
+    pyflame_read_cache_free(c);
     fake_free(f);
 }
 
@@ -408,8 +408,8 @@ static void the_rest_is_forwarded(void **state)
 {
     (void)state;
     struct fake_host *f = fake_new(2);
-    struct read_cache *c = read_cache_new(&f->host);
-    const pyflame_host *h = read_cache_host(c);
+    struct read_cache *c = pyflame_read_cache_new(&f->host);
+    const pyflame_host *h = pyflame_read_cache_host(c);
     assert_int_equal(h->api_version, 2);
     assert_int_equal(h->find_symbol(h->ctx, "_PyRuntime"), 0x4242);
     h->warn(h->ctx, "odd %s %d", "thing", 7);
@@ -418,7 +418,7 @@ static void the_rest_is_forwarded(void **state)
     pyflame_read r[] = {{BASE + 1, &b[0], 1}, {BASE + 2, &b[1], 1}};
     assert_int_equal(h->read_many(h->ctx, r, 2), 2);
     assert_int_equal(b[1], byte_at(BASE + 2));
-    read_cache_free(c);
+    pyflame_read_cache_free(c);
     fake_free(f);
 }
 

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -128,6 +129,8 @@ static struct child fork_child(void)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* A failed test must not leave it behind, holding ctest's pipe. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         close(cmd[1]);
         close(ack[0]);
         ack_fd = ack[1];
@@ -211,6 +214,18 @@ static bool untraced(struct tracee *t, long pid)
 static char state_of(pid_t pid, pid_t tid)
 {
     return thread_state_now(pid, tid);
+}
+
+/* Waits until the thread is in the given state: a detached thread that
+ * stays group-stopped is woken by the detach and stops again, and shows
+ * 'R' meanwhile. */
+static void wait_for_state(pid_t pid, pid_t tid, char want)
+{
+    for (int ms = 0; state_of(pid, tid) != want; ms++) {
+        assert_true(ms < PATIENCE_MS);
+        struct timespec nap = {0, 1000000};
+        nanosleep(&nap, NULL);
+    }
 }
 
 /* Ends a child that is not traced any more. */
@@ -346,7 +361,8 @@ static void stop_signal_keeps_it_stopped(void **state)
     assert_int_equal(poll(&p, 1, 50), 0); /* stopped: no answer */
     tracee_detach(&t);
     assert_int_equal(tracee_tracer_of(c.pid), 0);
-    assert_int_equal(state_of(c.pid, c.pid), 'T');
+    wait_for_state(c.pid, c.pid, 'T');
+    assert_int_equal(poll(&p, 1, 50), 0); /* still no answer */
     kill(c.pid, SIGCONT);
     char reply;
     answer(&c, NULL, &reply, 1);
