@@ -15,13 +15,6 @@
  * all (docs/performance.md). */
 #define NO_SPIN_FROM_NS 1000000ull
 
-uint64_t now_ns(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t monotonic_now(void *ctx)
 {
     (void)ctx;

@@ -9,10 +9,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
-/* Nanoseconds on `clock` (CLOCK_MONOTONIC, CLOCK_REALTIME). */
-uint64_t now_ns(clockid_t clock);
+#include "clock.h" /* now_ns(), the real clock */
 
 /* A clock of nanoseconds that never goes back: the seam through which
  * unit tests give pacing and the stop policy a clock of their own. */
