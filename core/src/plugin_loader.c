@@ -60,21 +60,36 @@ static const char *incomplete(enum plugin_kind kind, const void *sym)
     return NULL;
 }
 
-/* dlopen()s the file open on fd.  glibc knows a loaded object by the name
- * it was opened by and hands that object back for the same name, so each
- * load gets a descriptor number no earlier load used: /proc/self/fd/N of
- * a plugin closed before must not stand for another. */
-static void *dlopen_fd(int fd, char *name, size_t len)
+/* dlopen()s the file open on fd, by the name /proc/self/fd/N of a copy of
+ * it, fresh: glibc knows a loaded object by the name it was opened by and
+ * hands that object back for the same name, so no two loads may share a
+ * name.  The copy stays open while the object is loaded (let_go() closes
+ * it), which keeps its number from any other load. */
+static void *dlopen_fd(int fd, int *fresh, char *name, size_t len)
 {
-    static int lowest = 3;
-    int fresh = fcntl(fd, F_DUPFD_CLOEXEC, lowest);
-    if (fresh < 0)
+    *fresh = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (*fresh < 0)
         return NULL;
-    lowest = fresh + 1;
-    snprintf(name, len, "/proc/self/fd/%d", fresh);
+    snprintf(name, len, "/proc/self/fd/%d", *fresh);
     void *h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-    close(fresh);
+    if (!h)
+        close(*fresh);
     return h;
+}
+
+/* Unloads what dlopen_fd() loaded.  An object glibc keeps loaded (marked
+ * not to be deleted, or used by another) keeps its name: its descriptor is
+ * then left open for good, so that no later plugin is given that name. */
+static void let_go(void *h, int fresh)
+{
+    dlclose(h);
+    char name[64];
+    snprintf(name, sizeof name, "/proc/self/fd/%d", fresh);
+    void *kept = dlopen(name, RTLD_NOW | RTLD_NOLOAD);
+    if (kept)
+        dlclose(kept);
+    else
+        close(fresh);
 }
 
 /* Loads the plugin `path`, named `name` by its file, that plugin_open_trusted()
@@ -83,8 +98,9 @@ static int load_fd(enum plugin_kind kind, const char *path, const char *name_of_
                    struct loaded_plugin *out, char *err, size_t errlen)
 {
     char name[64] = "";
+    int fresh = -1;
     errno = 0;
-    void *h = dlopen_fd(fd, name, sizeof name);
+    void *h = dlopen_fd(fd, &fresh, name, sizeof name);
     int e = errno;
     close(fd);
     if (!h) {
@@ -98,13 +114,13 @@ static int load_fd(enum plugin_kind kind, const char *path, const char *name_of_
     }
     const uint32_t *sym = dlsym(h, plugin_kinds[kind].symbol);
     if (!sym) {
-        dlclose(h);
+        let_go(h, fresh);
         return reason(err, errlen, "%s is not a pyflame %s plugin: it has no '%s' symbol",
                      path, plugin_kinds[kind].label, plugin_kinds[kind].symbol);
     }
     if (*sym > PYFLAME_API_VERSION) {
         uint32_t v = *sym;
-        dlclose(h);
+        let_go(h, fresh);
         return reason(err, errlen,
                      "plugin %s was built for plugin API %u, newer than this pyflame's (%d): "
                      "upgrade pyflame, or use a build of the plugin for API %d",
@@ -112,7 +128,7 @@ static int load_fd(enum plugin_kind kind, const char *path, const char *name_of_
     }
     if (*sym < PYFLAME_API_OLDEST) {
         uint32_t v = *sym;
-        dlclose(h);
+        let_go(h, fresh);
         return reason(err, errlen,
                      "plugin %s was built for plugin API %u, older than any this pyflame "
                      "speaks (%d to %d): rebuild the plugin against this pyflame's headers",
@@ -123,10 +139,11 @@ static int load_fd(enum plugin_kind kind, const char *path, const char *name_of_
     if (!why)
         why = misnamed(kind, sym, name_of_file, named, sizeof named);
     if (why) {
-        dlclose(h);
+        let_go(h, fresh);
         return reason(err, errlen, "plugin %s is broken: %s", path, why);
     }
-    *out = (struct loaded_plugin){.handle = h, .path = strdup(path), .api_version = *sym};
+    *out = (struct loaded_plugin){
+        .handle = h, .fd = fresh, .path = strdup(path), .api_version = *sym};
     if (kind == KIND_ABI)
         out->u.abi = (const pyflame_abi_plugin *)sym;
     else
@@ -201,7 +218,7 @@ int plugin_load_output(const struct plugin_dirs *d, const char *name,
 void plugin_unload(struct loaded_plugin *p)
 {
     if (p->handle)
-        dlclose(p->handle);
+        let_go(p->handle, p->fd);
     free(p->path);
     *p = (struct loaded_plugin){0};
 }

@@ -30,6 +30,7 @@ void plugin_dirs_free(struct plugin_dirs *dirs);
 
 struct loaded_plugin {
     void *handle;
+    int fd;     /* the descriptor whose /proc/self/fd name it was loaded by */
     char *path;
     uint32_t api_version; /* the plugin's: fields of later APIs are absent */
     union {

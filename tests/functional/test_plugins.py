@@ -553,6 +553,22 @@ def test_abi_plugin_named_for_another_version_is_refused(python, tmp_path):
     assert f"plugin {dst} is broken: it calls itself '312'" in error_of(res)
 
 
+def test_plugin_glibc_keeps_loaded_does_not_stand_for_the_next(installed, tmp_path):
+    """A plugin glibc never unloads (-z nodelete, as C++ code with unique
+    symbols gets) keeps the name it was loaded by: every plugin listed after
+    it is itself, not that one again."""
+    plugins = build_plugin(installed, tmp_path / "plugins", "-Wl,-z,nodelete")
+    listing = run_pyflame(["--list-plugins"],
+                          env=dict(os.environ, PYFLAME_PLUGIN_PATH=str(plugins)))
+    assert listing.returncode == 0, listing.stderr.decode()
+    lines = listing.stdout.decode().splitlines()
+    assert any("pyflame-output-stackcount.so" in l for l in lines), lines
+    for name in ["folded", "chrome", "speedscope", "abi-311"]:
+        line = next(l for l in lines if f"pyflame-{name}.so" in l or
+                    f"pyflame-output-{name}.so" in l)
+        assert "API" in line and "broken" not in line, line
+
+
 def test_list_plugins_marks_a_plugin_another_shadows(tmp_path):
     """A user's folded plugin found first replaces ours: --list-plugins says
     which one -f folded loads and which one it does not."""
