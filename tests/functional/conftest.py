@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+import plugin_sdk
+
 from testlib.measure import run_measured, start_ready, thread_states
 
 TARGETS = Path(__file__).parent / "targets"
@@ -224,6 +226,24 @@ def profile(python, mode, script, seconds=1.0, extra=(), tmp_path=None):
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "timing: measures time shares; must not share the CPU with other tests")
+
+
+@pytest.fixture
+def sleeper(python):
+    """A target that sleeps (targets/sleeper.py), for the tests of what
+    pyflame does around a run rather than of its samples."""
+    proc = start_target(python, TARGETS / "sleeper.py", 60)
+    yield proc
+    stop_target(proc)
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory):
+    """pyflame installed into a fresh prefix."""
+    prefix = tmp_path_factory.mktemp("prefix")
+    subprocess.run(["cmake", "--install", str(plugin_sdk.BUILD), "--prefix", str(prefix)],
+                   check=True, capture_output=True)
+    return prefix
 
 
 @pytest.fixture(scope="session")
