@@ -2,7 +2,7 @@
  *
  * An ABI plugin is a shared object named pyflame-abi-NAME.so that exports
  *
- *     const pyflame_abi_plugin pyflame_abi_entry = { PYFLAME_API_VERSION, ... };
+ *     const pyflame_abi_plugin pyflame_abi_entry = { .api_version = PYFLAME_API_VERSION, ... };
  *
  * The core picks the plugin whose py_major/py_minor match the target (or the
  * one named with --abi), calls open() until it stops answering

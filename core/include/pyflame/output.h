@@ -3,7 +3,7 @@
  * An output plugin is a shared object named pyflame-output-NAME.so that
  * exports
  *
- *     const pyflame_output_plugin pyflame_output_entry = { PYFLAME_API_VERSION, ... };
+ *     const pyflame_output_plugin pyflame_output_entry = { .api_version = PYFLAME_API_VERSION, ... };
  *
  * The core calls open() once, then write_sample() for every sample kept (if
  * the plugin has it), then write_profile() once with the samples aggregated
