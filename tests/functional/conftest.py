@@ -113,6 +113,19 @@ def env_for_pyflame_under_tracer():
     return env
 
 
+def assert_one_sleep(idle, mode, shown):
+    """The sleeper sleeps once: whether each sample, in order, is idle.
+    Its idle samples are one unbroken run; with -t, the interpreter's start
+    comes before it and its exit after, as long as a loaded machine makes
+    them; attached after its "ready", the sleep is all there is (but for
+    the moment before it).  Counted in samples, not time."""
+    assert sum(idle) >= 1, shown
+    first, last = idle.index(True), len(idle) - 1 - idle[::-1].index(True)
+    assert all(idle[first:last + 1]), shown
+    if mode == "attach":
+        assert first <= 1 and last == len(idle) - 1, shown
+
+
 def marker_line(path, marker):
     """Line number of the line carrying comment `# MARKER` in a target."""
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):

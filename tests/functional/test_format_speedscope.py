@@ -14,8 +14,8 @@ import time
 import pytest
 
 from consumers import SCHEMA_IN_PACKAGE, ToolsMissing, install_tools, speedscope_import
-from conftest import (MODES, NO_GIL, TARGETS, marker_line, non_ascii_target, run_pyflame,
-                      run_spooling_in_tmpdir, start_target, stop_target)
+from conftest import (MODES, NO_GIL, TARGETS, assert_one_sleep, marker_line, non_ascii_target,
+                      run_pyflame, run_spooling_in_tmpdir, start_target, stop_target)
 
 SCHEMA_URL = "https://www.speedscope.app/file-format-schema.json"
 SPECIAL = ("(idle)", "(failed)")
@@ -275,8 +275,9 @@ def test_one_profile_per_thread(python, mode, tmp_path, schema_validator):
 def test_idle_samples(python, mode, tmp_path, schema_validator):
     run = speedscope(python, mode, TARGETS / "sleeper.py", 0.5, tmp_path, schema_validator)
     doc = run.doc
-    idle = sum(w for p in doc["profiles"] for s, w in samples(doc, p) if s[-1]["name"] == "(idle)")
-    assert idle >= 0.8 * total_us(doc), doc
+    assert len(doc["profiles"]) == 1, [p["name"] for p in doc["profiles"]]
+    idle = [s[-1]["name"] == "(idle)" for s, _ in samples(doc, doc["profiles"][0])]
+    assert_one_sleep(idle, mode, doc)
     assert_real_time(run, 0.001)
 
 
