@@ -5,6 +5,8 @@
 #   pyflame-abi-XY   the plugin for CPython X.Y, one package each, so a
 #                    distribution ships the versions it has
 #   pyflame-dev      headers, pyflame.pc, the plugin guide and examples
+#   python3-pyflame  the Python package of packaging/python (python -m
+#                    pyflame) for Debian's python3; architecture all
 set(PYFLAME_PACKAGE_MAINTAINER "pyflame maintainers <pyflame@packages.example.org>" CACHE STRING
   "Maintainer field of the packages: Name <address>")
 set(PYFLAME_DEB_RELEASE 1 CACHE STRING "Debian revision of the packages")
@@ -30,7 +32,7 @@ endfunction()
 set(deb_dir ${CMAKE_CURRENT_LIST_DIR}/debian)
 configure_file(${deb_dir}/changelog.in ${CMAKE_BINARY_DIR}/packaging/changelog.Debian @ONLY)
 execute_process(COMMAND gzip -9nf ${CMAKE_BINARY_DIR}/packaging/changelog.Debian)
-set(deb_components pyflame dev)
+set(deb_components pyflame dev python)
 foreach(abi IN LISTS PYFLAME_ABIS)
   list(APPEND deb_components abi${abi})
 endforeach()
@@ -39,6 +41,8 @@ foreach(component IN LISTS deb_components)
     set(package pyflame)
   elseif(component STREQUAL "dev")
     set(package pyflame-dev)
+  elseif(component STREQUAL "python")
+    set(package python3-pyflame)
   else()
     abi_package(${component} package)
   endif()
@@ -51,6 +55,11 @@ foreach(component IN LISTS deb_components)
 endforeach()
 install(FILES ${CMAKE_SOURCE_DIR}/docs/plugins.md DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/pyflame-dev
   COMPONENT dev)
+# Debian's python3 finds pure-Python packages of Debian's in
+# lib/python3/dist-packages; a plain install, whose prefix may be another
+# system's, leaves the package out.
+install(DIRECTORY ${CMAKE_CURRENT_LIST_DIR}/python/pyflame DESTINATION lib/python3/dist-packages
+  COMPONENT python EXCLUDE_FROM_ALL FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/bash-completion/pyflame
   DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions COMPONENT pyflame)
 
@@ -96,4 +105,12 @@ Headers, pkg-config file, guide and examples for writing output and ABI
 plugins for pyflame, the sampling profiler for CPython.")
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "pyflame (= ${PYFLAME_DEB_VERSION})")
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
+set(CPACK_DEBIAN_PYTHON_DESCRIPTION "python -m pyflame: pyflame from Python
+Runs a Python program under pyflame, the sampling profiler for CPython,
+with the interpreter that runs python3 -m pyflame, and writes its flame
+graph.")
+# Any pyflame as new as this one takes the options it passes.
+set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "python3 (>= 3.8), pyflame (>= ${PYFLAME_DEB_VERSION})")
+set(CPACK_DEBIAN_PYTHON_PACKAGE_ARCHITECTURE all)
+set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
 include(CPack)

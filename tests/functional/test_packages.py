@@ -2,8 +2,9 @@
 Release build with Debian's hardening flags and warnings as errors, then
 CPack.  lintian finds no error in them; unpacked into a fresh root, the
 binary finds its own plugins with no environment set and profiles every
-interpreter found; without one pyflame-abi-XY, profiling that version
-names the package to install."""
+interpreter found, and so does python3-pyflame's python -m pyflame;
+without one pyflame-abi-XY, profiling that version names the package to
+install."""
 import os
 import re
 import shutil
@@ -71,7 +72,8 @@ def unpack(debs, root, leave_out=()):
 
 
 def test_one_package_per_abi_and_what_each_holds(debs):
-    assert set(debs) == {"pyflame", "pyflame-dev"} | {f"pyflame-abi-{a}" for a in ABIS}
+    assert set(debs) == {"pyflame", "pyflame-dev", "python3-pyflame"} | \
+        {f"pyflame-abi-{a}" for a in ABIS}
     version = control(debs["pyflame"], "Version")
     recommends = {r.strip() for r in control(debs["pyflame"], "Recommends").split(",")}
     assert recommends == {f"pyflame-abi-{a}" for a in ABIS}
@@ -95,6 +97,12 @@ def test_one_package_per_abi_and_what_each_holds(debs):
                  "usr/share/doc/pyflame-dev/plugins.md",
                  "usr/share/doc/pyflame-dev/examples/top.c"]:
         assert "./" + path in dev, path
+    assert control(debs["python3-pyflame"], "Architecture") == "all"
+    assert f"pyflame (>= {version})" in control(debs["python3-pyflame"], "Depends")
+    python = contents(debs["python3-pyflame"])
+    for name in ["__init__.py", "__main__.py", "_cli.py", "_native.py"]:
+        assert f"./usr/lib/python3/dist-packages/pyflame/{name}\n" in python, name
+    assert "__pycache__" not in python
 
 
 def test_lintian_finds_no_error(debs):
@@ -136,6 +144,21 @@ def test_unpacked_binary_profiles_every_interpreter(debs, tmp_path):
         lines = [l for l in res.stdout.decode().splitlines() if l != "ready"]  # the target's
         prof = Profile("\n".join(lines) + "\n")
         assert prof.with_function("hot_leaf"), (python, prof.text)
+
+
+def test_python_package_runs_the_unpacked_pyflame(debs, tmp_path):
+    """python3-pyflame's python -m pyflame, as installed: Debian's python3
+    finds the package in dist-packages (here PYTHONPATH, the root being
+    elsewhere), and the pyflame binary on PATH."""
+    root = unpack(debs, tmp_path / "root")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYFLAME")}
+    env.update(PATH=str(root / "usr/bin"), PYTHONPATH=str(root / "usr/lib/python3/dist-packages"))
+    res = subprocess.run(["/usr/bin/python3", "-m", "pyflame", "-f", "folded", "-o", "out.txt",
+                          str(TARGETS / "exact_line.py"), "0.5"], cwd=str(tmp_path), env=env,
+                         capture_output=True, timeout=60)
+    assert res.returncode == 0, res.stderr.decode()
+    assert res.stdout == b"ready\n"
+    assert Profile((tmp_path / "out.txt").read_text()).with_function("hot_leaf")
 
 
 def test_missing_abi_package_is_named(debs, tmp_path):
