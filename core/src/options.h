@@ -55,7 +55,7 @@ struct options {
 int options_parse(int argc, char **argv, struct options *o, char *err,
                   size_t errlen);
 
-/* The --help text. */
+/* The --help text (options_usage.c). */
 extern const char options_usage[];
 
 #endif
