@@ -78,6 +78,18 @@ static int parse_number(const char *opt, const char *unit, const char *s, double
     return 0;
 }
 
+/* -s: 0 takes exactly one sample, and a negative number (-1) samples until
+ * pyflame is stopped or the target ends: both as in Uber's Pyflame. */
+static int parse_seconds(const char *s, double *out, char *err, size_t errlen)
+{
+    double v;
+    if (parse_number("-s", "seconds", s, -HUGE_VAL, 0, &v, NULL, 0) == 0 && v < 0) {
+        *out = SECONDS_UNTIL_STOPPED;
+        return 0;
+    }
+    return parse_number("-s", "seconds", s, 0, MAX_SECONDS, out, err, errlen);
+}
+
 static int parse_abi(const char *s, char *err, size_t errlen)
 {
     size_t n = strlen(s);
@@ -224,9 +236,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
             o->abi = optarg;
             break;
         case 's':
-            /* -s 0 takes exactly one sample, as in Uber's Pyflame. */
-            if (parse_number("-s", "seconds", optarg, 0, MAX_SECONDS, &o->seconds,
-                             err, errlen))
+            if (parse_seconds(optarg, &o->seconds, err, errlen))
                 return -1;
             o->seconds_given = true;
             break;

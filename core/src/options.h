@@ -21,7 +21,7 @@ struct options {
     int pid;              /* -p, or the legacy positional PID; 0 if none */
     bool legacy_pid;      /* given without -p: deprecated */
     char **command;       /* -t: NULL-terminated argv, or NULL */
-    double seconds;       /* -s; 0 for a single sample */
+    double seconds;       /* -s; 0 for a single sample, SECONDS_UNTIL_STOPPED */
     bool seconds_given;   /* -s was given */
     bool seconds_ignored; /* -s was given with -t, which ignores it */
     double interval;      /* -r (or 1 / --hz), seconds between samples */
@@ -43,6 +43,9 @@ struct options {
 };
 
 #define DEFAULT_SECONDS 1.0
+/* -s -1, or any negative number: until pyflame is stopped or the target
+ * ends, as in Uber's Pyflame. */
+#define SECONDS_UNTIL_STOPPED (-1.0)
 #define DEFAULT_INTERVAL 0.001
 #define DEFAULT_FORMAT "folded"
 /* Limits that catch typos rather than restrict use. */

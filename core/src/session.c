@@ -166,13 +166,19 @@ static bool target_exited(void *ctx)
     return ((const struct session *)ctx)->tracee.exited;
 }
 
+/* When -s is over, counted from `from`: never with -s -1. */
+static uint64_t run_end(const struct options *o, uint64_t from)
+{
+    return o->seconds < 0 ? UINT64_MAX : from + (uint64_t)(o->seconds * 1e9);
+}
+
 /* Samples on absolute deadlines (pacing.h) until -s is over (attach mode),
  * the target ends, or pyflame is stopped.  Returns -1 on a fatal error. */
 static int sampling_loop(struct session *s, bool trace)
 {
     uint64_t interval = (uint64_t)(s->opt->interval * 1e9); /* >= 1000: MIN_INTERVAL */
     uint64_t next = pacer_start(&s->pacer);
-    uint64_t end = next + (uint64_t)(s->opt->seconds * 1e9);
+    uint64_t end = run_end(s->opt, next);
     while (!session_stop_signal) {
         if (tick(s, trace) != 0)
             return s->tracee.exited || s->program_ended ? 0 : -1;
@@ -213,7 +219,7 @@ static int print_dump(struct session *s, const pyflame_sample *smp)
  * starting. */
 static int run_dump(struct session *s)
 {
-    uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)(s->opt->seconds * 1e9);
+    uint64_t end = run_end(s->opt, now_ns(CLOCK_MONOTONIC));
     for (;;) {
         if (s->opt->nonblocking)
             tracee_poll(&s->tracee); /* nothing else handles its events here */

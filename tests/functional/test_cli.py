@@ -152,7 +152,7 @@ def test_ptrace_advice_fits_the_kernel(python):
     (["--abi"], "option '--abi' needs a value"),
     (["-s", "abc", "-p", "1"], "-s needs a number of seconds, got 'abc'"),
     (["-r", "1x", "-p", "1"], "-r needs a number of seconds, got '1x'"),
-    (["-s", "-1", "-p", "1"], "-s -1 is out of range"),
+    (["-s", "-abc", "-p", "1"], "-s needs a number of seconds, got '-abc'"),
     (["-r", "0", "-p", "1"], "-r 0 is out of range"),
     (["-s", "nan", "-p", "1"], "-s needs a number of seconds"),
     (["-s", "1e400", "-p", "1"], "-s needs a number of seconds"),

@@ -137,6 +137,24 @@ static void zero_seconds_is_one_sample(void **state)
     assert_false(o.seconds_given);
 }
 
+/* A negative -s samples until pyflame is stopped, as in Uber's Pyflame,
+ * whose loop had no end for -s -1; -0 is 0, one sample. */
+static void negative_seconds_until_stopped(void **state)
+{
+    (void)state;
+    struct options o;
+    static const char *const until[] = {"-1", "-0.5", "-3600", "--seconds=-1"};
+    for (size_t i = 0; i < sizeof until / sizeof *until; i++) {
+        if (until[i][1] == '-')
+            assert_int_equal(PARSE(&o, (char *)until[i], "-p", "1"), 0);
+        else
+            assert_int_equal(PARSE(&o, "-s", (char *)until[i], "-p", "1"), 0);
+        assert_true(o.seconds == SECONDS_UNTIL_STOPPED && o.seconds_given);
+    }
+    assert_int_equal(PARSE(&o, "-s", "-0", "-p", "1"), 0);
+    assert_true(o.seconds == 0);
+}
+
 /* -t runs until the command exits: an -s before it is flagged for a
  * warning, one after it belongs to the command. */
 static void seconds_with_trace_is_flagged(void **state)
@@ -253,10 +271,12 @@ static void value_for_a_flag(void **state)
 static void bad_numbers(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"abc", "-1", "1e400", "nan", "inf", "", "1x"};
+    static const char *const bad[] = {"abc", "-1", "1e400", "nan", "inf", "", "1x",
+                                      "-1e400", "-inf", "-abc"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char *v = (char *)bad[i];
-        REJECT(v, "-p", "1", "-s", v);
+        if (strcmp(v, "-1") != 0) /* -s -1: until stopped */
+            REJECT(v, "-p", "1", "-s", v);
         REJECT(v, "-p", "1", "-r", v);
         REJECT(v, "-p", "1", "--rate", v);
     }
@@ -457,6 +477,7 @@ int main(void)
         cmocka_unit_test(legacy_positional_pid),
         cmocka_unit_test(zero_seconds_is_one_sample),
         cmocka_unit_test(seconds_with_trace_is_flagged),
+        cmocka_unit_test(negative_seconds_until_stopped),
         cmocka_unit_test(trace_of_pyflame_itself),
         cmocka_unit_test(nearest_long_option),
         cmocka_unit_test(rate_in_hz),
