@@ -30,9 +30,8 @@ static void install_signal_handlers(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    for (size_t i = 0; i < sizeof session_stop_signals / sizeof *session_stop_signals; i++)
+        sigaction(session_stop_signals[i], &sa, NULL);
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, not death */
     signal(SIGXFSZ, SIG_IGN); /* and so is a file past its size limit */
 }

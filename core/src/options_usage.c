@@ -81,4 +81,6 @@ const char options_usage[] =
     "                          before the installed ones\n"
     "\n"
     "Exit status: 0, or with -t the command's; 1 for a usage error or a failed\n"
-    "run; 126 or 127 when the command of -t cannot run.  See man pyflame.\n";
+    "run; 126 or 127 when the command of -t cannot run; 128 plus the signal's\n"
+    "number when SIGINT, SIGTERM or SIGHUP ended the run, the profile written.\n"
+    "See man pyflame.\n";

@@ -142,7 +142,15 @@ static bool handle_target_events(void *ctx, uint64_t timeout_ns)
     struct timespec timeout = {(time_t)(timeout_ns / 1000000000ull),
                                (long)(timeout_ns % 1000000000ull)};
     struct pollfd p = {.fd = s->sigchld_fd, .events = POLLIN};
-    int ready = ppoll(&p, 1, &timeout, NULL);
+    /* A signal to stop that came after the last look at the flag would
+     * wait out the timeout: blocked until ppoll lets it in, it ends it. */
+    sigset_t stops, old;
+    sigemptyset(&stops);
+    for (size_t i = 0; i < sizeof session_stop_signals / sizeof *session_stop_signals; i++)
+        sigaddset(&stops, session_stop_signals[i]);
+    sigprocmask(SIG_BLOCK, &stops, &old);
+    int ready = session_stop_signal ? -1 : ppoll(&p, 1, &timeout, &old);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if (ready > 0) {
         struct signalfd_siginfo info;
         while (read(s->sigchld_fd, &info, sizeof info) > 0)
