@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -130,4 +131,26 @@ int attach_process(struct tracee *t, pid_t pid)
     else
         pf_error("cannot trace process %d: %s", (int)pid, strerror(e));
     return -1;
+}
+
+int attach_check_threads(pid_t pid, const pid_t *tids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char path[64];
+        struct stat st;
+        snprintf(path, sizeof path, "/proc/%d/task/%d", (int)pid, (int)tids[i]);
+        if (stat(path, &st) == 0)
+            continue;
+        long owner = tracee_status_field(tids[i], "Tgid");
+        if (owner > 0 && owner != pid)
+            pf_error("--tid %d is a thread of process %ld, not of process %d: give threads of "
+                     "process %d, as /proc/%d/task lists them", (int)tids[i], owner, (int)pid,
+                     (int)pid, (int)pid);
+        else
+            pf_error("--tid %d: process %d has no thread %d (it exited, or never was one of "
+                     "its threads): give threads of process %d, as /proc/%d/task lists them",
+                     (int)tids[i], (int)pid, (int)tids[i], (int)pid, (int)pid);
+        return -1;
+    }
+    return 0;
 }

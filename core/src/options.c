@@ -19,6 +19,7 @@ enum {
     OPT_HZ,
     OPT_NONBLOCKING,
     OPT_GIL,
+    OPT_TID,
 };
 
 #define TIMESTAMPED_FORMAT "timestamped"
@@ -27,6 +28,7 @@ static const struct option long_options[] = {
     {"pid", required_argument, NULL, 'p'},
     {"trace", no_argument, NULL, 't'},
     {"abi", required_argument, NULL, OPT_ABI},
+    {"tid", required_argument, NULL, OPT_TID},
     {"seconds", required_argument, NULL, 's'},
     {"rate", required_argument, NULL, 'r'},
     {"hz", required_argument, NULL, OPT_HZ},
@@ -48,15 +50,45 @@ static const struct option long_options[] = {
 };
 
 
+/* The positive decimal number s[0..len) up to INT_MAX (an id), or 0. */
+static int parse_id(const char *s, size_t len)
+{
+    long v = 0;
+    if (len == 0 || strspn(s, "0123456789") < len)
+        return 0;
+    for (size_t i = 0; i < len && v <= INT_MAX; i++)
+        v = v * 10 + (s[i] - '0');
+    return v <= INT_MAX ? (int)v : 0;
+}
+
 static int parse_pid(const char *s, int *pid, char *err, size_t errlen)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (strspn(s, "0123456789") != strlen(s) || *s == '\0' || *end != '\0' ||
-        errno || v <= 0 || v > INT_MAX)
+    if (!(*pid = parse_id(s, strlen(s))))
         return reason(err, errlen, "invalid PID '%s': expected a positive process id", s);
-    *pid = (int)v;
+    return 0;
+}
+
+/* --tid TID[,TID...]: added to those of an earlier --tid, each kept once. */
+static int parse_tids(const char *arg, struct options *o, char *err, size_t errlen)
+{
+    const char *s = arg;
+    do {
+        size_t len = strcspn(s, ",");
+        pid_t tid = parse_id(s, len);
+        if (!tid)
+            return reason(err, errlen,
+                          "invalid --tid '%s': give kernel thread ids, as /proc/PID/task "
+                          "lists them, separated by commas: --tid=1234,1235", arg);
+        size_t i = 0;
+        while (i < o->ntids && o->tids[i] != tid)
+            i++;
+        if (i == o->ntids && o->ntids == MAX_TIDS)
+            return reason(err, errlen, "--tid lists more than %d threads: leave --tid out "
+                          "to profile every thread", MAX_TIDS);
+        if (i == o->ntids)
+            o->tids[o->ntids++] = tid;
+        s += len;
+    } while (*s++ == ',');
     return 0;
 }
 
@@ -230,6 +262,10 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
                               argv[optind]);
             trace = true;
             break;
+        case OPT_TID:
+            if (parse_tids(optarg, o, err, errlen))
+                return -1;
+            break;
         case OPT_ABI:
             if (parse_abi(optarg, err, errlen))
                 return -1;
@@ -330,6 +366,9 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
     }
     if (trace && o->dump)
         return reason(err, errlen, "-d dumps a running process: use it with -p, not -t");
+    if (trace && o->ntids)
+        return reason(err, errlen, "--tid picks threads of a running process: use it with -p, "
+                      "not -t, whose command has no threads before it starts");
     if (trace && npositional)
         return reason(err, errlen, "unexpected argument '%s' before -t", positional);
     if (trace) {

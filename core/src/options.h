@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* The longest output plugin name: its file, pyflame-output-NAME.so, is
  * one name of at most 255 bytes. */
@@ -15,6 +16,9 @@ enum action {
     ACTION_VERSION,
     ACTION_LIST_PLUGINS,
 };
+
+/* The most threads --tid lists. */
+#define MAX_TIDS 256
 
 struct options {
     enum action action;
@@ -40,6 +44,10 @@ struct options {
     bool gil;             /* --gil: only the GIL's holder runs; others are idle */
     bool dump;            /* -d: print every thread's stack once */
     bool nonblocking;     /* read the target without stopping it */
+    /* --tid: the only threads of the target profiled, by kernel id, each
+     * once; ntids 0: every thread. */
+    pid_t tids[MAX_TIDS];
+    size_t ntids;
 };
 
 #define DEFAULT_SECONDS 1.0

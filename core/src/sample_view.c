@@ -79,7 +79,9 @@ static bool make_room(struct sample_view *v, const pyflame_sample *smp, size_t f
 }
 
 /* Copies smp's threads into v, each with the host's kernel id: threads
- * running Python code claim their ids first. */
+ * running Python code claim their ids first.  With --tid only those
+ * listed are kept (one whose id cannot be told is not), and a sample of
+ * none of them running is idle. */
 static void copy_threads(struct sample_view *v, pyflame_sample *smp)
 {
     for (uint32_t i = 0; i < smp->nthreads; i++)
@@ -89,6 +91,19 @@ static void copy_threads(struct sample_view *v, pyflame_sample *smp)
         for (uint32_t i = 0; i < smp->nthreads; i++)
             if ((v->threads[i].nframes > 0) == with_frames)
                 thread_ids_resolve(v->ids, &v->threads[i], v->threads, smp->nthreads);
+    if (!v->opt->ntids)
+        return;
+    uint32_t kept = 0;
+    bool runs = false;
+    for (uint32_t i = 0; i < smp->nthreads; i++) {
+        if (!stop_policy_shows(v->look, (pid_t)v->threads[i].os_tid))
+            continue;
+        runs |= !(v->threads[i].flags & PYFLAME_THREAD_IDLE);
+        v->threads[kept++] = v->threads[i];
+    }
+    smp->nthreads = kept;
+    if (!runs && smp->status == PYFLAME_OK)
+        smp->status = PYFLAME_IDLE;
 }
 
 /* Nothing of an idle thread is shown but, with its label, where its idle

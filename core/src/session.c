@@ -1,7 +1,8 @@
 /* A profiling session, from start to end: the target started (-t) or
  * attached to (-p), then ticks at the rate asked until the time is up, the
- * target ends or a signal stops pyflame (or, with -d, one sample printed),
- * then the profile written, the run reported, and pyflame's exit status.
+ * target ends (or with --tid, every thread listed does) or a signal stops
+ * pyflame (or, with -d, one sample printed), then the profile written,
+ * the run reported, and pyflame's exit status.
  * What a tick stops is the stop policy's (stop_policy.c), what it reads
  * the sampler's (sampler.c), what it shows the sample view's
  * (sample_view.c); when ticks come is pacing's (pacing.c). */
@@ -52,6 +53,7 @@ struct session {
     struct pacer pacer;
     int sigchld_fd;     /* signalfd: the target has news (handle_target_events) */
     bool program_ended; /* attach mode: the target called exec */
+    bool threads_ended; /* --tid: every thread listed exited */
     struct run_tally tally;
 };
 
@@ -111,10 +113,16 @@ static int tick(struct session *s, bool trace)
             return rc;
         rc = 0;
     }
-    if (stop_policy_hold(&s->stops, true) == HOLD_TARGET_GONE)
+    enum hold held = stop_policy_hold(&s->stops, true);
+    if (held == HOLD_TARGET_GONE)
         return -1;
     if ((rc = follow_exec(s, trace)) != 0 || !s->py.found)
         goto out; /* -t: the new program is searched at the next tick */
+    if (held == HOLD_THREADS_GONE) {
+        pf_warn("the threads of --tid have all exited; stopping");
+        s->threads_ended = true;
+        return -1;
+    }
     if (!s->sampler.state && (rc = interpreter_open(&s->py)) <= 0)
         goto out;
     rc = 0;
@@ -189,7 +197,7 @@ static int sampling_loop(struct session *s, bool trace)
     uint64_t end = run_end(s->opt, next);
     while (!session_stop_signal) {
         if (tick(s, trace) != 0)
-            return s->tracee.exited || s->program_ended ? 0 : -1;
+            return s->tracee.exited || s->program_ended || s->threads_ended ? 0 : -1;
         uint64_t now = clock_now(&s->pacer.clock);
         /* -t while no interpreter is found: ticks before the search is
          * due would do nothing; pyflame sleeps through them. */
@@ -231,8 +239,11 @@ static int run_dump(struct session *s)
     for (;;) {
         if (s->opt->nonblocking)
             tracee_poll(&s->tracee); /* nothing else handles its events here */
-        if (stop_policy_hold(&s->stops, false) == HOLD_TARGET_GONE) {
-            pf_error("process %d exited", (int)s->tracee.pid);
+        enum hold held = stop_policy_hold(&s->stops, false);
+        if (held == HOLD_TARGET_GONE || held == HOLD_THREADS_GONE) {
+            pf_error(held == HOLD_TARGET_GONE ? "process %d exited"
+                                              : "the threads of --tid in process %d exited",
+                     (int)s->tracee.pid);
             return -1;
         }
         int rc = s->sampler.state ? 1 : interpreter_open(&s->py);
@@ -278,6 +289,7 @@ static void connect_parts(struct session *s)
     s->stops = (struct stop_policy){.opt = opt, .tracee = &s->tracee, .states = &s->states,
                                     .sampler = &s->sampler, .ids = &s->ids, .rt = &s->py.rt,
                                     .clock = monotonic_clock};
+    stop_policy_list_threads(&s->stops);
     s->view = (struct sample_view){.opt = opt, .look = &s->stops, .ids = &s->ids};
     profile_output_init(&s->out, opt);
     pacer_init(&s->pacer, monotonic_clock,
@@ -334,6 +346,8 @@ int session_run(const struct options *opt)
             pf_error("no process with PID %d", opt->pid);
             goto done;
         }
+        if (attach_check_threads(opt->pid, opt->tids, opt->ntids) != 0)
+            goto done;
         if (interpreter_find(&s.py, false) != 1 || attach_process(&s.tracee, opt->pid) != 0)
             goto done;
     }
@@ -376,7 +390,7 @@ int session_run(const struct options *opt)
             status = 1;
     } else if (session_stop_signal) {
         status = 128 + session_stop_signal;
-    } else if (!s.py.opened && loop == 0) {
+    } else if (!s.py.opened && loop == 0 && !s.threads_ended) {
         pf_error("found no Python interpreter state in process %d%s%s",
                  opt->pid, s.py.last_error[0] ? ": " : "", s.py.last_error);
     } else {

@@ -31,10 +31,24 @@
  * in D (asleep in the kernel, most often for a disk) is idle: it waits,
  * it does not run.  With --gil only the GIL's holder runs, whatever the
  * kernel says.  States are read in one look per sample, before anything
- * is stopped (a stopped thread reads 't'). */
+ * is stopped (a stopped thread reads 't').
+ *
+ * ---- --tid: the threads listed, and no other ----
+ *
+ * With --tid the policy works on the threads listed as it would on every
+ * thread: only theirs are looked at, only they are stopped, "every
+ * thread" is every one of them.  A GIL's holder that is not listed is
+ * not held alone: it runs on, the listed threads found running are held
+ * (for one stack, none running is an idle sample).  The walk still reads
+ * every thread's stack, a running one's too; those of threads not listed
+ * are never shown, and a read that failed is read again once (perhaps on
+ * a thread not listed, changing its stack as it was read), all listed
+ * threads stopped.  A listed thread that exits is forgotten; when none
+ * is left, the run ends (HOLD_THREADS_GONE). */
 #include "stop_policy.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "grow.h"
 #include "memory.h"
@@ -43,6 +57,60 @@
 #include "thread_ids.h"
 #include "thread_states.h"
 #include "tracee.h"
+
+/* --tid: only the threads listed are stopped, looked at and shown. */
+static bool listing(const struct stop_policy *p)
+{
+    return p->opt->ntids > 0;
+}
+
+/* The threads the policy may stop: every thread of the target, or with
+ * --tid those listed; thread i of them. */
+static size_t nstoppable(const struct stop_policy *p)
+{
+    return listing(p) ? p->nlisted : p->tracee->nthreads;
+}
+
+static pid_t stoppable(const struct stop_policy *p, size_t i)
+{
+    return listing(p) ? p->listed[i] : tracee_thread_id(p->tracee, i);
+}
+
+void stop_policy_list_threads(struct stop_policy *p)
+{
+    p->nlisted = p->opt->ntids;
+    memcpy(p->listed, p->opt->tids, p->nlisted * sizeof *p->listed);
+}
+
+bool stop_policy_shows(const struct stop_policy *p, pid_t tid)
+{
+    for (size_t i = 0; listing(p) && i < p->nlisted; i++)
+        if (p->listed[i] == tid)
+            return true;
+    return !listing(p);
+}
+
+/* --tid: forgets the threads listed that have exited.  Returns how many
+ * are left. */
+static size_t forget_gone(struct stop_policy *p)
+{
+    for (size_t i = 0; i < p->nlisted;)
+        if (tracee_has_thread(p->tracee, p->listed[i]))
+            i++;
+        else
+            p->listed[i] = p->listed[--p->nlisted];
+    return p->nlisted;
+}
+
+/* Stops every thread the policy may stop (with --tid, one slow to stop is
+ * read as it is, as tracee_stop does).  -1: the target is gone. */
+static int stop_all(struct stop_policy *p)
+{
+    if (!listing(p))
+        return tracee_stop(p->tracee);
+    (void)tracee_stop_threads(p->tracee, p->listed, p->nlisted);
+    return p->tracee->exited ? -1 : 0;
+}
 
 /* The kernel id of the thread holding the GIL in smp, 0 if none. */
 static pid_t gil_holder_tid(struct stop_policy *p, const pyflame_sample *smp)
@@ -94,19 +162,20 @@ static pid_t thread_to_hold(struct stop_policy *p, bool *gil_free)
     return holder;
 }
 
-/* Reads every thread's state in this look, keeping those that run in
- * look.running: 1 if any runs, 0 if none, -1 if it could not tell (out
- * of memory: then every thread is to be stopped). */
+/* Reads every thread's state in this look (with --tid, every listed
+ * one's), keeping those that run in look.running: 1 if any runs, 0 if
+ * none, -1 if it could not tell (out of memory: then every thread is to
+ * be stopped). */
 static int look_at_every_thread(struct stop_policy *p)
 {
     struct tick_look *l = &p->look;
     l->nrunning = 0;
-    if (grow_array((void **)&l->running, &l->caprunning, p->tracee->nthreads + 1,
+    if (grow_array((void **)&l->running, &l->caprunning, nstoppable(p) + 1,
                    sizeof *l->running) != 0)
         return -1;
     l->looked_at_all = true;
-    for (size_t i = 0; i < p->tracee->nthreads; i++) {
-        pid_t tid = tracee_thread_id(p->tracee, i);
+    for (size_t i = 0; i < nstoppable(p); i++) {
+        pid_t tid = stoppable(p, i);
         if (thread_state_running(thread_states_read(p->states, tid)))
             l->running[l->nrunning++] = tid;
     }
@@ -122,7 +191,14 @@ static enum hold choose(struct stop_policy *p, bool holder_alone)
     if (o->nonblocking)
         return HOLD_NOBODY;
     bool gil_free = false;
-    pid_t holder = p->look.holder = holder_alone ? thread_to_hold(p, &gil_free) : 0;
+    pid_t holder = holder_alone ? thread_to_hold(p, &gil_free) : 0;
+    if (holder && !stop_policy_shows(p, holder)) {
+        /* --tid: a holder not listed is not ours to stop; to the threads
+         * listed the GIL is as good as free. */
+        holder = 0;
+        gil_free = true;
+    }
+    p->look.holder = holder;
     if (!kernel_view(o) && !o->dump) {
         if (gil_free && one_stack(o))
             return HOLD_NONE_RUNNING;
@@ -146,7 +222,7 @@ static enum hold stop(struct stop_policy *p, enum hold want)
         return HOLD_GIL_HOLDER;
     if (want == HOLD_RUNNING && tracee_stop_threads(p->tracee, l->running, l->nrunning) == 0)
         return HOLD_RUNNING;
-    return tracee_stop(p->tracee) == 0 ? HOLD_EVERY_THREAD : HOLD_TARGET_GONE;
+    return stop_all(p) == 0 ? HOLD_EVERY_THREAD : HOLD_TARGET_GONE;
 }
 
 enum hold stop_policy_hold(struct stop_policy *p, bool holder_alone)
@@ -155,6 +231,8 @@ enum hold stop_policy_hold(struct stop_policy *p, bool holder_alone)
     l->holder = 0;
     l->looked_at_all = false;
     l->nrunning = 0;
+    if (listing(p) && !p->tracee->exited && forget_gone(p) == 0)
+        return l->held = HOLD_THREADS_GONE;
     thread_states_begin(p->states);
     enum hold want = choose(p, holder_alone);
     if (want == HOLD_NOBODY || want == HOLD_NONE_RUNNING) {
@@ -187,10 +265,11 @@ static bool read_holder_alone(struct stop_policy *p, uint32_t flags, pyflame_sam
     return !(flags & PYFLAME_SAMPLE_ALL_THREADS) || gil_holder_now(p, NULL) == p->look.holder;
 }
 
-/* Stops every thread, after fewer were held.  -1: the target is gone. */
+/* Stops every thread (with --tid, every listed one), after fewer were
+ * held.  -1: the target is gone. */
 static int stop_every_thread(struct stop_policy *p)
 {
-    if (tracee_stop(p->tracee) != 0) {
+    if (stop_all(p) != 0) {
         p->look.held = HOLD_TARGET_GONE;
         return -1;
     }
@@ -226,25 +305,29 @@ static int read_held(struct stop_policy *p, uint32_t flags, pyflame_sample *smp)
     return 0;
 }
 
-/* Is any of the target's threads running, as far as this look tells? */
+/* Is any of the target's threads (with --tid, of those listed) running,
+ * as far as this look tells? */
 static bool look_any_runs(struct stop_policy *p)
 {
-    for (size_t i = 0; i < p->tracee->nthreads; i++)
-        if (thread_state_running(look_state(p, tracee_thread_id(p->tracee, i))))
+    for (size_t i = 0; i < nstoppable(p); i++)
+        if (thread_state_running(look_state(p, stoppable(p, i))))
             return true;
     return false;
 }
 
 /* For one stack, the GIL's holder was read alone: does the sample need
- * every thread's stack, to show one running without the GIL? */
+ * every thread's stack, to show one running without the GIL, or with
+ * --tid one listed when the holder is not?  A failed read too, with
+ * --tid: what failed may be a thread not listed, read as it ran. */
 static bool needs_every_thread(struct stop_policy *p, const pyflame_sample *smp)
 {
-    if (!kernel_view(p->opt) || !one_stack(p->opt) || smp->status == PYFLAME_ERR_READ)
+    if (!kernel_view(p->opt) || !one_stack(p->opt) ||
+        (smp->status == PYFLAME_ERR_READ && !listing(p)))
         return false;
     if (smp->status == PYFLAME_OK && smp->nthreads == 1) {
         pyflame_thread t = smp->threads[0];
         thread_ids_resolve(p->ids, &t, NULL, 0);
-        if (look_runs(p, &t))
+        if (stop_policy_shows(p, (pid_t)t.os_tid) && look_runs(p, &t))
             return false;
     }
     return look_any_runs(p);

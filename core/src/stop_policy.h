@@ -10,6 +10,9 @@
  *   read; with --gil, when nobody holds the GIL; with --threads the
  *   threads are still read, for their ids, not their stacks);
  * - else every thread.
+ * With --tid, "every thread" is every thread listed: the others are never
+ * stopped, nor looked at, nor shown (sample_view.c); the GIL's holder is
+ * held alone only if listed.
  * The design and its one gap are told in stop_policy.c. */
 #ifndef PYFLAME_STOP_POLICY_H
 #define PYFLAME_STOP_POLICY_H
@@ -51,6 +54,7 @@ enum hold {
     HOLD_RUNNING,      /* the threads found running (tick_look.running) */
     HOLD_EVERY_THREAD,
     HOLD_TARGET_GONE, /* the target exited: nothing to read, the run ends */
+    HOLD_THREADS_GONE, /* --tid: every thread listed exited; the run ends */
 };
 
 /* What this tick stopped and saw: set by stop_policy_hold, kept until the
@@ -74,11 +78,24 @@ struct stop_policy {
     struct ns_clock clock;
     struct tick_look look;
     uint64_t held_ns; /* how long the target was held in all */
+    /* --tid (stop_policy_list_threads): the threads listed that have not
+     * exited; one that did is forgotten, so that a new thread given its
+     * id is not taken for it. */
+    pid_t listed[MAX_TIDS];
+    size_t nlisted;
 };
+
+/* Takes --tid's threads from p->opt: the only ones stopped and shown from
+ * then on.  Without --tid, every thread is. */
+void stop_policy_list_threads(struct stop_policy *p);
+
+/* Is thread `tid` one to show: without --tid any, with it one listed? */
+bool stop_policy_shows(const struct stop_policy *p, pid_t tid);
 
 /* Begins the tick's look at the threads and stops what the policy picks
  * (the GIL's holder only if `holder_alone`), or every thread when that
- * fails.  Returns what is held. */
+ * fails.  Returns what is held: HOLD_TARGET_GONE or HOLD_THREADS_GONE
+ * when the run is over. */
 enum hold stop_policy_hold(struct stop_policy *p, bool holder_alone);
 
 /* Reads the tick's sample (flags as for the plugin's sample()) from the

@@ -211,6 +211,10 @@ def test_ptrace_advice_fits_the_kernel(python):
     (["-p", "0x10"], "invalid PID '0x10'"),
     (["-p", str(2 ** 31)], f"invalid PID '{2 ** 31}'"),
     (["-p", "9" * 30], f"invalid PID '{'9' * 30}'"),
+    (["--tid"], "option '--tid' needs a value"),
+    (["--tid", "abc", "-p", "1"], "invalid --tid 'abc'"),
+    (["--tid=5,", "-p", "1"], "invalid --tid '5,'"),
+    (["--tid", "5", "-t", "true"], "--tid picks threads of a running process"),
 ])
 def test_usage_errors(args, message):
     """Usage errors exit 1, as in Uber's Pyflame."""

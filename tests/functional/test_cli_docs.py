@@ -137,11 +137,16 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
 
 
 def test_bash_completion():
-    """Options from --help, formats and ABIs from --list-plugins, and after
-    -t the command's own completion."""
+    """Options from --help, formats and ABIs from --list-plugins, threads
+    of -p's process for --tid, and after -t the command's own completion."""
     require(BASH_COMPLETION.exists(), "bash-completion (the package)")
     assert complete("pyflame --thr") == {"--threads", "--thread-names"}
     assert complete("pyflame -f ") == {"folded", "svg", "chrome", "speedscope", "timestamped"}
     assert complete("pyflame --abi 31") == {"310", "311", "312", "313"}
     assert "--list-plugins" in complete("pyflame --")
     assert complete("pyflame -t pyfl") >= {"pyflame"}  # a command, from PATH
+    # --tid: the threads of the process of -p, however -p was written.
+    threads = set(os.listdir(f"/proc/{os.getpid()}/task"))
+    for pid in (f"-p {os.getpid()}", f"--pid={os.getpid()}", f"-p{os.getpid()}"):
+        assert complete(f"pyflame {pid} --tid ") == threads, pid
+    assert complete("pyflame --tid ") == set()

@@ -38,3 +38,18 @@ void fake_world_free(struct fake_world *w)
     thread_ids_free(&w->ids);
     test_free(w);
 }
+
+void fake_world_look(struct fake_world *w)
+{
+    fake_probe_answer(&w->abi, fake_holder(0));
+    stop_policy_hold(&w->policy, true);
+    stop_policy_release(&w->policy);
+}
+
+bool fake_world_show(struct fake_world *w, struct fake_answer answer, pyflame_sample *smp)
+{
+    fake_sample_answer(&w->abi, answer);
+    *smp = (pyflame_sample){0};
+    sampler_take(&w->sampler, PYFLAME_SAMPLE_ALL_THREADS, smp);
+    return sample_view_make(&w->view, smp);
+}

@@ -5,6 +5,7 @@
 #ifndef PYFLAME_TEST_FAKE_WORLD_H
 #define PYFLAME_TEST_FAKE_WORLD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "fake_abi.h"
@@ -33,5 +34,15 @@ struct fake_world {
  * CPython 3.12 read by the fake plugin with `features`, opened. */
 struct fake_world *fake_world_new(const char *states, uint32_t features);
 void fake_world_free(struct fake_world *w);
+
+/* A look at the target in stop mode, nobody holding the GIL: the state
+ * of every thread the policy may stop (with --tid, every listed one) is
+ * read. */
+void fake_world_look(struct fake_world *w);
+
+/* Reads a sample (the fake plugin's next answer, `answer`) as the tick
+ * would, and makes it the one shown.  Returns what sample_view_make
+ * does. */
+bool fake_world_show(struct fake_world *w, struct fake_answer answer, pyflame_sample *smp);
 
 #endif

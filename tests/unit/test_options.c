@@ -155,6 +155,42 @@ static void negative_seconds_until_stopped(void **state)
     assert_true(o.seconds == 0);
 }
 
+/* --tid TID[,TID...], repeatable: each thread kept once, in order; only
+ * with a process to attach to. */
+static void thread_lists(void **state)
+{
+    (void)state;
+    struct options o;
+    assert_int_equal(PARSE(&o, "-p", "1"), 0);
+    assert_int_equal(o.ntids, 0);
+    assert_int_equal(PARSE(&o, "--tid", "12", "-p", "1"), 0);
+    assert_int_equal(o.ntids, 1);
+    assert_int_equal(o.tids[0], 12);
+    assert_int_equal(PARSE(&o, "--tid=12,13", "--tid", "14,12", "--tid=13", "-p", "1"), 0);
+    assert_int_equal(o.ntids, 3);
+    assert_int_equal(o.tids[0], 12);
+    assert_int_equal(o.tids[1], 13);
+    assert_int_equal(o.tids[2], 14);
+    assert_int_equal(PARSE(&o, "--tid=7", "42"), 0); /* the legacy PID */
+    assert_true(o.legacy_pid && o.ntids == 1);
+    static const char *const bad[] = {"", "0", "-1", "1,", ",1", "1,,2", "a", "1.5",
+                                      " 1", "2147483648", "1,x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        REJECT("invalid --tid", "-p", "1", "--tid", (char *)bad[i]);
+    REJECT("option '--tid' needs a value", "-p", "1", "--tid");
+    REJECT("use it with -p, not -t", "--tid", "5", "-t", "python3");
+    /* Up to MAX_TIDS threads. */
+    char list[MAX_TIDS * 8 + 16];
+    size_t at = 0;
+    for (int i = 1; i <= MAX_TIDS; i++)
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s%d", i > 1 ? "," : "", i);
+    assert_int_equal(PARSE(&o, "--tid", list, "-p", "1"), 0);
+    assert_int_equal(o.ntids, MAX_TIDS);
+    assert_int_equal(o.tids[MAX_TIDS - 1], MAX_TIDS);
+    snprintf(list + at, sizeof list - at, ",%d", MAX_TIDS + 1);
+    REJECT("more than 256 threads", "--tid", list, "-p", "1");
+}
+
 /* -t runs until the command exits: an -s before it is flagged for a
  * warning, one after it belongs to the command. */
 static void seconds_with_trace_is_flagged(void **state)
@@ -478,6 +514,7 @@ int main(void)
         cmocka_unit_test(zero_seconds_is_one_sample),
         cmocka_unit_test(seconds_with_trace_is_flagged),
         cmocka_unit_test(negative_seconds_until_stopped),
+        cmocka_unit_test(thread_lists),
         cmocka_unit_test(trace_of_pyflame_itself),
         cmocka_unit_test(nearest_long_option),
         cmocka_unit_test(rate_in_hz),

@@ -28,33 +28,14 @@
 /* Where glibc keeps a thread's kernel id in its struct pthread. */
 #define PTHREAD_TID_OFFSET 0x2d0
 
-/* A look at the target in stop mode, nobody holding the GIL: every
- * thread's state is read. */
-static void look(struct fake_world *w)
-{
-    fake_probe_answer(&w->abi, fake_holder(0));
-    stop_policy_hold(&w->policy, true);
-    stop_policy_release(&w->policy);
-}
-
-/* Reads a sample (the fake plugin's next answer) as the tick would, and
- * makes it the one shown.  Returns what sample_view_make does. */
-static bool show(struct fake_world *w, struct fake_answer answer, pyflame_sample *smp)
-{
-    fake_sample_answer(&w->abi, answer);
-    *smp = (pyflame_sample){0};
-    sampler_take(&w->sampler, PYFLAME_SAMPLE_ALL_THREADS, smp);
-    return sample_view_make(&w->view, smp);
-}
-
 static void one_stack_shows_the_running_holder(void **state)
 {
     (void)state;
     struct fake_world *w = fake_world_new("RR", FAKE_PROBES);
-    look(w);
+    fake_world_look(w);
     pid_t tids[] = {T1, T2};
     pyflame_sample smp;
-    assert_true(show(w, fake_threads(tids, 2, T2, 0), &smp));
+    assert_true(fake_world_show(w, fake_threads(tids, 2, T2, 0), &smp));
     assert_int_equal(smp.status, PYFLAME_OK);
     assert_int_equal(smp.nthreads, 1);
     assert_int_equal(smp.threads[0].os_tid, T2);
@@ -68,12 +49,12 @@ static void one_stack_takes_turns_without_the_gil(void **state)
 {
     (void)state;
     struct fake_world *w = fake_world_new("SRR", FAKE_PROBES);
-    look(w);
+    fake_world_look(w);
     pid_t tids[] = {T1, T2, T3};
     pyflame_sample smp;
     uint64_t shown[4];
     for (int i = 0; i < 4; i++) {
-        assert_true(show(w, fake_threads(tids, 3, T1, 0), &smp));
+        assert_true(fake_world_show(w, fake_threads(tids, 3, T1, 0), &smp));
         assert_int_equal(smp.nthreads, 1);
         shown[i] = smp.threads[0].os_tid;
         assert_int_equal(smp.threads[0].nframes, 2);
@@ -93,14 +74,14 @@ static void nothing_running_is_idle(void **state)
 {
     (void)state;
     struct fake_world *w = fake_world_new("SS", FAKE_PROBES);
-    look(w);
+    fake_world_look(w);
     pid_t tids[] = {T1, T2};
     pyflame_sample smp;
-    assert_true(show(w, fake_threads(tids, 2, T1, 0), &smp));
+    assert_true(fake_world_show(w, fake_threads(tids, 2, T1, 0), &smp));
     assert_int_equal(smp.status, PYFLAME_IDLE);
     assert_int_equal(smp.nthreads, 0);
     w->opt.exclude_idle = true;
-    assert_false(show(w, fake_threads(tids, 2, T1, 0), &smp));
+    assert_false(fake_world_show(w, fake_threads(tids, 2, T1, 0), &smp));
     assert_int_equal(w->view.idle_left_out, 1);
     fake_world_free(w);
 }
@@ -112,16 +93,16 @@ static void threads_idle_ones_have_no_frames(void **state)
     (void)state;
     struct fake_world *w = fake_world_new("RS", FAKE_PROBES);
     w->opt.threads = true;
-    look(w);
+    fake_world_look(w);
     pid_t tids[] = {T1, T2};
     pyflame_sample smp;
-    assert_true(show(w, fake_threads(tids, 2, T1, 0), &smp));
+    assert_true(fake_world_show(w, fake_threads(tids, 2, T1, 0), &smp));
     assert_int_equal(smp.nthreads, 2);
     assert_int_equal(smp.threads[0].nframes, 1);
     assert_int_equal(smp.threads[1].flags & PYFLAME_THREAD_IDLE, PYFLAME_THREAD_IDLE);
     assert_int_equal(smp.threads[1].nframes, 0);
     w->opt.exclude_idle = true;
-    assert_true(show(w, fake_threads(tids, 2, T1, 0), &smp));
+    assert_true(fake_world_show(w, fake_threads(tids, 2, T1, 0), &smp));
     assert_int_equal(smp.nthreads, 1);
     assert_int_equal(smp.threads[0].os_tid, T1);
     assert_int_equal(w->view.idle_left_out, 1);
@@ -135,10 +116,10 @@ static void thread_names_label_each_stack(void **state)
     (void)state;
     struct fake_world *w = fake_world_new("RS", FAKE_PROBES);
     w->opt.threads = w->opt.thread_names = true;
-    look(w);
+    fake_world_look(w);
     pid_t tids[] = {T1, T2};
     pyflame_sample smp;
-    assert_true(show(w, fake_threads(tids, 2, T1, 0), &smp));
+    assert_true(fake_world_show(w, fake_threads(tids, 2, T1, 0), &smp));
     const pyflame_thread *run = &smp.threads[0], *idle = &smp.threads[1];
     assert_int_equal(run->nframes, 2);
     assert_string_equal(run->frames[0].name, "work");
@@ -151,7 +132,7 @@ static void thread_names_label_each_stack(void **state)
     assert_true(pyflame_thread_shown(idle));
     /* An older plugin gets no frames for an idle thread. */
     w->view.idle_leaves = false;
-    assert_true(show(w, fake_threads(tids, 2, T1, 0), &smp));
+    assert_true(fake_world_show(w, fake_threads(tids, 2, T1, 0), &smp));
     assert_int_equal(smp.threads[1].nframes, 0);
     fake_world_free(w);
 }
@@ -162,10 +143,10 @@ static void no_line_numbers(void **state)
     (void)state;
     struct fake_world *w = fake_world_new("R", FAKE_PROBES);
     w->opt.no_line_numbers = true;
-    look(w);
+    fake_world_look(w);
     pid_t tids[] = {T1};
     pyflame_sample smp;
-    assert_true(show(w, fake_threads(tids, 1, T1, 0), &smp));
+    assert_true(fake_world_show(w, fake_threads(tids, 1, T1, 0), &smp));
     assert_int_equal(smp.threads[0].frames[0].line, 0);
     assert_int_equal(w->abi.samples[0].threads[0].frames[0].line, 7);
     fake_world_free(w);
@@ -185,7 +166,7 @@ static void gil_mode_keeps_the_plugins_word(void **state)
     fake_probe_answer(&w->abi, fake_holder(T1));
     stop_policy_hold(&w->policy, true);
     pyflame_sample smp;
-    assert_true(show(w, answer, &smp));
+    assert_true(fake_world_show(w, answer, &smp));
     assert_int_equal(smp.nthreads, 2);
     assert_int_equal(smp.threads[0].flags & PYFLAME_THREAD_IDLE, 0);
     assert_int_equal(smp.threads[0].nframes, 1);
@@ -202,7 +183,7 @@ static void dump_shows_idle_stacks(void **state)
     stop_policy_hold(&w->policy, false);
     pid_t tids[] = {T1, T2};
     pyflame_sample smp;
-    assert_true(show(w, fake_threads(tids, 2, 0, 0), &smp));
+    assert_true(fake_world_show(w, fake_threads(tids, 2, 0, 0), &smp));
     assert_int_equal(smp.nthreads, 2);
     assert_int_equal(smp.threads[1].flags & PYFLAME_THREAD_IDLE, PYFLAME_THREAD_IDLE);
     assert_int_equal(smp.threads[1].nframes, 1);
@@ -216,9 +197,9 @@ static void failed_sample_left_as_it_is(void **state)
     (void)state;
     struct fake_world *w = fake_world_new("R", FAKE_PROBES);
     w->opt.exclude_idle = true;
-    look(w);
+    fake_world_look(w);
     pyflame_sample smp;
-    assert_true(show(w, fake_status(PYFLAME_ERR_READ), &smp));
+    assert_true(fake_world_show(w, fake_status(PYFLAME_ERR_READ), &smp));
     assert_int_equal(smp.status, PYFLAME_ERR_READ);
     assert_int_equal(w->view.idle_left_out, 0);
     fake_world_free(w);
@@ -234,7 +215,7 @@ static void kernel_ids(void **state)
     w->opt.threads = true;
     fake_set_word(&w->target, 0x7000 + PTHREAD_TID_OFFSET, T2);
     fake_set_word(&w->target, 0x9000 + PTHREAD_TID_OFFSET, 4242); /* not the target's */
-    look(w);
+    fake_world_look(w);
     struct fake_answer answer = {.status = PYFLAME_OK, .nthreads = 4};
     pid_t tids[] = {T1, T1};
     struct fake_answer with_frames = fake_threads(tids, 2, 0, 0);
@@ -250,7 +231,7 @@ static void kernel_ids(void **state)
     answer.threads[3] = with_frames.threads[1];
     answer.threads[3].os_tid = (uint64_t)INT32_MAX + 1;
     pyflame_sample smp;
-    assert_true(show(w, answer, &smp));
+    assert_true(fake_world_show(w, answer, &smp));
     assert_int_equal(smp.nthreads, 4);
     assert_int_equal(smp.threads[0].os_tid, 0);
     assert_int_equal(smp.threads[1].os_tid, T2);
@@ -258,10 +239,10 @@ static void kernel_ids(void **state)
     assert_int_equal(smp.threads[3].os_tid, 0);
     /* The pthread_t's id is read once while the threads stay the same. */
     unsigned reads = w->target.reads;
-    assert_true(show(w, answer, &smp));
+    assert_true(fake_world_show(w, answer, &smp));
     assert_int_equal(w->target.reads, reads);
     w->target.tracee.generation++;
-    assert_true(show(w, answer, &smp));
+    assert_true(fake_world_show(w, answer, &smp));
     assert_int_equal(w->target.reads, reads + 2);
     fake_world_free(w);
 }
