@@ -20,6 +20,7 @@ enum {
     OPT_NONBLOCKING,
     OPT_GIL,
     OPT_TID,
+    OPT_READY_FD,
 };
 
 #define TIMESTAMPED_FORMAT "timestamped"
@@ -43,6 +44,7 @@ static const struct option long_options[] = {
     {"flamechart", no_argument, NULL, 'T'},
     {"no-line-numbers", no_argument, NULL, 'n'},
     {"exclude-idle", no_argument, NULL, 'x'},
+    {"ready-fd", required_argument, NULL, OPT_READY_FD},
     {"list-plugins", no_argument, NULL, OPT_LIST_PLUGINS},
     {"version", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -89,6 +91,17 @@ static int parse_tids(const char *arg, struct options *o, char *err, size_t errl
             o->tids[o->ntids++] = tid;
         s += len;
     } while (*s++ == ',');
+    return 0;
+}
+
+/* --ready-fd FD: a descriptor of its own, not one of pyflame's standard
+ * streams, which it would close under pyflame. */
+static int parse_ready_fd(const char *s, int *fd, char *err, size_t errlen)
+{
+    *fd = parse_id(s, strlen(s));
+    if (*fd < 3)
+        return reason(err, errlen, "--ready-fd needs a file descriptor of 3 or more, got '%s' "
+                      "(0, 1 and 2 are pyflame's standard streams)", s);
     return 0;
 }
 
@@ -215,6 +228,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
         .seconds = DEFAULT_SECONDS,
         .interval = DEFAULT_INTERVAL,
         .format = DEFAULT_FORMAT,
+        .ready_fd = -1,
     };
     bool trace = false, timestamp = false, format_given = false;
     int rate_given = 0;
@@ -264,6 +278,10 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
             break;
         case OPT_TID:
             if (parse_tids(optarg, o, err, errlen))
+                return -1;
+            break;
+        case OPT_READY_FD:
+            if (parse_ready_fd(optarg, &o->ready_fd, err, errlen))
                 return -1;
             break;
         case OPT_ABI:
@@ -369,6 +387,9 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
     if (trace && o->ntids)
         return reason(err, errlen, "--tid picks threads of a running process: use it with -p, "
                       "not -t, whose command has no threads before it starts");
+    if (o->dump && o->ready_fd >= 0)
+        return reason(err, errlen, "--ready-fd tells when sampling begins; -d takes one look "
+                      "and exits: give one of them");
     if (trace && npositional)
         return reason(err, errlen, "unexpected argument '%s' before -t", positional);
     if (trace) {

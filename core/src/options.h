@@ -48,6 +48,7 @@ struct options {
      * once; ntids 0: every thread. */
     pid_t tids[MAX_TIDS];
     size_t ntids;
+    int ready_fd; /* --ready-fd: told "ready" once sampling began; -1: none */
 };
 
 #define DEFAULT_SECONDS 1.0

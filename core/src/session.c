@@ -2,7 +2,8 @@
  * attached to (-p), then ticks at the rate asked until the time is up, the
  * target ends (or with --tid, every thread listed does) or a signal stops
  * pyflame (or, with -d, one sample printed), then the profile written,
- * the run reported, and pyflame's exit status.
+ * the run reported, and pyflame's exit status.  --ready-fd is told once
+ * the first sample is taken.
  * What a tick stops is the stop policy's (stop_policy.c), what it reads
  * the sampler's (sampler.c), what it shows the sample view's
  * (sample_view.c); when ticks come is pacing's (pacing.c). */
@@ -28,6 +29,7 @@
 #include "pacing.h"
 #include "plugin_loader.h"
 #include "profile_output.h"
+#include "ready_fd.h"
 #include "run_report.h"
 #include "sample_view.h"
 #include "sampler.h"
@@ -54,6 +56,7 @@ struct session {
     int sigchld_fd;     /* signalfd: the target has news (handle_target_events) */
     bool program_ended; /* attach mode: the target called exec */
     bool threads_ended; /* --tid: every thread listed exited */
+    bool ready_told;    /* --ready-fd was told */
     struct run_tally tally;
 };
 
@@ -198,6 +201,10 @@ static int sampling_loop(struct session *s, bool trace)
     while (!session_stop_signal) {
         if (tick(s, trace) != 0)
             return s->tracee.exited || s->program_ended || s->threads_ended ? 0 : -1;
+        if (s->opt->ready_fd >= 0 && !s->ready_told && s->tally.taken) {
+            ready_fd_tell(s->opt->ready_fd);
+            s->ready_told = true;
+        }
         uint64_t now = clock_now(&s->pacer.clock);
         /* -t while no interpreter is found: ticks before the search is
          * due would do nothing; pyflame sleeps through them. */
@@ -315,6 +322,8 @@ int session_run(const struct options *opt)
     bool trace = opt->command != NULL;
     bool traced = false;
 
+    if (opt->ready_fd >= 0 && ready_fd_check(opt->ready_fd) != 0)
+        return status;
     connect_parts(&s);
     if (plugin_dirs_init(&s.dirs) != 0 || profile_output_load(&s.out, &s.dirs) != 0)
         goto done;

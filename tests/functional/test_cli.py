@@ -215,6 +215,8 @@ def test_ptrace_advice_fits_the_kernel(python):
     (["--tid", "abc", "-p", "1"], "invalid --tid 'abc'"),
     (["--tid=5,", "-p", "1"], "invalid --tid '5,'"),
     (["--tid", "5", "-t", "true"], "--tid picks threads of a running process"),
+    (["--ready-fd", "1", "-p", "1"], "--ready-fd needs a file descriptor of 3 or more"),
+    (["-d", "--ready-fd", "3", "-p", "1"], "-d takes one look"),
 ])
 def test_usage_errors(args, message):
     """Usage errors exit 1, as in Uber's Pyflame."""

@@ -150,3 +150,4 @@ def test_bash_completion():
     for pid in (f"-p {os.getpid()}", f"--pid={os.getpid()}", f"-p{os.getpid()}"):
         assert complete(f"pyflame {pid} --tid ") == threads, pid
     assert complete("pyflame --tid ") == set()
+    assert complete("pyflame --ready-fd ") == set()

@@ -191,6 +191,25 @@ static void thread_lists(void **state)
     REJECT("more than 256 threads", "--tid", list, "-p", "1");
 }
 
+/* --ready-fd FD: a descriptor of 3 or more; none by default; not with
+ * -d, which takes one look and ends. */
+static void ready_descriptor(void **state)
+{
+    (void)state;
+    struct options o;
+    assert_int_equal(PARSE(&o, "-p", "1"), 0);
+    assert_int_equal(o.ready_fd, -1);
+    assert_int_equal(PARSE(&o, "--ready-fd", "3", "-p", "1"), 0);
+    assert_int_equal(o.ready_fd, 3);
+    assert_int_equal(PARSE(&o, "--ready-fd=17", "-t", "python3"), 0);
+    assert_int_equal(o.ready_fd, 17);
+    static const char *const bad[] = {"0", "1", "2", "-1", "", "abc", "3x", "2147483648"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        REJECT("--ready-fd needs a file descriptor of 3 or more", "-p", "1", "--ready-fd",
+               (char *)bad[i]);
+    REJECT("give one of them", "-d", "--ready-fd", "3", "-p", "1");
+}
+
 /* -t runs until the command exits: an -s before it is flagged for a
  * warning, one after it belongs to the command. */
 static void seconds_with_trace_is_flagged(void **state)
@@ -515,6 +534,7 @@ int main(void)
         cmocka_unit_test(seconds_with_trace_is_flagged),
         cmocka_unit_test(negative_seconds_until_stopped),
         cmocka_unit_test(thread_lists),
+        cmocka_unit_test(ready_descriptor),
         cmocka_unit_test(trace_of_pyflame_itself),
         cmocka_unit_test(nearest_long_option),
         cmocka_unit_test(rate_in_hz),
