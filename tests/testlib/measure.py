@@ -6,13 +6,14 @@ import tempfile
 import threading
 
 
-def start_ready(argv, env=None, text=False):
+def start_ready(argv, env=None, text=False, stdin=None):
     """Starts argv and waits until it prints "ready", as the targets of the
     benchmark and of the functional tests do once they are at work.  Kills
-    it and raises RuntimeError if it prints anything else first."""
+    it and raises RuntimeError if it prints anything else first.  `stdin`
+    as for subprocess.Popen (PIPE: a target told what to do next)."""
     argv = [str(a) for a in argv]
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=text)
+    proc = subprocess.Popen(argv, env=env, stdin=stdin, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=text)
     line = proc.stdout.readline()
     if line.strip() not in ("ready", b"ready"):
         proc.kill()
