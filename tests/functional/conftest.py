@@ -115,15 +115,22 @@ def env_for_pyflame_under_tracer():
 
 def assert_one_sleep(idle, mode, shown):
     """The sleeper sleeps once: whether each sample, in order, is idle.
-    Its idle samples are one unbroken run; with -t, the interpreter's start
-    comes before it and its exit after, as long as a loaded machine makes
-    them; attached after its "ready", the sleep is all there is (but for
-    the moment before it).  Counted in samples, not time."""
+    Attached after its "ready", the sleep is all there is (but for the
+    moment before it): one unbroken idle run to the end.  With -t the
+    interpreter's start comes first, itself idle at times (3.6 and 3.7
+    read their files asleep), and as long as a loaded machine makes it:
+    the sleep is then the longest idle run, at least half the idle
+    samples.  Counted in samples, not time."""
     assert sum(idle) >= 1, shown
-    first, last = idle.index(True), len(idle) - 1 - idle[::-1].index(True)
-    assert all(idle[first:last + 1]), shown
     if mode == "attach":
-        assert first <= 1 and last == len(idle) - 1, shown
+        first = idle.index(True)
+        assert first <= 1 and all(idle[first:]), shown
+        return
+    runs, run = [], 0
+    for is_idle in idle + [False]:
+        run = run + 1 if is_idle else 0
+        runs.append(run)
+    assert 2 * max(runs) >= sum(idle), shown
 
 
 def marker_line(path, marker):
