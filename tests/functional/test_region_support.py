@@ -134,6 +134,7 @@ def test_tid_of_a_thread_that_waits_is_idle(workers):
     """The sleeper, and the main thread blocked in a read: every sample is
     idle, with one stack or with every listed thread's."""
     proc, ids = workers("alpha", "sleeper")
+    settle(proc, ids)  # before, each may still be on its way to its wait
     for name in ("sleeper", "main"):
         prof = tid_profile(proc.pid, "--tid", str(ids[name]), "-s", "0.5")
         assert prof.total == 0 and prof.idle > 0, prof.text
