@@ -5,6 +5,7 @@ exited; --ready-fd, told once sampling has begun; -s -1, sampling until
 pyflame is stopped; SIGINT and SIGTERM ending the run with the profile
 written.  Targets: targets/listed_threads.py (threads at known, different
 work) and targets/region_profiler.py (such a profiler)."""
+import collections
 import contextlib
 import json
 import os
@@ -136,11 +137,20 @@ def test_tid_of_a_thread_that_waits_is_idle(workers):
     proc, ids = workers("alpha", "sleeper")
     settle(proc, ids)  # before, each may still be on its way to its wait
     for name in ("sleeper", "main"):
+        # Attaching stops every thread once, which wakes the waiting one:
+        # the sample just after may find it going back to its wait (one
+        # sample of 492, on 3.7 in CI), running.  Never more than that.
         prof = tid_profile(proc.pid, "--tid", str(ids[name]), "-s", "0.5")
-        assert prof.total == 0 and prof.idle > 0, prof.text
+        assert prof.total <= 1 and prof.idle >= 10 * prof.total, prof.text
         prof = tid_profile(proc.pid, "--tid", str(ids[name]), "--thread-names", "-s", "0.5")
-        label = re.escape(f"thread {PYTHON_NAMES.get(name, name)} ({ids[name]})")
-        assert re.fullmatch(label + r";\(idle\) \d+\n", prof.text), prof.text
+        label = f"thread {PYTHON_NAMES.get(name, name)} ({ids[name]});"
+        lines = prof.text.splitlines()
+        assert all(line.startswith(label) for line in lines), prof.text
+        counts = collections.Counter()
+        for line in lines:
+            stack, _, n = line.rpartition(" ")
+            counts[stack == label + "(idle)"] += int(n)
+        assert counts[True] >= 10 * counts[False] and counts[False] <= 1, prof.text
 
 
 def test_dump_of_listed_threads(workers):
