@@ -35,6 +35,12 @@ struct fake_world {
 struct fake_world *fake_world_new(const char *states, uint32_t features);
 void fake_world_free(struct fake_world *w);
 
+/* What the tick's stop policy holds, the GIL's holder alone if it may. */
+static inline enum hold fake_world_hold(struct fake_world *w)
+{
+    return stop_policy_hold(&w->policy, true);
+}
+
 /* A look at the target in stop mode, nobody holding the GIL: the state
  * of every thread the policy may stop (with --tid, every listed one) is
  * read. */

@@ -34,11 +34,6 @@ static struct fake_world *listing(const char *states, const pid_t *tids, size_t 
     return w;
 }
 
-static enum hold hold(struct fake_world *w)
-{
-    return stop_policy_hold(&w->policy, true);
-}
-
 /* Only the threads tids[n] were stopped, together, once. */
 static void assert_stopped_together(const struct fake_world *w, const pid_t *tids, size_t n)
 {
@@ -57,7 +52,7 @@ static void listed_holder_is_held_alone(void **state)
     pid_t t1[] = {T1};
     struct fake_world *w = listing("RR", t1, 1);
     fake_probe_answer(&w->abi, fake_holder(T1));
-    assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+    assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
     assert_int_equal(w->target.thread_stopped, T1);
     assert_int_equal(w->target.state_reads, 1);
     fake_world_free(w);
@@ -73,7 +68,7 @@ static void holder_not_listed_runs_on(void **state)
     fake_probe_answer(&w->abi, fake_holder(T1));
     pid_t both[] = {T1, T2};
     fake_sample_answer(&w->abi, fake_threads(both, 2, T1, 0));
-    assert_int_equal(hold(w), HOLD_RUNNING);
+    assert_int_equal(fake_world_hold(w), HOLD_RUNNING);
     assert_int_equal(w->policy.look.holder, 0);
     assert_stopped_together(w, t2, 1);
     assert_int_equal(w->target.state_reads, 1); /* T1's state is not asked */
@@ -92,7 +87,7 @@ static void no_listed_thread_running_holds_nobody(void **state)
     for (int probed = 0; probed < 2; probed++) {
         struct fake_world *w = listing("RSR", t2, 1);
         fake_probe_answer(&w->abi, fake_holder(probed ? T1 : 0));
-        assert_int_equal(hold(w), HOLD_NONE_RUNNING);
+        assert_int_equal(fake_world_hold(w), HOLD_NONE_RUNNING);
         assert_int_equal(w->target.stops + w->target.thread_stops + w->target.threads_stops, 0);
         pyflame_sample smp = {0};
         assert_int_equal(stop_policy_read(&w->policy, 0, &smp), 0);
@@ -110,7 +105,7 @@ static void only_listed_running_threads_are_held(void **state)
     pid_t t13[] = {T1, T3};
     struct fake_world *w = listing("RRR", t13, 2);
     fake_probe_answer(&w->abi, fake_holder(0));
-    assert_int_equal(hold(w), HOLD_RUNNING);
+    assert_int_equal(fake_world_hold(w), HOLD_RUNNING);
     assert_stopped_together(w, t13, 2);
     assert_int_equal(w->target.state_reads, 2);
     fake_world_free(w);
@@ -148,9 +143,9 @@ static void gil_mode_holder_listed_or_not(void **state)
     struct fake_world *w = listing("RR", t2, 1);
     w->opt.gil = true;
     fake_probe_answer(&w->abi, fake_holder(T1));
-    assert_int_equal(hold(w), HOLD_NONE_RUNNING);
+    assert_int_equal(fake_world_hold(w), HOLD_NONE_RUNNING);
     fake_probe_answer(&w->abi, fake_holder(T2));
-    assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+    assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
     assert_int_equal(w->target.thread_stopped, T2);
     fake_world_free(w);
 }
@@ -169,7 +164,7 @@ static void gil_gone_to_a_thread_not_listed(void **state)
     fake_sample_answer(&w->abi, fake_threads(t2, 1, T2, 0));
     fake_sample_answer(&w->abi, fake_threads(t2, 1, T2, 0));
     fake_sample_answer(&w->abi, fake_threads(both, 2, T2, 0));
-    assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+    assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
     pyflame_sample smp = {0};
     assert_int_equal(stop_policy_read(&w->policy, 0, &smp), 0);
     assert_int_equal(w->abi.sample_calls, 3);
@@ -191,7 +186,7 @@ static void failed_read_is_read_again_listed_threads_stopped(void **state)
     fake_probe_answer(&w->abi, fake_holder(0));
     fake_sample_answer(&w->abi, fake_status(PYFLAME_ERR_READ));
     fake_sample_answer(&w->abi, fake_threads(t13, 2, 0, 0));
-    assert_int_equal(hold(w), HOLD_RUNNING);
+    assert_int_equal(fake_world_hold(w), HOLD_RUNNING);
     pyflame_sample smp = {0};
     assert_int_equal(stop_policy_read(&w->policy, 0, &smp), 0);
     assert_int_equal(smp.status, PYFLAME_OK);
@@ -213,19 +208,19 @@ static void listed_threads_that_exit(void **state)
     struct fake_world *w = listing("SSS", t23, 2);
     fake_probe_answer(&w->abi, fake_holder(0));
     w->target.tracee.nthreads = 2; /* T3 exits */
-    assert_int_equal(hold(w), HOLD_NONE_RUNNING);
+    assert_int_equal(fake_world_hold(w), HOLD_NONE_RUNNING);
     assert_int_equal(w->policy.nlisted, 1);
     assert_true(stop_policy_shows(&w->policy, T2));
     assert_false(stop_policy_shows(&w->policy, T3));
     w->target.tracee.nthreads = 3; /* a new thread, given T3's id */
-    assert_int_equal(hold(w), HOLD_NONE_RUNNING);
+    assert_int_equal(fake_world_hold(w), HOLD_NONE_RUNNING);
     assert_false(stop_policy_shows(&w->policy, T3));
     w->target.tracee.nthreads = 1; /* T2 exits */
-    assert_int_equal(hold(w), HOLD_THREADS_GONE);
-    assert_int_equal(hold(w), HOLD_THREADS_GONE);
+    assert_int_equal(fake_world_hold(w), HOLD_THREADS_GONE);
+    assert_int_equal(fake_world_hold(w), HOLD_THREADS_GONE);
     assert_int_equal(w->target.stops + w->target.thread_stops + w->target.threads_stops, 0);
     w->target.tracee.exited = true;
-    assert_int_equal(hold(w), HOLD_TARGET_GONE);
+    assert_int_equal(fake_world_hold(w), HOLD_TARGET_GONE);
     fake_world_free(w);
 }
 

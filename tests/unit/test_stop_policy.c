@@ -40,11 +40,6 @@ void *__wrap_realloc(void *p, size_t size)
 #define T2 fake_tid(1)
 #define T3 fake_tid(2)
 
-static enum hold hold(struct fake_world *w)
-{
-    return stop_policy_hold(&w->policy, true);
-}
-
 /* Nothing of the target was stopped. */
 static void assert_nothing_stopped(const struct fake_world *w)
 {
@@ -58,13 +53,13 @@ static void nonblocking_holds_nobody(void **state)
     (void)state;
     struct fake_world *w = fake_world_new("RR", FAKE_PROBES);
     w->opt.nonblocking = true;
-    assert_int_equal(hold(w), HOLD_NOBODY);
+    assert_int_equal(fake_world_hold(w), HOLD_NOBODY);
     assert_nothing_stopped(w);
     assert_int_equal(w->abi.calls, 0); /* not even probed */
     assert_int_equal(w->target.looks, 1);
     /* The target gone: nothing to read. */
     w->target.tracee.exited = true;
-    assert_int_equal(hold(w), HOLD_TARGET_GONE);
+    assert_int_equal(fake_world_hold(w), HOLD_TARGET_GONE);
     fake_world_free(w);
 }
 
@@ -74,7 +69,7 @@ static void gil_mode_free_gil_holds_nobody(void **state)
     struct fake_world *w = fake_world_new("RR", FAKE_PROBES);
     w->opt.gil = true;
     fake_probe_answer(&w->abi, fake_holder(0));
-    assert_int_equal(hold(w), HOLD_NONE_RUNNING);
+    assert_int_equal(fake_world_hold(w), HOLD_NONE_RUNNING);
     assert_nothing_stopped(w);
     assert_int_equal(w->abi.probe_calls, 1);
     assert_int_equal(w->abi.flags[0],
@@ -96,7 +91,7 @@ static void gil_mode_idle_probe_of_a_plugin_that_cannot_tell(void **state)
     struct fake_world *w = fake_world_new("RR", PYFLAME_ABI_PROBES_GIL_HOLDER);
     w->opt.gil = true;
     fake_probe_answer(&w->abi, fake_holder(0));
-    assert_int_equal(hold(w), HOLD_EVERY_THREAD);
+    assert_int_equal(fake_world_hold(w), HOLD_EVERY_THREAD);
     assert_int_equal(w->target.stops, 1);
     fake_world_free(w);
 }
@@ -107,7 +102,7 @@ static void gil_mode_holds_the_holder(void **state)
     struct fake_world *w = fake_world_new("SS", FAKE_PROBES); /* asleep, as the kernel says */
     w->opt.gil = true;
     fake_probe_answer(&w->abi, fake_holder(T2));
-    assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+    assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
     assert_int_equal(w->target.thread_stops, 1);
     assert_int_equal(w->target.thread_stopped, T2);
     assert_int_equal(w->target.stops, 0);
@@ -123,7 +118,7 @@ static void gil_mode_with_threads_reads_a_free_gil(void **state)
     struct fake_world *w = fake_world_new("RR", FAKE_PROBES);
     w->opt.gil = w->opt.threads = true;
     fake_probe_answer(&w->abi, fake_holder(0));
-    assert_int_equal(hold(w), HOLD_EVERY_THREAD);
+    assert_int_equal(fake_world_hold(w), HOLD_EVERY_THREAD);
     fake_world_free(w);
 }
 
@@ -133,7 +128,7 @@ static void running_holder_is_held_alone(void **state)
     (void)state;
     struct fake_world *w = fake_world_new("SRS", FAKE_PROBES);
     fake_probe_answer(&w->abi, fake_holder(T2));
-    assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+    assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
     assert_int_equal(w->target.thread_stopped, T2);
     assert_int_equal(w->target.state_reads, 1);
     assert_false(w->policy.look.looked_at_all);
@@ -148,7 +143,7 @@ static void sleeping_holder_has_every_thread_looked_at(void **state)
     (void)state;
     struct fake_world *w = fake_world_new("RSR", FAKE_PROBES);
     fake_probe_answer(&w->abi, fake_holder(T2));
-    assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+    assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
     assert_true(w->policy.look.looked_at_all);
     assert_int_equal(w->policy.look.nrunning, 2);
     assert_int_equal(w->policy.look.running[0], T1);
@@ -164,7 +159,7 @@ static void no_holder_holds_the_running_threads(void **state)
     (void)state;
     struct fake_world *w = fake_world_new("RSR", FAKE_PROBES);
     fake_probe_answer(&w->abi, fake_holder(0));
-    assert_int_equal(hold(w), HOLD_RUNNING);
+    assert_int_equal(fake_world_hold(w), HOLD_RUNNING);
     assert_int_equal(w->target.threads_stops, 1);
     assert_int_equal(w->target.nthreads_stopped, 2);
     assert_int_equal(w->target.threads_stopped[0], T1);
@@ -179,7 +174,7 @@ static void none_running_holds_nobody(void **state)
     (void)state;
     struct fake_world *w = fake_world_new("SSD", FAKE_PROBES); /* D: waits for a disk */
     fake_probe_answer(&w->abi, fake_holder(0));
-    assert_int_equal(hold(w), HOLD_NONE_RUNNING);
+    assert_int_equal(fake_world_hold(w), HOLD_NONE_RUNNING);
     assert_nothing_stopped(w);
     pyflame_sample smp = {0};
     assert_int_equal(stop_policy_read(&w->policy, 0, &smp), 0);
@@ -198,7 +193,7 @@ static void threads_none_running_reads_without_stopping(void **state)
     fake_probe_answer(&w->abi, fake_holder(0));
     pid_t tids[] = {T1, T2};
     fake_sample_answer(&w->abi, fake_threads(tids, 2, 0, 0));
-    assert_int_equal(hold(w), HOLD_RUNNING);
+    assert_int_equal(fake_world_hold(w), HOLD_RUNNING);
     assert_int_equal(w->target.nthreads_stopped, 0);
     pyflame_sample smp = {0};
     assert_int_equal(stop_policy_read(&w->policy, PYFLAME_SAMPLE_ALL_THREADS, &smp), 0);
@@ -214,7 +209,7 @@ static void threads_with_a_running_holder(void **state)
     struct fake_world *w = fake_world_new("RR", FAKE_PROBES);
     w->opt.threads = true;
     fake_probe_answer(&w->abi, fake_holder(T1));
-    assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+    assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
     assert_true(w->policy.look.looked_at_all);
     fake_world_free(w);
 }
@@ -255,7 +250,7 @@ static void when_the_holder_is_not_probed(void **state)
         else
             w->sampler.features = PYFLAME_ABI_DETECTS_TORN;
         fake_probe_answer(&w->abi, fake_holder(T1));
-        assert_int_equal(hold(w), HOLD_RUNNING);
+        assert_int_equal(fake_world_hold(w), HOLD_RUNNING);
         assert_int_equal(w->abi.probe_calls, 0);
         assert_int_equal(w->policy.look.holder, 0);
         fake_world_free(w);
@@ -264,7 +259,7 @@ static void when_the_holder_is_not_probed(void **state)
     struct fake_world *w = fake_world_new("R", FAKE_PROBES);
     w->target.rt.major = 2;
     fake_probe_answer(&w->abi, fake_holder(T1));
-    assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+    assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
     fake_world_free(w);
 }
 
@@ -276,7 +271,7 @@ static void look_without_memory_holds_every_thread(void **state)
     struct fake_world *w = fake_world_new("SS", FAKE_PROBES);
     fake_probe_answer(&w->abi, fake_holder(0));
     fail_realloc = true;
-    enum hold held = hold(w);
+    enum hold held = fake_world_hold(w);
     fail_realloc = false;
     assert_int_equal(held, HOLD_EVERY_THREAD);
     assert_false(w->policy.look.looked_at_all);
@@ -292,7 +287,7 @@ static void holder_that_cannot_be_stopped(void **state)
     struct fake_world *w = fake_world_new("RR", FAKE_PROBES);
     fake_probe_answer(&w->abi, fake_holder(T1));
     w->target.stop_thread_fails = true;
-    assert_int_equal(hold(w), HOLD_EVERY_THREAD);
+    assert_int_equal(fake_world_hold(w), HOLD_EVERY_THREAD);
     assert_int_equal(w->target.thread_stops, 1);
     assert_int_equal(w->target.stops, 1);
     fake_world_free(w);
@@ -304,7 +299,7 @@ static void running_threads_that_cannot_be_stopped(void **state)
     struct fake_world *w = fake_world_new("RR", FAKE_PROBES);
     fake_probe_answer(&w->abi, fake_holder(0));
     w->target.stop_threads_fails = true;
-    assert_int_equal(hold(w), HOLD_EVERY_THREAD);
+    assert_int_equal(fake_world_hold(w), HOLD_EVERY_THREAD);
     assert_int_equal(w->target.stops, 1);
     fake_world_free(w);
 }
@@ -317,13 +312,13 @@ static void target_vanishes_before_the_stop(void **state)
     fake_probe_answer(&w->abi, fake_holder(T1));
     w->target.stop_thread_fails = true;
     w->target.exits_when_stopped = true;
-    assert_int_equal(hold(w), HOLD_TARGET_GONE);
+    assert_int_equal(fake_world_hold(w), HOLD_TARGET_GONE);
     fake_world_free(w);
     /* Or between the look and an idle sample. */
     w = fake_world_new("SS", FAKE_PROBES);
     fake_probe_answer(&w->abi, fake_holder(0));
     w->target.tracee.exited = true;
-    assert_int_equal(hold(w), HOLD_TARGET_GONE);
+    assert_int_equal(fake_world_hold(w), HOLD_TARGET_GONE);
     fake_world_free(w);
 }
 
@@ -338,7 +333,7 @@ static void holder_borne_out(void **state)
     fake_probe_answer(&w->abi, fake_holder(T1));
     pid_t tids[] = {T1};
     fake_sample_answer(&w->abi, fake_threads(tids, 1, T1, 0));
-    assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+    assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
     pyflame_sample smp = {0};
     assert_int_equal(stop_policy_read(&w->policy, 0, &smp), 0);
     assert_int_equal(smp.status, PYFLAME_OK);
@@ -362,7 +357,7 @@ static void holder_probed_again_after_every_stack(void **state)
         fake_probe_answer(&w->abi, fake_holder(handed_over ? T2 : T1));
         pid_t tids[] = {T1, T2};
         fake_sample_answer(&w->abi, fake_threads(tids, 2, T1, 0));
-        assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+        assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
         pyflame_sample smp = {0};
         assert_int_equal(stop_policy_read(&w->policy, PYFLAME_SAMPLE_ALL_THREADS, &smp), 0);
         assert_int_equal(w->abi.probe_calls, 2);
@@ -383,7 +378,7 @@ static void gil_changed_hands(void **state)
     fake_probe_answer(&w->abi, fake_holder(T1));
     pid_t t2[] = {T2};
     fake_sample_answer(&w->abi, fake_threads(t2, 1, T2, 0));
-    assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+    assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
     assert_false(w->policy.look.looked_at_all);
     pyflame_sample smp = {0};
     assert_int_equal(stop_policy_read(&w->policy, 0, &smp), 0);
@@ -404,7 +399,7 @@ static void target_vanishes_when_the_gil_changed_hands(void **state)
     struct fake_world *w = fake_world_new("RR", FAKE_PROBES);
     fake_probe_answer(&w->abi, fake_holder(T1));
     fake_sample_answer(&w->abi, fake_status(PYFLAME_ERR_READ));
-    assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+    assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
     w->target.exits_when_stopped = true;
     pyflame_sample smp = {0};
     assert_int_equal(stop_policy_read(&w->policy, 0, &smp), -1);
@@ -429,7 +424,7 @@ static void failed_read_of_the_running_threads(void **state)
         pid_t tids[] = {T1, T3};
         fake_sample_answer(&w->abi, failed);
         fake_sample_answer(&w->abi, fake_threads(tids, 2, 0, 0));
-        assert_int_equal(hold(w), HOLD_RUNNING);
+        assert_int_equal(fake_world_hold(w), HOLD_RUNNING);
         w->target.all_readable = true;
         w->target.gone = c == 1;
         w->target.exits_when_stopped = c == 3;
@@ -469,7 +464,7 @@ static void one_stack_needs_every_thread(void **state)
     fake_sample_answer(&w->abi, fake_threads(t2, 1, T2, 0));
     fake_sample_answer(&w->abi, fake_threads(t2, 1, T2, 0));
     fake_sample_answer(&w->abi, fake_threads(both, 2, T2, 0));
-    assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+    assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
     pyflame_sample smp = {0};
     assert_int_equal(stop_policy_read(&w->policy, 0, &smp), 0);
     assert_int_equal(w->abi.sample_calls, 3);
@@ -490,7 +485,7 @@ static void one_stack_holder_that_runs(void **state)
     fake_probe_answer(&w->abi, fake_holder(T1));
     pid_t t2[] = {T2};
     fake_sample_answer(&w->abi, fake_threads(t2, 1, T2, 0));
-    assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+    assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
     pyflame_sample smp = {0};
     assert_int_equal(stop_policy_read(&w->policy, 0, &smp), 0);
     assert_int_equal(w->abi.sample_calls, 2);
@@ -506,7 +501,7 @@ static void looked_at_all_reads_every_thread(void **state)
     fake_probe_answer(&w->abi, fake_holder(0));
     pid_t tids[] = {T1, T2};
     fake_sample_answer(&w->abi, fake_threads(tids, 2, 0, 0));
-    assert_int_equal(hold(w), HOLD_RUNNING);
+    assert_int_equal(fake_world_hold(w), HOLD_RUNNING);
     pyflame_sample smp = {0};
     assert_int_equal(stop_policy_read(&w->policy, 0, &smp), 0);
     assert_int_equal(w->abi.flags[1], PYFLAME_SAMPLE_ALL_THREADS);
@@ -527,7 +522,7 @@ static void release_counts_the_time_held(void **state)
     (void)state;
     struct fake_world *w = fake_world_new("RS", FAKE_PROBES);
     fake_probe_answer(&w->abi, fake_holder(T1));
-    assert_int_equal(hold(w), HOLD_GIL_HOLDER);
+    assert_int_equal(fake_world_hold(w), HOLD_GIL_HOLDER);
     assert_int_equal(w->policy.look.began_ns, 1000000);
     w->clock += 4000; /* the read */
     stop_policy_release(&w->policy);
@@ -539,13 +534,13 @@ static void release_counts_the_time_held(void **state)
     /* A tick that stopped nothing adds no time. */
     fake_probe_answer(&w->abi, fake_holder(0));
     fake_set_state(&w->target, T1, 'S');
-    assert_int_equal(hold(w), HOLD_NONE_RUNNING);
+    assert_int_equal(fake_world_hold(w), HOLD_NONE_RUNNING);
     w->clock += 4000;
     stop_policy_release(&w->policy);
     assert_int_equal(w->policy.held_ns, 5000);
     /* --nonblocking: nothing to resume. */
     w->opt.nonblocking = true;
-    assert_int_equal(hold(w), HOLD_NOBODY);
+    assert_int_equal(fake_world_hold(w), HOLD_NOBODY);
     stop_policy_release(&w->policy);
     assert_int_equal(w->target.resumes, 2);
     fake_world_free(w);
@@ -558,7 +553,7 @@ static void look_tells_which_threads_run(void **state)
     (void)state;
     struct fake_world *w = fake_world_new("RSR", FAKE_PROBES);
     fake_probe_answer(&w->abi, fake_holder(0));
-    assert_int_equal(hold(w), HOLD_RUNNING);
+    assert_int_equal(fake_world_hold(w), HOLD_RUNNING);
     pyflame_thread t = {.os_tid = (uint64_t)T1};
     assert_true(look_runs(&w->policy, &t));
     t.os_tid = (uint64_t)T2;
@@ -576,7 +571,7 @@ static void look_tells_which_threads_run(void **state)
     assert_int_equal(look_state(&w->policy, T2), 'S');
     /* ...but with nothing stopped (--nonblocking) it is read now. */
     w->opt.nonblocking = true;
-    assert_int_equal(hold(w), HOLD_NOBODY);
+    assert_int_equal(fake_world_hold(w), HOLD_NOBODY);
     assert_int_equal(look_state(&w->policy, T2), 'R');
     fake_world_free(w);
 }
