@@ -161,7 +161,7 @@ static bool stack_equal(const void *ctx, uint32_t i, const void *key)
     return e->n == k->n && memcmp(a->ids + e->first, k->ids, k->n * sizeof *k->ids) == 0;
 }
 
-int aggregate_add(struct aggregate *a, const pyflame_frame *frames, uint32_t n)
+int aggregate_add(struct aggregate *a, const pyflame_frame *frames, uint32_t n, uint64_t count)
 {
     if (grow_array((void **)&a->scratch, &a->capscratch, n + 1, sizeof *a->scratch))
         return -1;
@@ -176,8 +176,8 @@ int aggregate_add(struct aggregate *a, const pyflame_frame *frames, uint32_t n)
     size_t slot;
     uint32_t i = index_set_find(&a->stack_index, h, stack_equal, a, &key, &slot);
     if (i != INDEX_SET_NONE) {
-        a->stacks[i].count++;
-        a->samples++;
+        a->stacks[i].count += count;
+        a->samples += count;
         return 0;
     }
     if (grow_array((void **)&a->ids, &a->capids, a->nids + n, sizeof *a->ids) ||
@@ -186,10 +186,10 @@ int aggregate_add(struct aggregate *a, const pyflame_frame *frames, uint32_t n)
         return -1;
     if (n)
         memcpy(a->ids + a->nids, a->scratch, n * sizeof *a->ids);
-    a->stacks[a->nstacks] = (struct stack_entry){a->nids, n, 1, (uint32_t)a->nstacks};
+    a->stacks[a->nstacks] = (struct stack_entry){a->nids, n, count, (uint32_t)a->nstacks};
     a->nids += n;
     a->nstacks++;
-    a->samples++;
+    a->samples += count;
     return 0;
 }
 
@@ -198,16 +198,16 @@ void aggregate_forget_keys(struct aggregate *a)
     memset(a->key_cache, 0, sizeof a->key_cache);
 }
 
-void aggregate_add_idle(struct aggregate *a)
+void aggregate_add_idle(struct aggregate *a, uint64_t count)
 {
-    a->samples++;
-    a->idle++;
+    a->samples += count;
+    a->idle += count;
 }
 
-void aggregate_add_failed(struct aggregate *a)
+void aggregate_add_failed(struct aggregate *a, uint64_t count)
 {
-    a->samples++;
-    a->failed++;
+    a->samples += count;
+    a->failed += count;
 }
 
 static int by_count(const void *x, const void *y)

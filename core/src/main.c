@@ -6,6 +6,7 @@
 #include "diag.h"
 #include "options.h"
 #include "plugin_loader.h"
+#include "replay.h"
 #include "session.h"
 
 #ifndef PYFLAME_VERSION
@@ -101,6 +102,8 @@ int main(int argc, char **argv)
     if (opt.rate_maybe_hz)
         pf_warn("-r %g takes one sample every %g seconds; for %g samples per second, "
                 "write --hz %g", opt.interval, opt.interval, opt.interval, opt.interval);
+    if (opt.input)
+        return replay_run(&opt);
     install_signal_handlers();
     return session_run(&opt);
 }

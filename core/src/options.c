@@ -21,6 +21,7 @@ enum {
     OPT_GIL,
     OPT_TID,
     OPT_READY_FD,
+    OPT_INPUT,
 };
 
 #define TIMESTAMPED_FORMAT "timestamped"
@@ -45,6 +46,7 @@ static const struct option long_options[] = {
     {"no-line-numbers", no_argument, NULL, 'n'},
     {"exclude-idle", no_argument, NULL, 'x'},
     {"ready-fd", required_argument, NULL, OPT_READY_FD},
+    {"input", required_argument, NULL, OPT_INPUT},
     {"list-plugins", no_argument, NULL, OPT_LIST_PLUGINS},
     {"version", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -103,6 +105,19 @@ static int parse_ready_fd(const char *s, int *fd, char *err, size_t errlen)
         return reason(err, errlen, "--ready-fd needs a file descriptor of 3 or more, got '%s' "
                       "(0, 1 and 2 are pyflame's standard streams)", s);
     return 0;
+}
+
+const char *options_input_name(const struct options *o)
+{
+    return strcmp(o->input, "-") == 0 ? "standard input" : o->input;
+}
+
+/* An option about sampling a process, which --input does not do: the
+ * first one given is named in the error. */
+static void sampling_option(const char **first, const char *name)
+{
+    if (!*first)
+        *first = name;
 }
 
 /* A plain decimal number of `unit` between min and max. */
@@ -231,6 +246,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
         .ready_fd = -1,
     };
     bool trace = false, timestamp = false, format_given = false;
+    const char *sampling = NULL; /* the first option --input has no use for */
     int rate_given = 0;
     optind = 0; /* full reset of GNU getopt */
     opterr = 0;
@@ -263,12 +279,14 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
         }
         switch (c) {
         case 'p':
+            sampling_option(&sampling, "-p");
             if (o->pid)
                 return reason(err, errlen, "more than one PID given: pyflame profiles one process");
             if (parse_pid(optarg, &o->pid, err, errlen))
                 return -1;
             break;
         case 't':
+            sampling_option(&sampling, "-t");
             /* getopt stays on a cluster until its last letter: "-tx". */
             if (optind == at && optind < argc)
                 return reason(err, errlen,
@@ -277,19 +295,23 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
             trace = true;
             break;
         case OPT_TID:
+            sampling_option(&sampling, "--tid");
             if (parse_tids(optarg, o, err, errlen))
                 return -1;
             break;
         case OPT_READY_FD:
+            sampling_option(&sampling, "--ready-fd");
             if (parse_ready_fd(optarg, &o->ready_fd, err, errlen))
                 return -1;
             break;
         case OPT_ABI:
+            sampling_option(&sampling, "--abi");
             if (parse_abi(optarg, err, errlen))
                 return -1;
             o->abi = optarg;
             break;
         case 's':
+            sampling_option(&sampling, "-s");
             if (parse_seconds(optarg, &o->seconds, err, errlen))
                 return -1;
             o->seconds_given = true;
@@ -314,18 +336,23 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
             break;
         }
         case OPT_THREADS:
+            sampling_option(&sampling, "--threads");
             o->threads = true;
             break;
         case OPT_THREAD_NAMES:
+            sampling_option(&sampling, "--thread-names");
             o->threads = o->thread_names = true;
             break;
         case OPT_NONBLOCKING:
+            sampling_option(&sampling, "--nonblocking");
             o->nonblocking = true;
             break;
         case OPT_GIL:
+            sampling_option(&sampling, "--gil");
             o->gil = true;
             break;
         case 'd':
+            sampling_option(&sampling, "-d");
             o->dump = o->threads = true;
             break;
         case 'o':
@@ -355,6 +382,12 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
         case 'x':
             o->exclude_idle = true;
             break;
+        case OPT_INPUT:
+            if (!*optarg || value_is_option(optarg, argv, optind))
+                return reason(err, errlen, "--input needs the file of a profile recorded "
+                              "before ('-' for standard input)");
+            o->input = optarg;
+            break;
         case OPT_LIST_PLUGINS:
             o->action = ACTION_LIST_PLUGINS;
             return 0;
@@ -381,6 +414,15 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
             return reason(err, errlen, "-T selects the %s format; it cannot go with -f %s",
                           TIMESTAMPED_FORMAT, o->format);
         snprintf(o->format, sizeof o->format, "%s", TIMESTAMPED_FORMAT);
+    }
+    if (o->input) {
+        if (sampling)
+            return reason(err, errlen, "%s has no use with --input, which reads a profile "
+                          "recorded before instead of sampling a process", sampling);
+        if (npositional)
+            return reason(err, errlen, "unexpected argument '%s': --input reads one profile",
+                          positional);
+        return 0;
     }
     if (trace && o->dump)
         return reason(err, errlen, "-d dumps a running process: use it with -p, not -t");
@@ -413,7 +455,8 @@ int options_parse(int argc, char **argv, struct options *o, char *err,
         return 0;
     }
     if (!npositional)
-        return reason(err, errlen, "nothing to profile: give -p PID or -t COMMAND");
+        return reason(err, errlen, "nothing to profile: give -p PID or -t COMMAND (or "
+                      "--input FILE for a profile recorded before)");
     if (parse_pid(positional, &o->pid, err, errlen))
         return -1;
     o->legacy_pid = true;

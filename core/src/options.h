@@ -49,6 +49,9 @@ struct options {
     pid_t tids[MAX_TIDS];
     size_t ntids;
     int ready_fd; /* --ready-fd: told "ready" once sampling began; -1: none */
+    /* --input: a profile recorded before, read back instead of sampling;
+     * "-" is standard input.  NULL: sample a process. */
+    const char *input;
 };
 
 #define DEFAULT_SECONDS 1.0
@@ -66,6 +69,9 @@ struct options {
  * Reentrant: resets getopt's state first. */
 int options_parse(int argc, char **argv, struct options *o, char *err,
                   size_t errlen);
+
+/* The file of --input as a message names it. */
+const char *options_input_name(const struct options *o);
 
 /* The --help text (options_usage.c). */
 extern const char options_usage[];

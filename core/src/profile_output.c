@@ -121,7 +121,9 @@ int profile_output_start(struct profile_output *o, pid_t pid)
                  (opt->exclude_idle ? PYFLAME_OUT_EXCLUDE_IDLE : 0),
         .interval_s = opt->interval,
         .pid = (int)pid,
-        .command = command_line(pid, opt->command, command, sizeof command),
+        /* A profile read back names its file where a run names its command. */
+        .command = opt->input ? options_input_name(opt)
+                              : command_line(pid, opt->command, command, sizeof command),
         .options = opt->format_options,
     };
     if (!(o->state = op->open(&o->host, &cfg))) {
@@ -133,29 +135,38 @@ int profile_output_start(struct profile_output *o, pid_t pid)
     return 0;
 }
 
-int profile_output_record(struct profile_output *o, const pyflame_sample *smp)
+int profile_output_record(struct profile_output *o, const pyflame_sample *smp, uint64_t count)
 {
+    const pyflame_output_plugin *op = o->plugin.u.output;
+    if (op->write_sample && count != 1) { /* a plugin that writes each sample */
+        errno = EINVAL;
+        return -1;
+    }
     if (o->agg) {
         if (smp->status == PYFLAME_ERR_READ) {
-            aggregate_add_failed(o->agg);
+            aggregate_add_failed(o->agg, count);
         } else if (smp->nthreads == 0) {
-            aggregate_add_idle(o->agg);
+            aggregate_add_idle(o->agg, count);
         } else {
             /* Each thread counts: idle, or the stack it shows. */
             for (uint32_t i = 0; i < smp->nthreads; i++) {
                 const pyflame_thread *t = &smp->threads[i];
                 if (!pyflame_thread_shown(t))
-                    aggregate_add_idle(o->agg);
-                else if (aggregate_add(o->agg, t->frames, t->nframes) != 0)
+                    aggregate_add_idle(o->agg, count);
+                else if (aggregate_add(o->agg, t->frames, t->nframes, count) != 0)
                     return -1;
             }
         }
     }
-    const pyflame_output_plugin *op = o->plugin.u.output;
     errno = 0; /* a plugin that fails without a cause gets no stale one */
     if (op->write_sample && op->write_sample(o->state, smp) != PYFLAME_OK)
         return -1;
     return 0;
+}
+
+bool profile_output_writes_samples(const struct profile_output *o)
+{
+    return o->plugin.u.output->write_sample != NULL;
 }
 
 /* One step of finishing the output, which `done` or not: the first that

@@ -35,12 +35,18 @@ void profile_output_init(struct profile_output *o, const struct options *opt);
 int profile_output_load(struct profile_output *o, const struct plugin_dirs *dirs);
 
 /* Empties -o FILE (or creates the file we name) and starts the plugin:
- * process `pid` is ours.  Returns 0, or -1 with the error told. */
+ * process `pid` is ours (0 for a profile read back, --input).  Returns 0,
+ * or -1 with the error told. */
 int profile_output_start(struct profile_output *o, pid_t pid);
 
-/* Hands a sample kept to the plugin (and the aggregate).  Returns 0, or -1
- * when the output failed. */
-int profile_output_record(struct profile_output *o, const pyflame_sample *smp);
+/* Hands a sample kept to the plugin (and the aggregate), as `count`
+ * samples alike: more than 1 only for a plugin that writes totals alone
+ * (profile_output_writes_samples false), from a profile read back.
+ * Returns 0, or -1 when the output failed. */
+int profile_output_record(struct profile_output *o, const pyflame_sample *smp, uint64_t count);
+
+/* The plugin writes each sample, with its time (not only totals). */
+bool profile_output_writes_samples(const struct profile_output *o);
 
 /* Writes what was aggregated (with `idle_left_out`, -x) and closes the
  * plugin and the file.  Returns 0, or -1 with the error told, the file

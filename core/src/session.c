@@ -95,7 +95,7 @@ static int count_and_record(struct session *s, pyflame_sample *smp)
         return 0;
     if (smp->status == PYFLAME_OK)
         s->tally.shown++;
-    if (profile_output_record(&s->out, smp) != 0) {
+    if (profile_output_record(&s->out, smp, 1) != 0) {
         profile_output_failed(&s->out);
         return -1;
     }

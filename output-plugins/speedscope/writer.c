@@ -162,7 +162,10 @@ int write_file(struct speedscope *s)
             rc = spool_failed(s);
     }
     char name[64];
-    snprintf(name, sizeof name, "pyflame (pid %d)", s->pid);
+    if (s->pid)
+        snprintf(name, sizeof name, "pyflame (pid %d)", s->pid);
+    else /* a profile read back (--input) */
+        snprintf(name, sizeof name, "pyflame");
     fputs("],\n\"name\":", out);
     json_put_string(out, name);
     fprintf(out, ",\"activeProfileIndex\":%zu,\"exporter\":\"pyflame\"}\n",

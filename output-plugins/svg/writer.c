@@ -167,14 +167,18 @@ static int short_command(struct svg_buf *b, const struct svg_buf *command)
 }
 
 /* "Flame graph of COMMAND (PID N)", the command shortened to fit, with a
- * tooltip of it whole; "Flame graph of PID N" when it is unknown. */
+ * tooltip of it whole; "Flame graph of PID N" when it is unknown.  A
+ * profile read back (PID 0) names its file as the command. */
 static int write_title(FILE *out, const struct svg_meta *m)
 {
-    fprintf(out, "<text id=\"pf-title\" x=\"%d\" y=\"24\">Flame graph of ", SVG_WIDTH / 2);
+    fprintf(out, "<text id=\"pf-title\" x=\"%d\" y=\"24\">Flame graph", SVG_WIDTH / 2);
     if (!m->command.len) {
-        fprintf(out, "PID %d</text>\n", m->pid);
+        if (m->pid)
+            fprintf(out, " of PID %d", m->pid);
+        fputs("</text>\n", out);
         return 0;
     }
+    fputs(" of ", out);
     struct svg_buf shown = {0};
     if (short_command(&shown, &m->command) != 0) {
         svg_buf_free(&shown);
@@ -185,7 +189,10 @@ static int write_title(FILE *out, const struct svg_meta *m)
     if (!whole)
         keep = svg_label_fit(shown.p, shown.len, TITLE_COMMAND_PX - DOTS_PX, &whole);
     svg_put_xml(out, shown.p, keep);
-    fprintf(out, "%s (PID %d)<title>", whole ? "" : "\xe2\x80\xa6", m->pid);
+    fputs(whole ? "" : "\xe2\x80\xa6", out);
+    if (m->pid)
+        fprintf(out, " (PID %d)", m->pid);
+    fputs("<title>", out);
     svg_put_xml(out, m->command.p, m->command.len);
     fputs("</title></text>\n", out);
     svg_buf_free(&shown);

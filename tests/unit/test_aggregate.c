@@ -52,7 +52,7 @@ static pyflame_frame frame(const char *file, const char *name, uint32_t line,
 
 static void add(struct aggregate *a, const pyflame_frame *frames, uint32_t n)
 {
-    assert_int_equal(aggregate_add(a, frames, n), 0);
+    assert_int_equal(aggregate_add(a, frames, n, 1), 0);
 }
 
 static pyflame_profile profile(struct aggregate *a)
@@ -84,9 +84,9 @@ static void no_stacks(void **state)
 {
     (void)state;
     struct aggregate *a = aggregate_new();
-    aggregate_add_idle(a);
-    aggregate_add_failed(a);
-    aggregate_add_idle(a);
+    aggregate_add_idle(a, 1);
+    aggregate_add_failed(a, 1);
+    aggregate_add_idle(a, 1);
     pyflame_profile p = profile(a);
     assert_int_equal(p.samples, 3);
     assert_int_equal(p.idle, 2);
@@ -219,12 +219,12 @@ static void idle_and_failed_are_counted_apart(void **state)
     (void)state;
     struct aggregate *a = aggregate_new();
     const pyflame_frame f = frame("x.py", "f", 1, 0);
-    aggregate_add_idle(a);
+    aggregate_add_idle(a, 1);
     add(a, &f, 1);
-    aggregate_add_failed(a);
-    aggregate_add_idle(a);
-    aggregate_add_failed(a);
-    aggregate_add_failed(a);
+    aggregate_add_failed(a, 1);
+    aggregate_add_idle(a, 1);
+    aggregate_add_failed(a, 1);
+    aggregate_add_failed(a, 1);
     add(a, &f, 1);
     pyflame_profile p = profile(a);
     assert_int_equal(p.samples, 7);
@@ -398,7 +398,7 @@ static void known_stacks_need_no_memory(void **state)
     }
     pyflame_frame known = frame("m.py", "f0", 1, 0), novel = frame("m.py", "new", 99, 0);
     fail_alloc = true;
-    int known_rc = aggregate_add(a, &known, 1), novel_rc = aggregate_add(a, &novel, 1);
+    int known_rc = aggregate_add(a, &known, 1, 1), novel_rc = aggregate_add(a, &novel, 1, 1);
     fail_alloc = false;
     assert_int_equal(known_rc, 0);
     assert_int_equal(novel_rc, -1);

@@ -48,9 +48,10 @@ typedef struct pyflame_output_config {
     FILE *out;            /* where to write; owned by the core */
     uint32_t flags;       /* PYFLAME_OUT_* */
     double interval_s;    /* requested time between samples */
-    int pid;              /* the target */
+    int pid;              /* the target; 0 for a profile read back (--input) */
     /* API 4: the target's command line, arguments joined by spaces (-t: the
-     * command run; -p: as the process has it), for a title; bytes that may
+     * command run; -p: as the process has it; --input: the name of the file
+     * read back), for a title; bytes that may
      * not be UTF-8; NULL when unknown.  Read it only when the host's
      * api_version is 4 or more, and copy it: it lives until open() returns. */
     const char *command;
