@@ -33,6 +33,9 @@ import plugin_sdk
 
 from testlib.measure import run_measured, start_ready, thread_states
 
+# Fixtures of the pure-Python package's tests, for every test file.
+pytest_plugins = ["python_package"]
+
 TARGETS = Path(__file__).parent / "targets"
 PYFLAME = os.environ.get("PYFLAME", "")
 # tests/bench/peak_rss: runs pyflame and tells its own peak memory.
@@ -333,6 +336,29 @@ def status_field(path, key):
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     raise AssertionError(f"no {key} in {path}")
+
+
+def child_processes(pid):
+    """The processes whose parent is `pid`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+
+def wait_sampled(pid, samples=3):
+    """Waits until a pyflame in stop mode has stopped busy process `pid`
+    `samples` more times to read it: each stop is a voluntary context
+    switch of its main thread, which a busy loop has none of otherwise."""
+    path = f"/proc/{pid}/status"
+    start = status_field(path, "voluntary_ctxt_switches")
+    wait_until(lambda: status_field(path, "voluntary_ctxt_switches") >= start + samples,
+               f"pyflame's first {samples} samples of {pid}")
 
 
 def tracer_of(pid):

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from conftest import (PYFLAME, SANITIZED, TARGETS, assert_left_running, error_of, run_pyflame,
-                      run_pyflame_measured, start_target, status_field, stop_target, tracer_of,
+                      run_pyflame_measured, start_target, stop_target, tracer_of, wait_sampled,
                       wait_traced_by, wait_until)
 
 
@@ -41,11 +41,7 @@ def test_signal_ends_run_writes_profile_and_frees_target(sig, tmp_path):
         pyflame = subprocess.Popen([PYFLAME, "-s", "30", "-o", str(out), "-p", str(target.pid)],
                                    stderr=subprocess.PIPE)
         wait_traced_by(target.pid, pyflame.pid)
-        # Each stop-mode sample stops the target once: wait for 50 of them.
-        stops = status_field(f"/proc/{target.pid}/status", "voluntary_ctxt_switches")
-        wait_until(lambda: status_field(f"/proc/{target.pid}/status",
-                                        "voluntary_ctxt_switches") >= stops + 50,
-                   "50 samples taken")
+        wait_sampled(target.pid, 50)
         pyflame.send_signal(sig)
         _, err = pyflame.communicate(timeout=10)
         # Ended by the signal, as a shell would report it; the profile of

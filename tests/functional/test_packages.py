@@ -100,7 +100,9 @@ def test_one_package_per_abi_and_what_each_holds(debs):
     assert control(debs["python3-pyflame"], "Architecture") == "all"
     assert f"pyflame (>= {version})" in control(debs["python3-pyflame"], "Depends")
     python = contents(debs["python3-pyflame"])
-    for name in ["__init__.py", "__main__.py", "_cli.py", "_native.py"]:
+    modules = sorted(p.name for p in (SOURCE / "packaging/python/pyflame").glob("*.py"))
+    assert {"__init__.py", "__main__.py", "_region.py"} <= set(modules), modules
+    for name in modules:
         assert f"./usr/lib/python3/dist-packages/pyflame/{name}\n" in python, name
     assert "__pycache__" not in python
 

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 
-from . import _native
+from . import _formats, _native
 
 PROG = "python -m pyflame"
 USAGE = ("%(prog)s [options] [--] script.py [args ...]\n"
@@ -49,10 +49,7 @@ INTERVAL = ("-s", "--sample-interval")
 HZ = ("--hz",)
 TAKE_A_VALUE = OUTPUT + FORMAT + INTERVAL + HZ
 
-DEFAULT_FORMAT = "svg"
-# The file name extension of a format's profile, where it is not the
-# format's name (as the native pyflame names its pyflame-PID.EXT files).
-EXTENSIONS = {"chrome": "cpuprofile", "speedscope": "speedscope.json"}
+DEFAULT_FORMAT = _formats.DEFAULT
 
 
 class Error(Exception):
@@ -152,8 +149,7 @@ def native_command(options, name, python_args):
         raise Error("cannot tell which interpreter this is: sys.executable is empty")
     output = options.output
     if output is None:
-        plugin = options.format.split(":", 1)[0]
-        output = "%s.%s" % (name, EXTENSIONS.get(plugin, plugin))
+        output = "%s.%s" % (name, _formats.extension(options.format))
     cmd = [_native.find(), "-f", options.format, "-o", output]
     if options.sample_interval:
         cmd += ["-r", options.sample_interval]
