@@ -210,6 +210,29 @@ def machine_pauses(seconds):
     return count / seconds, longest
 
 
+def region_cost(pyflame, pythons, blocks):
+    """pyflame.profile()'s cost, with the first interpreter the package
+    supports (region_cost.py)."""
+    def version(path):
+        out = subprocess.run([path, "-c", "import sys; print(*sys.version_info[:2])"],
+                             capture_output=True, text=True).stdout.split()
+        return tuple(map(int, out)) if out else (0, 0)
+
+    python = next((p for p in pythons if version(p) >= (3, 8)), None)
+    if python is None:
+        print("pyflame.profile(): n/a (no CPython 3.8 or newer measured)")
+        return
+    env = dict(os.environ, PYFLAME=str(Path(pyflame).resolve()),
+               PYTHONPATH=str(HERE.parents[1] / "packaging" / "python"))
+    res = subprocess.run([python, str(HERE / "region_cost.py"), str(blocks)], env=env,
+                         capture_output=True, text=True, timeout=600)
+    if res.returncode != 0:
+        sys.exit("bench.py: region_cost.py failed: %s" % res.stderr.strip()[-2000:])
+    enter, leave = res.stdout.split()
+    print("pyflame.profile() of an empty block: enter %s ms, leave %s ms (median of %d, %s)"
+          % (enter, leave, blocks, python), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pyflame", default=os.environ.get("PYFLAME", "build/pyflame"))
@@ -261,6 +284,7 @@ def main():
     slow = slowdown.measure([args.pyflame, "-r", 0.001, "-o", os.devnull],
                             lambda s: [helpers["marks"], s + 2], slow_seconds, 0.02)[0]
     print("\n-t of a non-Python program: slowdown %.1f%% at 1 kHz" % (100 * slow), flush=True)
+    region_cost(args.pyflame, pythons, 5 if args.quick else 20)
     res = subprocess.run([helpers["stop_floor"], "1000", str(slow_seconds)],
                          capture_output=True, text=True, timeout=slow_seconds * 4 + 60)
     if res.returncode != 0:

@@ -37,6 +37,8 @@ for line in rows:
     assert float(row["max Hz nb"]) > 0, row
 assert re.search(r"^-t of a non-Python program: slowdown " + NUMBER + "% at 1 kHz", res.stdout,
                  re.M), "no slowdown of a non-Python program"
+assert re.search(r"^pyflame\.profile\(\) of an empty block: enter " + NUMBER + " ms, leave " +
+                 NUMBER + " ms", res.stdout, re.M), "no pyflame.profile() cost"
 assert re.search(r"^stop floor " + NUMBER + "%", res.stdout, re.M), "no stop floor"
 assert re.search(r"^a stop takes the tracer " + NUMBER + " us", res.stdout, re.M), "no stop steps"
 assert re.search(r"^machine pauses " + NUMBER + "/s", res.stdout, re.M), "no machine pauses"
