@@ -1,5 +1,7 @@
-"""pyflame.profile() run by an ordinary user (nobody, through setpriv),
-with Debian's python3 and the package's source: what Yama lets a user do.
+"""pyflame.profile() and python -m pyflame run by an ordinary user
+(nobody, through setpriv), with Debian's python3 and the package's
+source: what Yama lets a user do.  (pyenv's interpreters are installed
+under /root, which no other user may enter.)
 
 Without Yama (this CI machine's kernel) a user's process may trace its
 own parent, so the block is profiled.  Yama's scopes are made up here: a
@@ -21,6 +23,8 @@ import pytest
 
 from conftest import PYFLAME, TARGETS, require
 from python_package import DEBIAN_PYTHON, PACKAGE
+from test_format_svg import Graph
+from test_python_package import assert_hot_leaf
 from test_python_region import assert_only, scope_file
 
 NOBODY = 65534
@@ -38,7 +42,7 @@ def tree():
     root = Path(tempfile.mkdtemp(prefix="pyflame-nonroot-"))
     shutil.copytree(str(PACKAGE / "pyflame"), str(root / "pyflame"),
                     ignore=shutil.ignore_patterns("__pycache__"))
-    for target in ("region_api.py", "sampled_work.py"):
+    for target in ("region_api.py", "sampled_work.py", "exact_line.py"):
         shutil.copy(str(TARGETS / target), str(root))
     for path in [root, *root.rglob("*")]:
         path.chmod(path.stat().st_mode | stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH |
@@ -52,12 +56,18 @@ def tree():
     shutil.rmtree(str(root), True)
 
 
-def as_nobody(tree, *args, pyflame=PYFLAME):
+def run_as_nobody(tree, args, pyflame=PYFLAME):
+    """Debian's python3 with `args`, as nobody, in tree/out."""
     env = dict(os.environ, PYFLAME=str(pyflame), PYTHONPATH=str(tree), HOME=str(tree / "out"))
-    res = subprocess.run(SETPRIV + [DEBIAN_PYTHON, str(tree / "region_api.py"),
-                                    *map(str, args)],
-                         env=env, cwd=str(tree / "out"), capture_output=True, timeout=120)
+    res = subprocess.run(SETPRIV + [DEBIAN_PYTHON, *map(str, args)], env=env,
+                         cwd=str(tree / "out"), capture_output=True, timeout=120)
     assert res.returncode == 0, res.stderr.decode()
+    return res
+
+
+def as_nobody(tree, *args, pyflame=PYFLAME):
+    """What region_api.py saw, run as nobody."""
+    res = run_as_nobody(tree, [tree / "region_api.py", *args], pyflame)
     return json.loads(res.stdout.decode().splitlines()[-1])
 
 
@@ -79,6 +89,12 @@ def test_a_user_profiles_a_block(tree):
     assert out["children_after"] == []
     assert_only(out["folded"], "region_work")
     assert (tree / "out" / "block.svg").read_bytes().startswith(b"<?xml ")
+
+
+def test_a_user_runs_python_m_pyflame(tree):
+    """The program is pyflame's child: an ordinary user may trace it."""
+    run_as_nobody(tree, ["-m", "pyflame", "-o", "script.svg", tree / "exact_line.py", "0.3"])
+    assert_hot_leaf(Graph(tree / "out" / "script.svg"), tree / "exact_line.py")
 
 
 def made_up_scope(tree, value):
