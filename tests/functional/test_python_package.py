@@ -84,11 +84,11 @@ def test_program_keeps_its_stdio_and_exit_status(package_python, site, tmp_path)
                            site, stdin=b"line one\nline two\n")
     assert res.returncode == 3, res.stderr.decode()
     assert res.stdout.decode().splitlines()[1:] == ["line one", "line two"]
-    # pyflame's warning that it stopped the program for a large share of a
-    # loaded machine's time may come too: it is the machine's, not the
-    # program's output.
+    # pyflame's warnings may come too: about a loaded machine (the program
+    # stopped for a large share of the run), or a sample or two unread as
+    # the interpreter exits.  They are pyflame's, not the program's output.
     told = [line for line in res.stderr.decode().splitlines()
-            if not line.startswith("pyflame: warning: the target was stopped for ")]
+            if not line.startswith("pyflame: warning: ")]
     assert told == ["the program's own error output", "pyflame: profile written to out.svg"]
     assert_hot_leaf(Graph(tmp_path / "out.svg"), STDIO_EXIT)
 
