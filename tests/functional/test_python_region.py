@@ -44,14 +44,23 @@ def functions(stack):
     return [frame.split(":")[1] for frame in stack.split(";") if ":" in frame]
 
 
+# The block's own code in targets/region_api.py: the functions a sample
+# may catch between the block's statements, besides what it calls.
+BLOCK_CODE = ("main", "block", "decorated", "recursive", "tracer")
+
+
 def assert_only(folded, function):
-    """Every stack with Python code is `function`'s, called from main;
-    no other thread's, no frame of pyflame's own package."""
+    """`function` was sampled, and every stack with Python code is the
+    block's, called from main: `function`'s, or the block's own code
+    between its statements (pyflame has let the process go when the
+    block ends, so no sample comes from after it); no other thread's, no
+    frame of pyflame's own package."""
     shown = python_stacks(folded)
-    assert shown, folded
+    assert any(function in functions(stack) for stack in shown), folded
     for stack in shown:
         names = functions(stack)
-        assert function in names and names[:2] == ["<module>", "main"], stack
+        assert names[:2] == ["<module>", "main"], stack
+        assert function in names or names[-1] in BLOCK_CODE, stack
         assert "other_work" not in names, stack
         assert "/pyflame/_" not in stack, stack  # the package's own frames
 
@@ -86,7 +95,7 @@ def test_decorator_keeps_each_calls_profile(package_python, site):
     assert_only(out["last"], "work_b")
     # The wrapper is no frame of the profile: decorated calls work directly.
     for stack in python_stacks(out["last"]):
-        assert functions(stack)[2:4] == ["decorated", "work_b"], stack
+        assert functions(stack)[2:4] in (["decorated", "work_b"], ["decorated"]), stack
     assert out["label"].startswith("decorated (PID ")
 
 
@@ -96,7 +105,11 @@ def test_decorated_function_calling_itself_is_one_profile(package_python, site):
     out = region_api(package_python, site, "recursive")
     assert_only(out["folded"], "region_work")
     for stack in python_stacks(out["folded"]):
-        assert functions(stack)[2:6] == ["recursive"] * 3 + ["region_work"], stack
+        names = functions(stack)[2:]
+        # recursive 3 deep, then region_work; or caught between calls
+        depth = names.index("region_work") if "region_work" in names else len(names)
+        assert 1 <= depth <= 3 and names[:depth] == ["recursive"] * depth, stack
+        assert depth == 3 or "region_work" not in names, stack
 
 
 def test_formats_of_time(package_python, site, tmp_path):
