@@ -43,7 +43,8 @@ window.addEventListener("load", function () {
     seen.matchedText = doc.getElementById("pf-matched").textContent;
     var target = null, groups = doc.getElementById("pf-frames").getElementsByTagName("g");
     for (var i = 0; i < groups.length; i++)
-      if (groups[i].getElementsByTagName("title")[0].textContent.indexOf(%(zoom)s) === 0)
+      if (groups[i].getAttribute("data-s") === %(s)s &&
+          groups[i].getElementsByTagName("rect")[0].getAttribute("y") === %(y)s)
         target = groups[i];
     target.getElementsByTagName("rect")[0].dispatchEvent(
       new MouseEvent("click", {bubbles: true}));
@@ -61,13 +62,18 @@ window.addEventListener("load", function () {
 
 def assert_search_and_zoom_work(fragment, function, tmp_path):
     """Opens `fragment` in a page in headless Chromium, searches for
-    `function` and clicks its widest frame: the graph inside the frame
-    counts the matches and zooms as it does in a tab of its own."""
+    `function` and clicks a frame: the graph inside the frame counts the
+    matches and zooms as it does in a tab of its own."""
     g = graph_of(fragment, tmp_path)
-    work = max(g.named(function), key=lambda f: f.n)
+    # The click: the widest frame narrower than the graph, so that zooming
+    # into it visibly widens it (`function`'s own frame may span it all).
+    narrower = [f for f in g.frames if f.depth >= 1 and f.n < g.total]
+    assert narrower, "every frame spans the whole graph: nothing to zoom into"
+    work = max(narrower, key=lambda f: (f.n, -f.depth))
     page = tmp_path / "page.html"
     page.write_text("<!DOCTYPE html><html><body>%s%s</body></html>" % (
-        fragment, DRIVER % {"term": json.dumps(function), "zoom": json.dumps(work.name + " (")}))
+        fragment, DRIVER % {"term": json.dumps(function), "s": json.dumps(str(work.s)),
+                              "y": json.dumps("%g" % work.y)}))
     dom = chromium(page.as_uri(), "--allow-file-access-from-files",
                    "--virtual-time-budget=5000", "--dump-dom")
     seen = json.loads(html.unescape(re.search(r'<pre id="result">(.*?)</pre>', dom, re.S)
@@ -78,6 +84,7 @@ def assert_search_and_zoom_work(fragment, function, tmp_path):
     assert seen["matched"] == str(matched), seen
     assert seen["matchedText"].startswith("Matched: %.2f%%" % (100.0 * matched / g.total)), seen
     # Zoomed into it: it fills the graph's width; frames beside it hide.
+    assert work.width < GRAPH_WIDTH - 1
     assert float(seen["zoomedWidth"]) == pytest.approx(GRAPH_WIDTH, abs=0.01), seen
 
     def within(inner, outer):
@@ -85,4 +92,4 @@ def assert_search_and_zoom_work(fragment, function, tmp_path):
 
     hidden = [f for f in g.frames if not (f.depth < work.depth and within(work, f)) and
               not (f.depth >= work.depth and within(f, work))]
-    assert hidden and seen["hidden"] == len(hidden), (seen, len(hidden))
+    assert seen["hidden"] == len(hidden), (seen, len(hidden))
