@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from conftest import (PYFLAME, SANITIZED, TARGETS, assert_left_running, error_of, run_pyflame,
-                      run_pyflame_measured, start_target, stop_target, tracer_of, wait_sampled,
-                      wait_traced_by, wait_until)
+from conftest import (PYFLAME, SANITIZED, TARGETS, assert_left_running, child_processes, error_of,
+                      run_pyflame, run_pyflame_measured, start_target, stop_target, tracer_of,
+                      wait_sampled, wait_traced_by, wait_until)
 
 
 def assert_free(pid):
@@ -125,11 +125,6 @@ def test_trace_of_a_program_that_execs_out_of_python_says_it_ran_python(tmp_path
     assert any(":<module>:" in leaf for leaf in leaf_counts(out.read_text())), out.read_text()
 
 
-def children_of(pid):
-    with open(f"/proc/{pid}/task/{pid}/children") as f:
-        return [int(c) for c in f.read().split()]
-
-
 def test_forked_child_is_neither_traced_nor_stopped(tmp_path):
     script = tmp_path / "forker.py"
     script.write_text(
@@ -152,10 +147,10 @@ def test_forked_child_is_neither_traced_nor_stopped(tmp_path):
         pyflame = subprocess.Popen([PYFLAME, "-r", "0.001", "-s", "30", "-o", os.devnull,
                                     "-p", str(target.pid)], stderr=subprocess.PIPE)
         wait_traced_by(target.pid, pyflame.pid)
-        forked_before = len(children_of(target.pid))
+        forked_before = len(child_processes(target.pid))
         # Two more children forked while pyflame samples.
         children = wait_until(lambda: (lambda c: c if len(c) >= forked_before + 2 else None)(
-            children_of(target.pid)), "two children forked while sampled")
+            child_processes(target.pid)), "two children forked while sampled")
         assert first_child in children, children
         for child in children:
             assert_left_running(child)
