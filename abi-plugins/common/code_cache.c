@@ -12,7 +12,6 @@
 #define BUCKETS 2048 /* power of two */
 #define WAYS 4
 #define MAX_LINETABLE (1u << 20)
-#define MAX_CODE_HEAD 512
 /* Names and line tables the cached entries may hold together.  Real
  * programs need a few MB; past this, entries the current sample does not
  * use are dropped, so a target of many huge line tables costs re-reading,
@@ -34,7 +33,7 @@ struct code_cache *pyflame_code_cache_new(const pyflame_host *host,
                                           const struct py_layout *layout,
                                           struct code_types types)
 {
-    if (layout->code.size > MAX_CODE_HEAD)
+    if (layout->code.size > CODE_HEAD_MAX)
         return NULL;
     struct code_cache *c = calloc(1, sizeof *c);
     if (!c)
@@ -168,10 +167,10 @@ int pyflame_code_cache_get(struct code_cache *c, uint64_t addr,
                            struct code_info **out)
 {
     const struct py_layout *l = c->layout;
-    uint8_t head[MAX_CODE_HEAD];
+    uint8_t head[CODE_HEAD_MAX];
     if (remote_read(c->host, addr, head, (size_t)l->code.size) != 0)
         return PYFLAME_ERR_READ;
-    if (c->types.code && field_ptr(head, PY_OB_TYPE) != c->types.code)
+    if (c->types.code && field_ptr(head, l->object.ob_type) != c->types.code)
         return CODE_NOT_CODE;
 
     struct code_info want = {
@@ -185,7 +184,7 @@ int pyflame_code_cache_get(struct code_cache *c, uint64_t addr,
     want.code_bytes = UINT64_MAX; /* unknown: the bytecode is a separate object */
     if (l->code.code >= 0) {
         /* 3.11+: the code object holds its bytecode and counts it. */
-        int64_t units = field_i64(head, PY_OB_SIZE);
+        int64_t units = field_i64(head, l->object.ob_size);
         if (units < 0 || units > (1 << 26))
             return PYFLAME_ERR_READ;
         want.code_bytes = (uint64_t)units * 2; /* _Py_CODEUNIT is 2 bytes */

@@ -21,6 +21,9 @@
 
 #include "layout.h"
 
+/* Bytes of a code object's fixed header read, at most (layout code.size). */
+#define CODE_HEAD_MAX 512
+
 struct code_info {
     uint64_t addr;
     /* What the entry was built from, compared on every use. */

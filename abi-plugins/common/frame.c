@@ -35,7 +35,7 @@ static void read_slots(const struct py_layout *l, const pyflame_host *h, uint64_
     int32_t base = 0;
     if (l->frame_model == PY_FRAMES_OBJECTS && l->frame.localsplus >= 0) {
         base = l->frame.localsplus;
-        n = field_i64(f, PY_OB_SIZE);
+        n = field_i64(f, l->object.ob_size);
     } else if (l->frame_model == PY_FRAMES_INTERPRETER && l->iframe.slots >= 0) {
         base = l->iframe.size;
         n = field_i32(f, l->iframe.slots);

@@ -155,8 +155,13 @@ int pyflame_anchors_find(const struct py_layout *l, const pyflame_host *h,
 {
     int rc;
     *a = (struct py_anchors){0, 0, 0};
-    if ((rc = find_anchors(l, h, a, err, errlen)) != PYFLAME_OK ||
-        (rc = check_version(l, h, a, err, errlen)) != PYFLAME_OK)
+    if ((rc = find_anchors(l, h, a, err, errlen)) != PYFLAME_OK)
         return rc;
+    return check_version(l, h, a, err, errlen);
+}
+
+int pyflame_anchors_ready(const struct py_layout *l, const pyflame_host *h,
+                          const struct py_anchors *a, char *err, size_t errlen)
+{
     return check_ready(l, h, a, err, errlen);
 }

@@ -18,13 +18,17 @@ struct py_anchors {
     uint64_t tstate_current; /* &_PyThreadState_Current (2.7, 3.6) */
 };
 
-/* Finds the anchors of the release `l` describes in the target, checks
- * that it is that release as far as the target tells, and that its
- * interpreter is initialised.  PYFLAME_OK, or a status with the reason in
- * err[]: UNSUPPORTED (another release), NOT_READY (not initialised yet),
- * READ. */
+/* Finds the anchors of the release `l` describes in the target, and
+ * checks that it is that release as far as the target tells.  PYFLAME_OK,
+ * or a status with the reason in err[]: UNSUPPORTED (another release),
+ * NOT_READY (its runtime not loaded yet), READ. */
 int pyflame_anchors_find(const struct py_layout *l, const pyflame_host *h,
                          struct py_anchors *a, char *err, size_t errlen);
+
+/* Is the interpreter initialised?  PYFLAME_OK, or NOT_READY or READ with
+ * the reason in err[]. */
+int pyflame_anchors_ready(const struct py_layout *l, const pyflame_host *h,
+                          const struct py_anchors *a, char *err, size_t errlen);
 
 /* The first interpreter into *interp: from _PyRuntime, from interp_head,
  * or else from the thread holding the GIL (0 when none does).  0, or -1

@@ -38,6 +38,18 @@ enum py_string_model {
     PY_STRINGS_BYTES = 2,   /* 2.7 str: bytes, shown as UTF-8 */
 };
 
+/* One offset a release publishes about itself (3.13+: _Py_DebugOffsets at
+ * the start of _PyRuntime, all uint64).  The walker sets the int32 field
+ * `field` of its table (offsetof(struct py_layout, ...)) to the value at
+ * `at` in the target's copy, less the value at `minus` unless that is -1,
+ * once that value lies inside the structure whose size is the value at
+ * `group`. */
+struct py_published_offset {
+    int16_t field, at, minus, group;
+};
+#define PY_PUBLISHED(layout_field, at, minus, group) \
+    {(int16_t)offsetof(struct py_layout, layout_field), (at), (minus), (group)}
+
 struct py_layout {
     /* The name of the plugin made from this table, e.g. "311" (its --abi
      * name, which PYFLAME_ABI_PLUGIN gives it).  A label for the reader:
@@ -68,6 +80,31 @@ struct py_layout {
         int32_t debug_cookie; /* _Py_DebugOffsets.cookie "xdebugpy" (3.13+) */
     } runtime;
 
+    /* The offsets the target publishes (3.13+), which the walker follows
+     * in place of this table's where they differ: a patch release that
+     * moves a field is read right.  The rest of the table is what the
+     * published offsets do not say. */
+    struct {
+        int32_t size;      /* bytes of _Py_DebugOffsets; 0: none published */
+        int32_t version;   /* offset of its PY_VERSION_HEX; major and minor
+                              must be this table's */
+        int32_t free_threaded; /* offset of its flag, which must be this
+                                  table's free_threaded; -1 if none */
+        uint32_t count;
+        const struct py_published_offset *offsets;
+    } published;
+
+    /* Built without the GIL (--disable-gil, 3.13+): larger object
+     * headers, and every thread may run Python at once.  0 or 1. */
+    int32_t free_threaded;
+
+    /* Every object's header: where ob_type is, and ob_size in a
+     * variable-size object.  Free-threaded builds put more in front. */
+    struct {
+        int32_t ob_type;
+        int32_t ob_size;
+    } object;
+
     struct {
         int32_t next;         /* PyInterpreterState *next */
         int32_t threads_head; /* threads.head */
@@ -90,6 +127,9 @@ struct py_layout {
     struct {
         int32_t locked;      /* int */
         int32_t last_holder; /* PyThreadState * */
+        /* int: 0 while the GIL is off, the rule in a free-threaded build;
+         * -1 where every build has one. */
+        int32_t enabled;
     } gil;
 
     struct {
@@ -109,6 +149,18 @@ struct py_layout {
          * stack) are live while the frame is suspended in a call; the slots
          * follow the `size` bytes of the frame (stacktop, 3.11+). */
         int32_t slots;
+        /* _PyStackRef *: where the frame's value stack ends while it is
+         * suspended in a call, NULL while it runs; its live slots run from
+         * `size` to there (3.14+, in place of stacktop and slots); -1. */
+        int32_t stackpointer;
+        /* The code is a tagged reference (_PyStackRef, 3.14+): these low
+         * bits of the pointer are tags, and a value whose tag bits equal
+         * code_int_tag is no object at all; 0 and 0 where it is a pointer. */
+        int32_t code_tag_bits;
+        int32_t code_int_tag;
+        /* int32: which copy of the bytecode the frame runs, an index into
+         * the code's per-thread copies (free-threaded 3.14+); -1. */
+        int32_t tlbc_index;
     } iframe;
 
     /* PyFrameObject (PY_FRAMES_OBJECTS). */
@@ -132,6 +184,11 @@ struct py_layout {
         int32_t code;        /* first instruction (co_code_adaptive, 3.11+:
                                 the object then counts its code units in
                                 ob_size); -1 when the bytecode is apart */
+        /* Per-thread copies of the bytecode (free-threaded 3.14+): a
+         * pointer at `tlbc` to an array whose pointers to each copy begin
+         * `tlbc_entries` bytes in; -1 and -1 without. */
+        int32_t tlbc;
+        int32_t tlbc_entries;
     } code;
 
     struct {
@@ -145,6 +202,9 @@ struct py_layout {
         int32_t ascii_data;   /* data of a compact ASCII string */
         int32_t compact_data; /* data of another compact string */
         int32_t data_ptr;     /* data.any of a non-compact string */
+        /* Bits of the state word: where the 3-bit kind, the compact flag
+         * and the ascii flag begin. */
+        int32_t kind_shift, compact_shift, ascii_shift;
     } unicode;
 
     /* What Python thread names are read through: threading._active maps

@@ -61,13 +61,13 @@ static int keys_entries(const struct py_objects *o, uint64_t keys, uint64_t valu
 static int dict_entries(const struct py_objects *o, uint64_t dict, struct entries *e)
 {
     const struct py_layout *l = o->layout;
-    const int32_t offs[] = {PY_OB_TYPE, l->dict.mask, l->dict.table, l->dict.keys,
+    const int32_t offs[] = {l->object.ob_type, l->dict.mask, l->dict.table, l->dict.keys,
                             l->dict.values};
     uint8_t d[64];
     size_t len = fields_end(offs, sizeof offs / sizeof *offs, 8);
     if (len > sizeof d || remote_read(o->host, dict, d, len) != 0)
         return -1;
-    if (o->dict_type && field_ptr(d, PY_OB_TYPE) != o->dict_type)
+    if (o->dict_type && field_ptr(d, l->object.ob_type) != o->dict_type)
         return -1;
     if (l->dict.table < 0)
         return keys_entries(o, field_ptr(d, l->dict.keys), field_ptr(d, l->dict.values), e);
@@ -149,12 +149,12 @@ uint64_t pyflame_py_dict_get(const struct py_objects *o, uint64_t dict, const ch
 int pyflame_py_int_value(const struct py_objects *o, uint64_t addr, uint64_t *out)
 {
     const struct py_layout *l = o->layout;
-    const int32_t offs[] = {PY_OB_TYPE, l->pylong.int_value, l->pylong.size, l->pylong.tag};
+    const int32_t offs[] = {l->object.ob_type, l->pylong.int_value, l->pylong.size, l->pylong.tag};
     uint8_t h[32];
     size_t len = fields_end(offs, sizeof offs / sizeof *offs, 8);
     if (len > sizeof h || remote_read(o->host, addr, h, len) != 0)
         return -1;
-    uint64_t type = field_ptr(h, PY_OB_TYPE);
+    uint64_t type = field_ptr(h, l->object.ob_type);
     if (l->pylong.int_value >= 0) {
         /* 2.7: int or long, told apart by type alone. */
         if (!o->int_type)
@@ -236,7 +236,7 @@ uint64_t pyflame_py_object_attr(const struct py_objects *o, uint64_t obj, const 
     uint8_t t[1024];
     uint64_t type;
     size_t len = fields_end(offs, sizeof offs / sizeof *offs, 8);
-    if (len > sizeof t || remote_read_ptr(o->host, obj + PY_OB_TYPE, &type) != 0 ||
+    if (len > sizeof t || remote_read_ptr(o->host, obj + (uint64_t)l->object.ob_type, &type) != 0 ||
         remote_read(o->host, type, t, len) != 0)
         return 0;
     uint64_t flags = field_ptr(t, l->type.flags);

@@ -31,41 +31,41 @@ size_t pyflame_utf8_encode(uint32_t cp, char *out)
     return 4;
 }
 
-/* PyASCIIObject.state bits, the same from 3.3 to 3.13. */
-#define STATE_KIND(s) (((s) >> 2) & 7)
-#define STATE_COMPACT(s) (((s) >> 5) & 1)
-#define STATE_ASCII(s) (((s) >> 6) & 1)
+/* PyASCIIObject.state bits, where the layout says. */
+#define STATE_KIND(l, s) (((s) >> (l)->unicode.kind_shift) & 7)
+#define STATE_COMPACT(l, s) (((s) >> (l)->unicode.compact_shift) & 1)
+#define STATE_ASCII(l, s) (((s) >> (l)->unicode.ascii_shift) & 1)
 
 /* Reads the first `len` bytes of the object at `addr` into `head`, and
  * checks its type when `type` is known. */
-static int read_head(const pyflame_host *host, uint64_t addr, uint64_t type,
-                     uint8_t *head, size_t len, size_t room)
+static int read_head(const pyflame_host *host, const struct py_layout *l, uint64_t addr,
+                     uint64_t type, uint8_t *head, size_t len, size_t room)
 {
     if (len > room || remote_read(host, addr, head, len) != 0)
         return -1;
-    return type && field_ptr(head, PY_OB_TYPE) != type ? -1 : 0;
+    return type && field_ptr(head, l->object.ob_type) != type ? -1 : 0;
 }
 
 char *pyflame_py_read_string(const pyflame_host *host, const struct py_layout *layout,
                              uint64_t str_type, uint64_t addr)
 {
     const struct py_layout *l = layout;
-    uint8_t head[128];
-    if (read_head(host, addr, str_type, head, (size_t)l->unicode.compact_data,
+    uint8_t head[PY_STR_HEAD_MAX];
+    if (read_head(host, l, addr, str_type, head, (size_t)l->unicode.compact_data,
                   sizeof head) != 0)
         return NULL;
 
     int64_t length = field_i64(head, l->unicode.length);
     uint32_t state = (uint32_t)field_i32(head, l->unicode.state);
-    unsigned kind = STATE_KIND(state);
+    unsigned kind = STATE_KIND(l, state);
     if (length < 0 || (kind != 1 && kind != 2 && kind != 4))
         return NULL;
     if (length > PY_STRING_MAX_CHARS)
         length = PY_STRING_MAX_CHARS;
 
     uint64_t data;
-    if (STATE_COMPACT(state))
-        data = addr + (uint64_t)(STATE_ASCII(state) ? l->unicode.ascii_data
+    if (STATE_COMPACT(l, state))
+        data = addr + (uint64_t)(STATE_ASCII(l, state) ? l->unicode.ascii_data
                                                     : l->unicode.compact_data);
     else if (remote_read_ptr(host, addr + (uint64_t)l->unicode.data_ptr, &data) != 0)
         return NULL;
@@ -101,8 +101,8 @@ uint8_t *pyflame_py_read_bytes(const pyflame_host *host, const struct py_layout 
                                uint64_t bytes_type, uint64_t addr, size_t max_len,
                                size_t *len)
 {
-    uint8_t head[64];
-    if (read_head(host, addr, bytes_type, head, (size_t)layout->bytes.data,
+    uint8_t head[PY_BYTES_HEAD_MAX];
+    if (read_head(host, layout, addr, bytes_type, head, (size_t)layout->bytes.data,
                   sizeof head) != 0)
         return NULL;
     int64_t size = field_i64(head, layout->bytes.size);
@@ -189,23 +189,23 @@ int pyflame_py_text_equals(const pyflame_host *host, const struct py_layout *lay
 {
     const struct py_layout *l = layout;
     size_t want = strlen(ascii);
-    uint8_t head[128], text[64];
+    uint8_t head[PY_STR_HEAD_MAX], text[64];
     int64_t length;
     uint64_t data;
     if (want > sizeof text)
         return 0;
     if (l->string_model == PY_STRINGS_UNICODE) {
-        if (read_head(host, addr, str_type, head, (size_t)l->unicode.ascii_data,
+        if (read_head(host, l, addr, str_type, head, (size_t)l->unicode.ascii_data,
                       sizeof head) != 0)
             return 0;
         uint32_t state = (uint32_t)field_i32(head, l->unicode.state);
         /* An equal str is ASCII, and CPython keeps those compact. */
-        if (!STATE_COMPACT(state) || !STATE_ASCII(state))
+        if (!STATE_COMPACT(l, state) || !STATE_ASCII(l, state))
             return 0;
         length = field_i64(head, l->unicode.length);
         data = addr + (uint64_t)l->unicode.ascii_data;
     } else {
-        if (read_head(host, addr, str_type, head, (size_t)l->bytes.data, sizeof head) != 0)
+        if (read_head(host, l, addr, str_type, head, (size_t)l->bytes.data, sizeof head) != 0)
             return 0;
         length = field_i64(head, l->bytes.size);
         data = addr + (uint64_t)l->bytes.data;

@@ -12,6 +12,11 @@
 /* Longest name kept, in characters; longer ones are cut. */
 #define PY_STRING_MAX_CHARS 4096
 
+/* Bytes of a str (layout unicode.compact_data) and of a bytes object
+ * (bytes.data) read before their text, at most. */
+#define PY_STR_HEAD_MAX 128
+#define PY_BYTES_HEAD_MAX 64
+
 /* Reads the str object at `addr` into a new malloc'd, NUL-terminated UTF-8
  * string.  Characters that cannot be encoded (lone surrogates) become
  * U+FFFD.  `str_type` is the address of PyUnicode_Type, or 0 to skip the

@@ -8,11 +8,10 @@
 
 #include <pyflame/pyflame.h>
 
-/* Every object starts with ob_refcnt, ob_type; variable-size ones then have
- * ob_size.  The same in every CPython 3 release on 64-bit targets. */
+/* ob_refcnt, first in an object of every build with a GIL: the walker
+ * reads it in frame objects (2.7-3.10) alone.  Where ob_type and ob_size
+ * are, the layout says (free-threaded builds differ). */
 #define PY_OB_REFCNT 0
-#define PY_OB_TYPE 8
-#define PY_OB_SIZE 16
 
 static inline int remote_read(const pyflame_host *host, uint64_t addr,
                               void *buf, size_t len)

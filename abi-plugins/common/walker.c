@@ -10,6 +10,7 @@
 #include "frame.h"
 #include "interpreter.h"
 #include "linetable.h"
+#include "published_layout.h"
 #include "remote.h"
 #include "read_cache.h"
 #include "reason.h"
@@ -17,7 +18,10 @@
 #include "torn_check.h"
 
 struct walker {
-    const struct py_layout *layout;
+    const struct py_layout *layout; /* &own */
+    /* The plugin's table, with what the target publishes of its own
+     * layout (3.13+) in place of the table's offsets. */
+    struct py_layout own;
     const pyflame_host *host;
     /* The GIL-holder probe's own lines: read afresh by each probe, all in
      * one batch (those the last probe used), and never a sample's lines. */
@@ -46,9 +50,14 @@ void *pyflame_walker_open(const struct py_layout *layout, const pyflame_host *ho
         *status = PYFLAME_ERR_NOMEM;
         return NULL;
     }
-    w->layout = layout;
+    w->own = *layout;
+    w->layout = layout = &w->own;
     w->host = host;
-    if ((*status = pyflame_anchors_find(layout, host, &w->anchors, err, errlen)) != PYFLAME_OK)
+    if ((*status = pyflame_anchors_find(layout, host, &w->anchors, err, errlen)) != PYFLAME_OK ||
+        (*status = pyflame_layout_follow_published(&w->own, host, w->anchors.runtime, err,
+                                                   errlen)) != PYFLAME_OK ||
+        (*status = pyflame_layout_sound(layout, err, errlen)) != PYFLAME_OK ||
+        (*status = pyflame_anchors_ready(layout, host, &w->anchors, err, errlen)) != PYFLAME_OK)
         goto fail;
 
     const int32_t toffs[] = {layout->tstate.next, layout->tstate.interp,

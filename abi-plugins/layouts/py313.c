@@ -2,6 +2,47 @@
  * release's headers by tests/layout/layout_check.c. */
 #include "layout.h"
 
+/* Where _Py_DebugOffsets keeps what the walker follows (see layout.h):
+ * each field of the table below, from the value at `at`, less the one at
+ * `minus`, inside the structure whose size is at `group`. */
+static const struct py_published_offset published[] = {
+    PY_PUBLISHED(runtime.interp_head, 40, -1, 24),
+    PY_PUBLISHED(interp.next, 64, -1, 48),
+    PY_PUBLISHED(interp.threads_head, 72, -1, 48),
+    PY_PUBLISHED(interp.modules, 88, -1, 48),
+    PY_PUBLISHED(interp.gil_ptr, 112, -1, 48),
+    /* The interpreter's own GIL: its fields less where it begins. */
+    PY_PUBLISHED(gil.locked, 136, 120, 48),
+    PY_PUBLISHED(gil.last_holder, 144, 120, 48),
+    PY_PUBLISHED(tstate.next, 168, -1, 152),
+    PY_PUBLISHED(tstate.interp, 176, -1, 152),
+    PY_PUBLISHED(tstate.frame, 184, -1, 152),
+    PY_PUBLISHED(tstate.thread_id, 192, -1, 152),
+    PY_PUBLISHED(tstate.native_thread_id, 200, -1, 152),
+    PY_PUBLISHED(iframe.previous, 232, -1, 224),
+    PY_PUBLISHED(iframe.code, 240, -1, 224),
+    PY_PUBLISHED(iframe.instr, 248, -1, 224),
+    PY_PUBLISHED(iframe.size, 256, -1, 224), /* localsplus */
+    PY_PUBLISHED(iframe.owner, 264, -1, 224),
+    PY_PUBLISHED(code.filename, 280, -1, 272),
+    PY_PUBLISHED(code.name, 288, -1, 272),
+    PY_PUBLISHED(code.linetable, 304, -1, 272),
+    PY_PUBLISHED(code.firstlineno, 312, -1, 272),
+    PY_PUBLISHED(code.code, 344, -1, 272),
+    PY_PUBLISHED(code.size, 344, -1, 272), /* the header ends at the bytecode */
+    PY_PUBLISHED(object.ob_type, 360, -1, 352),
+    PY_PUBLISHED(type.flags, 392, -1, 368),
+    PY_PUBLISHED(dict.keys, 456, -1, 448),
+    PY_PUBLISHED(dict.values, 464, -1, 448),
+    PY_PUBLISHED(pylong.tag, 496, -1, 488),
+    PY_PUBLISHED(pylong.digits, 504, -1, 488),
+    PY_PUBLISHED(bytes.size, 520, -1, 512),
+    PY_PUBLISHED(bytes.data, 528, -1, 512),
+    PY_PUBLISHED(unicode.state, 544, -1, 536),
+    PY_PUBLISHED(unicode.length, 552, -1, 536),
+    PY_PUBLISHED(unicode.ascii_data, 560, -1, 536), /* sizeof(PyASCIIObject) */
+};
+
 const struct py_layout py_layout = {
     .abi = "313",
     .major = 3,
@@ -26,6 +67,18 @@ const struct py_layout py_layout = {
         .gil = -1,
         .debug_cookie = 0,
     },
+    .published = {
+        .size = 584,
+        .version = 8,
+        .free_threaded = 16,
+        .count = sizeof published / sizeof *published,
+        .offsets = published,
+    },
+    .free_threaded = 0,
+    .object = {
+        .ob_type = 8,
+        .ob_size = 16,
+    },
     .interp = {
         .next = 7264,
         .threads_head = 7344,
@@ -43,6 +96,7 @@ const struct py_layout py_layout = {
     .gil = {
         .locked = 16,
         .last_holder = 8,
+        .enabled = -1,
     },
     .iframe = {
         .size = 72,
@@ -54,6 +108,10 @@ const struct py_layout py_layout = {
         .stacktop = 64,
         .return_op = -1,
         .slots = 64,
+        .stackpointer = -1,
+        .code_tag_bits = 0,
+        .code_int_tag = 0,
+        .tlbc_index = -1,
     },
     .frame = {
         .size = -1,
@@ -70,6 +128,8 @@ const struct py_layout py_layout = {
         .firstlineno = 68,
         .linetable = 136,
         .code = 200,
+        .tlbc = -1,
+        .tlbc_entries = -1,
     },
     .bytes = {
         .size = 16,
@@ -81,6 +141,9 @@ const struct py_layout py_layout = {
         .ascii_data = 40,
         .compact_data = 56,
         .data_ptr = 56,
+        .kind_shift = 2,
+        .compact_shift = 5,
+        .ascii_shift = 6,
     },
     .threading = {
         .name_attr = "_name",

@@ -26,6 +26,18 @@ const struct py_layout py_layout = {
         .gil = 1152,
         .debug_cookie = -1,
     },
+    .published = {
+        .size = 0,
+        .version = -1,
+        .free_threaded = -1,
+        .count = 0,
+        .offsets = NULL,
+    },
+    .free_threaded = 0,
+    .object = {
+        .ob_type = 8,
+        .ob_size = 16,
+    },
     .interp = {
         .next = 0,
         .threads_head = 8,
@@ -43,6 +55,7 @@ const struct py_layout py_layout = {
     .gil = {
         .locked = 16,
         .last_holder = 8,
+        .enabled = -1,
     },
     .iframe = {
         .size = -1,
@@ -54,6 +67,10 @@ const struct py_layout py_layout = {
         .stacktop = -1,
         .return_op = -1,
         .slots = -1,
+        .stackpointer = -1,
+        .code_tag_bits = 0,
+        .code_int_tag = 0,
+        .tlbc_index = -1,
     },
     .frame = {
         .size = 108,
@@ -70,6 +87,8 @@ const struct py_layout py_layout = {
         .firstlineno = 40,
         .linetable = 120,
         .code = -1,
+        .tlbc = -1,
+        .tlbc_entries = -1,
     },
     .bytes = {
         .size = 16,
@@ -81,6 +100,9 @@ const struct py_layout py_layout = {
         .ascii_data = 48,
         .compact_data = 72,
         .data_ptr = 72,
+        .kind_shift = 2,
+        .compact_shift = 5,
+        .ascii_shift = 6,
     },
     .threading = {
         .name_attr = "_name",

@@ -75,7 +75,12 @@ def cpython_layout(include, python, work):
                            "-I", LAYOUT_TESTS, "-I", ABI_COMMON,
                            os.path.join(LAYOUT_TESTS, "print_truth.c"), "-o", exe])
     lines = subprocess.check_output([exe]).decode()
-    lines += subprocess.check_output([python, os.path.join(LAYOUT_TESTS, "probe.py")]).decode()
+    # 3.13+: the table the release publishes at the start of _PyRuntime,
+    # as its interpreter holds it, which the walker follows.
+    published = re.search(r"^published\.size (\d+)$", lines, re.M)
+    args = ["0", "0", published.group(1)] if published and published.group(1) != "0" else []
+    lines += subprocess.check_output([python, os.path.join(LAYOUT_TESTS, "probe.py")] +
+                                     args).decode()
     top = {}
     for line in lines.splitlines():
         field, raw = line.split(" ", 1)
@@ -171,7 +176,9 @@ class Target:
         rt, g = L["runtime"], L["gil"]
         if L["symbols"]["runtime"]:
             fields = [(rt["initialized"], 4), (rt["interp_head"], 8)]
-            if rt["debug_cookie"] >= 0:
+            if L["published"]["size"]:  # the cookie begins it
+                fields.append((0, L["published"]["size"]))
+            elif rt["debug_cookie"] >= 0:
                 fields.append((rt["debug_cookie"], 8))
             if rt["gil"] >= 0:
                 fields += [(rt["gil"] + g["locked"], 4), (rt["gil"] + g["last_holder"], 8)]
@@ -465,6 +472,8 @@ class Target:
         runtime = BASE + RUNTIME
         self.img.i32(runtime + rt["initialized"], 1)
         self.img.u64(runtime + rt["interp_head"], interps[0])
+        if L["published"]["size"]:
+            self.img.put(runtime, bytes.fromhex(L["published"]["table"]))
         if rt["debug_cookie"] >= 0:
             self.img.put(runtime + rt["debug_cookie"], b"xdebugpy")
         if rt["gil"] >= 0:

@@ -90,6 +90,28 @@ static long unicode_state_word(void)
         i++;
     return (long)(i & ~(size_t)3);
 }
+
+enum unicode_state_field { UNICODE_KIND, UNICODE_COMPACT, UNICODE_ASCII };
+
+/* The lowest bit of one field of the state bit-field, counted from the
+ * start of the 32-bit word unicode_state_word() finds (little-endian). */
+static long unicode_state_shift(enum unicode_state_field which)
+{
+    PyASCIIObject o;
+    memset(&o, 0, sizeof o);
+    if (which == UNICODE_KIND)
+        o.state.kind = 1;
+    else if (which == UNICODE_COMPACT)
+        o.state.compact = 1;
+    else
+        o.state.ascii = 1;
+    uint32_t word;
+    memcpy(&word, (const unsigned char *)&o + unicode_state_word(), sizeof word);
+    long bit = 0;
+    while (bit < 32 && !(word >> bit & 1))
+        bit++;
+    return bit;
+}
 #endif
 
 #endif

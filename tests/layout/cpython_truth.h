@@ -210,6 +210,9 @@ static void cpython_truth(void)
     TRUTH(unicode.ascii_data, -1);
     TRUTH(unicode.compact_data, -1);
     TRUTH(unicode.data_ptr, -1);
+    TRUTH(unicode.kind_shift, -1);
+    TRUTH(unicode.compact_shift, -1);
+    TRUTH(unicode.ascii_shift, -1);
 #else
     TRUTH(bytes.size, offsetof(PyBytesObject, ob_base.ob_size));
     TRUTH(bytes.data, offsetof(PyBytesObject, ob_sval));
@@ -218,6 +221,9 @@ static void cpython_truth(void)
     TRUTH(unicode.ascii_data, sizeof(PyASCIIObject));
     TRUTH(unicode.compact_data, sizeof(PyCompactUnicodeObject));
     TRUTH(unicode.data_ptr, offsetof(PyUnicodeObject, data));
+    TRUTH(unicode.kind_shift, unicode_state_shift(UNICODE_KIND));
+    TRUTH(unicode.compact_shift, unicode_state_shift(UNICODE_COMPACT));
+    TRUTH(unicode.ascii_shift, unicode_state_shift(UNICODE_ASCII));
 #endif
 
     /* Thread names: sys.modules, threading._active and Thread objects.
@@ -336,6 +342,41 @@ static void cpython_truth(void)
     TRUTH(pylong.tag, -1);
     TRUTH(pylong.digits, offsetof(PyLongObject, ob_digit));
 #endif
+
+    /* Every object's header, and the build. */
+    TRUTH(object.ob_type, offsetof(PyObject, ob_type));
+    TRUTH(object.ob_size, offsetof(PyVarObject, ob_size));
+#ifdef Py_GIL_DISABLED
+    TRUTH(free_threaded, 1);
+    TRUTH(gil.enabled, offsetof(struct _gil_runtime_state, enabled));
+#else
+    TRUTH(free_threaded, 0);
+    TRUTH(gil.enabled, -1);
+#endif
+
+    /* What a 3.13+ runtime publishes of its layout: where its table keeps
+     * its version and build; layout_check.c follows the table's entries in
+     * the running interpreter's own copy. */
+#if PY_VERSION_HEX >= 0x030D0000
+    TRUTH(published.size, sizeof(_Py_DebugOffsets));
+    TRUTH(published.version, offsetof(_Py_DebugOffsets, version));
+    TRUTH(published.free_threaded, offsetof(_Py_DebugOffsets, free_threaded));
+#else
+    TRUTH(published.size, 0);
+    TRUTH(published.version, -1);
+    TRUTH(published.free_threaded, -1);
+    TRUTH(published.count, 0);
+    TRUTH(published.offsets, 0); /* NULL */
+#endif
+
+    /* 3.14+: tagged code references, a stack pointer in place of
+     * stacktop, per-thread bytecode; none of them before. */
+    TRUTH(iframe.stackpointer, -1);
+    TRUTH(iframe.code_tag_bits, 0);
+    TRUTH(iframe.code_int_tag, 0);
+    TRUTH(iframe.tlbc_index, -1);
+    TRUTH(code.tlbc, -1);
+    TRUTH(code.tlbc_entries, -1);
 }
 
 #endif

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "published_layout.h"
+
 #include LAYOUT_FILE
 
 static int failures;
@@ -92,7 +94,7 @@ static void check_str(const char *field, const char *have, const char *want)
 #define MAX_MEASURED 16
 
 static struct {
-    char field[64], value[64];
+    char field[64], value[8192]; /* published.table: 2 hex digits a byte */
 } measured[MAX_MEASURED];
 static int nmeasured;
 
@@ -100,7 +102,11 @@ static int nmeasured;
 static int run_probe(const char *python, const char *probe)
 {
     char cmd[4096];
-#if PY_MAJOR_VERSION == 3
+#if PY_VERSION_HEX >= 0x030D0000
+    snprintf(cmd, sizeof cmd, "'%s' '%s' %zu %zu %zu", python, probe,
+             offsetof(PyDictObject, ma_keys), offsetof(PyDictObject, ma_values),
+             sizeof(_Py_DebugOffsets));
+#elif PY_MAJOR_VERSION == 3
     snprintf(cmd, sizeof cmd, "'%s' '%s' %zu %zu", python, probe,
              offsetof(PyDictObject, ma_keys), offsetof(PyDictObject, ma_values));
 #else
@@ -110,7 +116,7 @@ static int run_probe(const char *python, const char *probe)
     if (!p)
         return -1;
     while (nmeasured < MAX_MEASURED &&
-           fscanf(p, "%63s %63s", measured[nmeasured].field, measured[nmeasured].value) == 2)
+           fscanf(p, "%63s %8191s", measured[nmeasured].field, measured[nmeasured].value) == 2)
         nmeasured++;
     return pclose(p) == 0 ? 0 : -1;
 }
@@ -131,6 +137,56 @@ static const char *measurement(const char *field)
         if (v)                                                                   \
             check(#field " (measured)", (long)py_layout.field, atol(v), atol(v)); \
     } while (0)
+
+#if PY_VERSION_HEX >= 0x030D0000
+/* The running interpreter's own _Py_DebugOffsets, as the probe read it:
+ * what a target would hand the walker. */
+static uint8_t live_table[4096];
+static size_t live_len;
+
+static int read_live(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+    (void)ctx;
+    if (addr < 1 || addr - 1 > live_len || len > live_len - (addr - 1))
+        return -1;
+    memcpy(buf, live_table + addr - 1, len);
+    return 0;
+}
+
+/* Follows the table's published entries in the interpreter's own table
+ * (at address 1 of a host that holds nothing else): each must land on the
+ * offset the headers gave the table (checked above). */
+static void check_published(const char *hex)
+{
+    COVER(published.count);
+    COVER(published.offsets);
+    live_len = strlen(hex) / 2;
+    for (size_t i = 0; i < live_len && i < sizeof live_table; i++)
+        sscanf(hex + 2 * i, "%2hhx", &live_table[i]);
+    const pyflame_host host = {.api_version = PYFLAME_API_VERSION, .read_memory = read_live};
+    struct py_layout followed = py_layout;
+    /* Start from nothing where the table publishes, so that an entry that
+     * is not followed shows. */
+    for (uint32_t i = 0; i < py_layout.published.count; i++)
+        *(int32_t *)(void *)((char *)&followed + py_layout.published.offsets[i].field) = -7;
+    char err[256] = "";
+    if (pyflame_layout_follow_published(&followed, &host, 1, err, sizeof err) != PYFLAME_OK) {
+        printf("published offsets: %s   MISMATCH\n", err);
+        failures++;
+        return;
+    }
+    for (uint32_t i = 0; i < py_layout.published.count; i++) {
+        int16_t f = py_layout.published.offsets[i].field;
+        char name[64];
+        snprintf(name, sizeof name, "published entry %u (at %d)", i,
+                 py_layout.published.offsets[i].at);
+        check(name, *(const int32_t *)(const void *)((const char *)&followed + f),
+              *(const int32_t *)(const void *)((const char *)&py_layout + f),
+              *(const int32_t *)(const void *)((const char *)&py_layout + f));
+    }
+    check("(published entries)", py_layout.published.count, 1, 1000);
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -156,6 +212,11 @@ int main(int argc, char **argv)
         MEASURED(dict_keys.nentries);
         MEASURED(dict_keys.indices);
         MEASURED(dict_keys.values_data);
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+        const char *table = measurement("published.table");
+        if (table)
+            check_published(table);
 #endif
     }
 

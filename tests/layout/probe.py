@@ -13,6 +13,9 @@ prints "field value" lines:
                        offsets from the headers) where a small dict's keys
                        object holds its size, count and index table, and
                        where a split dict's values start
+  published.table      (3.13+, given the size of _Py_DebugOffsets from the
+                       headers) the bytes of the table at the start of
+                       this process's _PyRuntime, in hex
 
 Objects are read with ctypes.string_at(id(obj), ...): the address of an
 object is its id() in CPython.
@@ -88,9 +91,13 @@ def dict_keys(ma_keys, ma_values):
 def main():
     print("threading.name_attr %s" % name_attr())
     print("module.dict %d" % module_dict())
-    if len(sys.argv) == 3 and (3, 6) <= sys.version_info[:2] <= (3, 10):
+    if len(sys.argv) >= 3 and (3, 6) <= sys.version_info[:2] <= (3, 10):
         for field, value in sorted(dict_keys(int(sys.argv[1]), int(sys.argv[2])).items()):
             print("%s %d" % (field, value))
+    if len(sys.argv) == 4 and sys.version_info[:2] >= (3, 13):
+        runtime = ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, "_PyRuntime"))
+        table = ctypes.string_at(runtime, int(sys.argv[3]))
+        print("published.table %s" % "".join("%02x" % c for c in table))
 
 
 if __name__ == "__main__":
