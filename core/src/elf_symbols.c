@@ -96,6 +96,24 @@ int elf_file_symbol(struct elf_file *f, const char *name, uint64_t *value)
     return -1;
 }
 
+int elf_file_section(struct elf_file *f, const char *name, uint64_t *addr)
+{
+    size_t names;
+    if (elf_getshdrstrndx(f->elf, &names) != 0)
+        return -1;
+    Elf_Scn *scn = NULL;
+    while ((scn = elf_nextscn(f->elf, scn)) != NULL) {
+        GElf_Shdr sh;
+        const char *s;
+        if (gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_ALLOC) && sh.sh_addr &&
+            (s = elf_strptr(f->elf, names, sh.sh_name)) && strcmp(s, name) == 0) {
+            *addr = sh.sh_addr;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 int elf_file_load_bias(struct elf_file *f, uint64_t map_start,
                        uint64_t map_offset, uint64_t *bias)
 {

@@ -17,6 +17,11 @@ void elf_file_close(struct elf_file *elf);
  * up in .dynsym, then .symtab.  Returns 0 if found, -1 if not. */
 int elf_file_symbol(struct elf_file *elf, const char *name, uint64_t *value);
 
+/* The link-time address of the section called `name`, if it is loaded
+ * (SHF_ALLOC): section headers survive stripping, symbols may not.
+ * Returns 0 if found, -1 if not. */
+int elf_file_section(struct elf_file *elf, const char *name, uint64_t *addr);
+
 /* The load bias of a file mapped at `map_start` from file offset
  * `map_offset` (its lowest mapping in /proc/PID/maps): add it to a
  * symbol's value to get its address.  0 for non-PIE executables.  Works

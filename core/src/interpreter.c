@@ -12,19 +12,26 @@
 #include "sampler.h"
 #include "tracee.h"
 
+/* The name of the ABI plugin for the runtime found: 312, 313t. */
+static void runtime_abi_name(const struct python_runtime *rt, char *buf, size_t len)
+{
+    snprintf(buf, len, "%d%d%s", rt->major, rt->minor, rt->free_threaded ? "t" : "");
+}
+
 /* A forced --abi that contradicts the target: an error when the target
  * told its version itself, a warning when it was inferred. */
 static int check_forced_abi(const struct interpreter *in, const char *name)
 {
     const struct python_runtime *rt = &in->rt;
     char found[16];
-    snprintf(found, sizeof found, "%d%d", rt->major, rt->minor);
+    runtime_abi_name(rt, found, sizeof found);
     if (!rt->major || strcmp(found, name) == 0)
         return 0;
     if (rt->version_certain) {
-        pf_error("--abi=%s does not match process %d, which runs CPython %d.%d "
+        pf_error("--abi=%s does not match process %d, which runs CPython %d.%d%s "
                  "(told by %s); leave --abi out", in->opt->abi, (int)in->tracee->pid,
-                 rt->major, rt->minor, rt->version_source);
+                 rt->major, rt->minor, rt->free_threaded ? " free-threaded" : "",
+                 rt->version_source);
         return -1;
     }
     pf_warn("process %d looks like CPython %d.%d (from %s), not --abi=%s",
@@ -43,7 +50,7 @@ static int load_abi(struct interpreter *in)
         /* 26 was Pyflame's name for the 2.6/2.7 ABI. */
         snprintf(name, sizeof name, "%s", strcmp(forced, "26") ? forced : "27");
     } else if (in->rt.major) {
-        snprintf(name, sizeof name, "%d%d", in->rt.major, in->rt.minor);
+        runtime_abi_name(&in->rt, name, sizeof name);
     } else {
         plugin_supported_versions(in->dirs, supported, sizeof supported);
         pf_error("cannot tell which CPython version process %d (%s) runs; "
@@ -60,9 +67,11 @@ static int load_abi(struct interpreter *in)
         if (package[0])
             snprintf(install, sizeof install, "; install the package %s, which reads it", package);
         plugin_supported_versions(in->dirs, supported, sizeof supported);
-        pf_error("process %d runs CPython %d.%d, which this pyflame cannot read%s; "
-                 "supported versions: %s", (int)pid, in->rt.major, in->rt.minor, install,
-                 supported);
+        pf_error("process %d runs CPython %d.%d%s, which this pyflame cannot read%s; "
+                 "supported versions: %s%s", (int)pid, in->rt.major, in->rt.minor,
+                 in->rt.free_threaded ? " (free-threaded)" : "", install, supported,
+                 install[0] ? "" : "; a newer pyflame, or its plugin package for that "
+                 "version, may read it");
     } else {
         pf_error("%s", err);
     }

@@ -1,6 +1,7 @@
 #include "options.h"
 
 #include "diag.h"
+#include "abi_name.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -152,10 +153,10 @@ static int parse_seconds(const char *s, double *out, char *err, size_t errlen)
 
 static int parse_abi(const char *s, char *err, size_t errlen)
 {
-    size_t n = strlen(s);
-    if (n < 2 || n > 3 || strspn(s, "0123456789") != n)
+    if (!abi_name_valid(s))
         return reason(err, errlen,
-                     "invalid --abi '%s': give the CPython version as digits, e.g. 311 for 3.11", s);
+                     "invalid --abi '%s': give the CPython version as digits, e.g. 311 for 3.11, "
+                     "and a 't' for a free-threaded build, e.g. 313t", s);
     return 0;
 }
 

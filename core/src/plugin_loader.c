@@ -19,10 +19,10 @@
 
 /* A plugin is selected by the name in its file name, and listed and
  * known by the name in its struct: they must be one.  An ABI plugin's
- * name also says the CPython version it reads (311: 3.11).  Returns why
- * not, into why[len], or NULL. */
-static const char *misnamed(enum plugin_kind kind, const void *sym, const char *file_name,
-                            char *why, size_t len)
+ * name also says the CPython version it reads (311: 3.11; 313t: 3.13's
+ * free-threaded build).  Returns why not, into why[len], or NULL. */
+static const char *misnamed(enum plugin_kind kind, const void *sym, uint32_t api,
+                            const char *file_name, char *why, size_t len)
 {
     const char *name = kind == KIND_ABI ? ((const pyflame_abi_plugin *)sym)->name
                                         : ((const pyflame_output_plugin *)sym)->name;
@@ -34,11 +34,13 @@ static const char *misnamed(enum plugin_kind kind, const void *sym, const char *
     }
     if (kind == KIND_ABI) {
         const pyflame_abi_plugin *p = sym;
+        bool free_threaded = api >= 5 && (p->py_build & PYFLAME_PY_FREE_THREADED);
         char version[32];
-        snprintf(version, sizeof version, "%d%d", p->py_major, p->py_minor);
+        snprintf(version, sizeof version, "%d%d%s", p->py_major, p->py_minor,
+                 free_threaded ? "t" : "");
         if (strcmp(version, name) != 0) {
-            snprintf(why, len, "it is named '%.64s' but reads CPython %d.%d",
-                     name, p->py_major, p->py_minor);
+            snprintf(why, len, "it is named '%.64s' but reads CPython %d.%d%s",
+                     name, p->py_major, p->py_minor, free_threaded ? " (free-threaded)" : "");
             return why;
         }
     }
@@ -137,7 +139,7 @@ static int load_fd(enum plugin_kind kind, const char *path, const char *name_of_
     char named[512];
     const char *why = incomplete(kind, sym);
     if (!why)
-        why = misnamed(kind, sym, name_of_file, named, sizeof named);
+        why = misnamed(kind, sym, *sym, name_of_file, named, sizeof named);
     if (why) {
         let_go(h, fresh);
         return reason(err, errlen, "plugin %s is broken: %s", path, why);

@@ -2,6 +2,7 @@
  * install for one that is missing. */
 #include "plugin_loader.h"
 
+#include "abi_name.h"
 #include "plugin_files.h"
 
 #include <stdlib.h>
@@ -12,21 +13,14 @@ struct version_list {
     size_t n;
 };
 
-/* "3.12" of ABI name "312" (two or three digits) into v[16]. */
-static void abi_version(const char *abi, char v[16])
-{
-    snprintf(v, 16, "%c.%.2s", abi[0], abi + 1);
-}
-
 static void collect_version(void *arg, const char *name, const char *path)
 {
     (void)path;
     struct version_list *vl = arg;
-    size_t len = strlen(name);
-    if (len < 2 || len > 3 || strspn(name, "0123456789") != len || vl->n == 64)
+    if (!abi_name_valid(name) || vl->n == 64)
         return;
     char v[16];
-    abi_version(name, v);
+    abi_name_version(name, v);
     for (size_t i = 0; i < vl->n; i++)
         if (strcmp(vl->names[i], v) == 0)
             return;
@@ -38,7 +32,8 @@ static int by_version(const void *a, const void *b)
     int ma, na, mb, nb;
     sscanf(a, "%d.%d", &ma, &na);
     sscanf(b, "%d.%d", &mb, &nb);
-    return ma != mb ? ma - mb : na - nb;
+    /* 3.13 before 3.13t */
+    return ma != mb ? ma - mb : na != nb ? na - nb : (int)strlen(a) - (int)strlen(b);
 }
 
 #ifndef PYFLAME_ABI_PACKAGE
@@ -53,9 +48,10 @@ void plugin_package_hint(const char *abi, char *buf, size_t len)
     char padded[16], version[16];
     snprintf(padded, sizeof padded, " %.8s ", abi);
     buf[0] = '\0';
-    if (!*PYFLAME_ABI_PACKAGE || strlen(abi) < 2 || !strstr(" " PYFLAME_BUILT_ABIS " ", padded))
+    if (!*PYFLAME_ABI_PACKAGE || !abi_name_valid(abi) ||
+        !strstr(" " PYFLAME_BUILT_ABIS " ", padded))
         return;
-    abi_version(abi, version); /* one of PYFLAME_BUILT_ABIS: two or three digits */
+    abi_name_version(abi, version);
     size_t at = 0;
     for (const char *t = PYFLAME_ABI_PACKAGE; *t && at + 1 < len;) {
         const char *fill = strncmp(t, "{abi}", 5) == 0       ? abi

@@ -59,13 +59,16 @@ static struct elf_file *open_mapped(pid_t pid, const struct mapping *m)
     return fd < 0 ? NULL : elf_file_open_fd(fd);
 }
 
+/* 3.14+ keep _PyRuntime in a section of its own, which stripping leaves. */
+#define RUNTIME_SECTION ".PyRuntime"
+
 static int has_runtime_symbols(struct elf_file *elf)
 {
     uint64_t v;
     for (size_t i = 0; i < sizeof runtime_symbols / sizeof *runtime_symbols; i++)
         if (elf_file_symbol(elf, runtime_symbols[i], &v) == 0)
             return 1;
-    return 0;
+    return elf_file_section(elf, RUNTIME_SECTION, &v) == 0;
 }
 
 static int is_libpython(const char *path, int *major, int *minor)
@@ -82,16 +85,34 @@ static void set_version(struct python_runtime *rt, int major, int minor,
     rt->version_certain = certain;
 }
 
+/* The head of the table a 3.13+ runtime publishes at the start of
+ * _PyRuntime (_Py_DebugOffsets): the same in every release since. */
+struct published_head {
+    char cookie[8]; /* "xdebugpy" once the runtime is loaded */
+    uint64_t version; /* PY_VERSION_HEX */
+    uint64_t free_threaded;
+};
+
 /* Tells the version from the best source the target offers. */
 static void tell_version(struct python_runtime *rt, struct target_memory *mem,
                          const char *exe)
 {
     int major, minor;
+    struct published_head head;
+    uint64_t runtime = python_runtime_symbol(rt, "_PyRuntime");
+    bool published = runtime && memory_read(mem, runtime, &head, sizeof head) == 0 &&
+                     memcmp(head.cookie, "xdebugpy", 8) == 0 && (head.version >> 24) == 3;
+    rt->free_threaded = published && head.free_threaded == 1;
     /* 3.11+ state it: Py_Version. */
     uint64_t addr = python_runtime_symbol(rt, "Py_Version");
     uint32_t hex;
     if (addr && memory_read(mem, addr, &hex, sizeof hex) == 0 && (hex >> 24) >= 2) {
         set_version(rt, (int)(hex >> 24), (int)((hex >> 16) & 0xff), "Py_Version", true);
+        return;
+    }
+    if (published) {
+        set_version(rt, 3, (int)(head.version >> 16 & 0xff), "the table _PyRuntime publishes",
+                    true);
         return;
     }
     if (is_libpython(rt->path, &major, &minor)) {
@@ -252,7 +273,11 @@ uint64_t python_runtime_symbol(const struct python_runtime *rt,
                                const char *name)
 {
     uint64_t value;
-    if (!rt->elf || elf_file_symbol(rt->elf, name, &value) != 0)
+    if (!rt->elf)
+        return 0;
+    if (elf_file_symbol(rt->elf, name, &value) != 0 &&
+        (strcmp(name, "_PyRuntime") != 0 ||
+         elf_file_section(rt->elf, RUNTIME_SECTION, &value) != 0))
         return 0;
     return value + rt->bias;
 }

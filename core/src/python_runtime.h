@@ -17,6 +17,7 @@ struct python_runtime {
     int major, minor;    /* 0, 0 if the version could not be told */
     const char *version_source; /* how the version was told, for messages */
     bool version_certain;       /* not merely guessed from a file name */
+    bool free_threaded;         /* built without the GIL (3.13+: "313t") */
 };
 
 enum runtime_status {

@@ -81,7 +81,18 @@ typedef struct pyflame_abi_plugin {
     /* API 2.  PYFLAME_ABI_* bits.  Read only from plugins whose api_version
      * is 2 or more: older ones have no such field. */
     uint32_t features;
+
+    /* API 5.  PYFLAME_PY_* bits: which build of the release it reads.
+     * Read only from plugins whose api_version is 5 or more: older ones
+     * read the default build. */
+    uint32_t py_build;
 } pyflame_abi_plugin;
+
+/* pyflame_abi_plugin.py_build */
+/* A free-threaded build (--disable-gil, 3.13+): the plugin's name ends in
+ * "t", as "313t", and pyflame picks it for targets whose runtime says it
+ * was built so. */
+#define PYFLAME_PY_FREE_THREADED 0x1u
 
 /* The symbol every ABI plugin exports. */
 #define PYFLAME_ABI_SYMBOL "pyflame_abi_entry"

@@ -27,7 +27,7 @@ extern "C" {
  * plugin struct (the new field says which version brought it) or a new
  * value may be returned; pyflame loads plugins built for any version from
  * PYFLAME_API_OLDEST up to its own. */
-#define PYFLAME_API_VERSION 4
+#define PYFLAME_API_VERSION 5
 #define PYFLAME_API_OLDEST 1
 
 /* Results of plugin calls.  Negative values are errors. */
