@@ -63,6 +63,7 @@ static const struct py_layout LAYOUT = {
     .code = {.size = CODE_SIZE, .filename = CODE_FILENAME, .name = CODE_NAME,
              .firstlineno = CODE_FIRSTLINENO, .linetable = CODE_LINETABLE, .code = -1},
     .bytes = {.size = OB_SIZE, .data = BYTES_DATA},
+    .object = {.ob_type = OB_TYPE, .ob_size = OB_SIZE},
 };
 
 /* The made-up target: objects placed one after another from BASE. */
