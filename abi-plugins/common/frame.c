@@ -39,6 +39,11 @@ static void read_slots(const struct py_layout *l, const pyflame_host *h, uint64_
     } else if (l->frame_model == PY_FRAMES_INTERPRETER && l->iframe.slots >= 0) {
         base = l->iframe.size;
         n = field_i32(f, l->iframe.slots);
+    } else if (l->frame_model == PY_FRAMES_INTERPRETER && l->iframe.stackpointer >= 0) {
+        /* 3.14+: the slots end where the stack pointer points. */
+        base = l->iframe.size;
+        uint64_t sp = field_ptr(f, l->iframe.stackpointer), first = fp + (uint64_t)base;
+        n = sp >= first && sp - first < (1u << 20) ? (int64_t)((sp - first) / 8) : -1;
     }
     if (n <= 0)
         return;
@@ -50,6 +55,26 @@ static void read_slots(const struct py_layout *l, const pyflame_host *h, uint64_
     }
     v->slots = hash_words(buf, len) ^ (uint64_t)n;
     v->extent = (size_t)base + len;
+}
+
+/* Copies of a code object's bytecode a thread may run (free-threaded
+ * 3.14+): an array of them, the first the code object's own.  Where the
+ * copy numbered `index` begins, into *first (left as it is for the first).
+ * 0, or -1 if it cannot be read or is out of the array. */
+#define MAX_BYTECODE_COPIES 65536
+
+static int bytecode_copy(const struct py_layout *l, const pyflame_host *h, uint64_t code,
+                         int32_t index, uint64_t *first)
+{
+    uint64_t array, count;
+    if (index == 0)
+        return 0;
+    if (index < 0 || index >= MAX_BYTECODE_COPIES ||
+        remote_read_ptr(h, code + (uint64_t)l->code.tlbc, &array) != 0 ||
+        remote_read_ptr(h, array, &count) != 0 || (uint64_t)index >= count)
+        return -1;
+    return remote_read_ptr(h, array + (uint64_t)l->code.tlbc_entries + 8 * (uint64_t)index,
+                           first);
 }
 
 int pyflame_frame_read(const struct py_layout *l, size_t frame_size, const pyflame_host *h,
@@ -77,12 +102,22 @@ int pyflame_frame_read(const struct py_layout *l, size_t frame_size, const pyfla
         return PYFLAME_OK;
     }
     v->code = field_ptr(f, l->iframe.code);
+    v->skip = (int)(signed char)f[l->iframe.owner] == l->iframe.owner_cstack;
+    if (l->iframe.code_tag_bits) {
+        /* A tagged reference (3.14+): a tagged int or NULL is no code. */
+        uint64_t tag = v->code & (uint64_t)l->iframe.code_tag_bits;
+        v->code &= ~(uint64_t)l->iframe.code_tag_bits;
+        if (tag == (uint64_t)l->iframe.code_int_tag || !v->code)
+            v->skip = true;
+    }
     /* The instruction pointer counts from the first code unit; before
      * the first instruction it points one unit before it (3.11, 3.12). */
     uint64_t instr = field_ptr(f, l->iframe.instr), first = v->code + (uint64_t)l->code.code;
+    if (l->iframe.tlbc_index >= 0 && !v->skip &&
+        bytecode_copy(l, h, v->code, field_i32(f, l->iframe.tlbc_index), &first) != 0)
+        return PYFLAME_ERR_READ;
     v->offset = instr < first ? -1 : (long)(instr - first);
     v->next = field_ptr(f, l->iframe.previous);
-    v->skip = (int)(signed char)f[l->iframe.owner] == l->iframe.owner_cstack;
     v->running = l->iframe.stacktop >= 0 && field_i32(f, l->iframe.stacktop) < 0;
     if (slots)
         read_slots(l, h, fp, f, v);

@@ -150,6 +150,18 @@ int pyflame_gil_holder(const struct py_layout *l, const struct py_anchors *a,
     return PYFLAME_OK;
 }
 
+int pyflame_gil_off(const struct py_layout *l, const pyflame_host *h, uint64_t interp)
+{
+    uint64_t gil;
+    int32_t enabled;
+    if (l->gil.enabled < 0)
+        return 0;
+    if (remote_read_ptr(h, interp + (uint64_t)l->interp.gil_ptr, &gil) != 0 ||
+        remote_read(h, gil + (uint64_t)l->gil.enabled, &enabled, sizeof enabled) != 0)
+        return PYFLAME_ERR_READ;
+    return enabled == 0;
+}
+
 int pyflame_anchors_find(const struct py_layout *l, const pyflame_host *h,
                          struct py_anchors *a, char *err, size_t errlen)
 {

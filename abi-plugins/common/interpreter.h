@@ -42,6 +42,12 @@ int pyflame_first_interpreter(const struct py_layout *l, const struct py_anchors
 int pyflame_gil_holder(const struct py_layout *l, const struct py_anchors *a,
                        const pyflame_host *h, uint64_t interp, uint64_t *holder, uint64_t *at);
 
+/* Is the GIL of interpreter `interp` off, as a free-threaded build keeps
+ * it unless told otherwise (PYTHON_GIL=1), so that every thread may run
+ * Python at once?  1: off, 0: on (or every build has one), or
+ * PYFLAME_ERR_READ. */
+int pyflame_gil_off(const struct py_layout *l, const pyflame_host *h, uint64_t interp);
+
 /* Do all the interpreters after `interp` share its GIL, at `gil`?  Always
  * before 3.12; since, one made with its own GIL runs its threads beside
  * the main GIL's holder.  0: yes, 1: no, or PYFLAME_ERR_READ. */

@@ -352,10 +352,12 @@ static int probe_gil_holder(struct walker *w, pyflame_sample *out)
     if (pyflame_gil_holder(w->layout, &w->anchors, h, interp, &holder, &gil) != PYFLAME_OK)
         return PYFLAME_ERR_READ;
     int differ = pyflame_gils_differ(w->layout, h, interp, gil);
+    if (!differ)
+        differ = pyflame_gil_off(w->layout, h, interp);
     if (differ < 0)
         return PYFLAME_ERR_READ;
     if (differ)
-        return PYFLAME_ERR_UNSUPPORTED; /* more than one GIL: no one holder */
+        return PYFLAME_ERR_UNSUPPORTED; /* more than one GIL, or none: no one holder */
     if (!holder)
         return PYFLAME_IDLE;
     if (remote_read(h, holder, ts, w->tstate_read) != 0)
@@ -378,12 +380,16 @@ int pyflame_walker_sample(void *state, uint32_t flags, pyflame_sample *out)
     pyflame_thread_names_begin_sample(w->names);
 
     uint64_t interp;
-    int rc;
+    int rc, off = 0;
     if (pyflame_first_interpreter(w->layout, &w->anchors, w->host, &interp) != 0)
         rc = PYFLAME_ERR_READ;
     else if (!interp)
         rc = PYFLAME_IDLE; /* finalizing */
-    else if (flags & PYFLAME_SAMPLE_ALL_THREADS)
+    else if ((off = pyflame_gil_off(w->layout, w->host, interp)) < 0)
+        rc = PYFLAME_ERR_READ;
+    else if ((flags & PYFLAME_SAMPLE_ALL_THREADS) || off)
+        /* Without a GIL, no thread is the one running: every thread is
+         * read, and the core keeps those the kernel says run. */
         rc = sample_all(w, interp, flags, out);
     else
         rc = sample_gil_holder(w, interp, flags, out);

@@ -6,41 +6,41 @@
  * each field of the table below, from the value at `at`, less the one at
  * `minus`, inside the structure whose size is at `group`. */
 static const struct py_published_offset published[] = {
-    PY_PUBLISHED(runtime.interp_head, 40, -1, 24),
-    PY_PUBLISHED(interp.next, 64, -1, 48),
-    PY_PUBLISHED(interp.threads_head, 72, -1, 48),
-    PY_PUBLISHED(interp.modules, 88, -1, 48),
-    PY_PUBLISHED(interp.gil_ptr, 112, -1, 48),
-    /* The interpreter's own GIL: its fields less where it begins. */
-    PY_PUBLISHED(gil.locked, 136, 120, 48),
-    PY_PUBLISHED(gil.last_holder, 144, 120, 48),
-    PY_PUBLISHED(tstate.next, 168, -1, 152),
-    PY_PUBLISHED(tstate.interp, 176, -1, 152),
-    PY_PUBLISHED(tstate.frame, 184, -1, 152),
-    PY_PUBLISHED(tstate.thread_id, 192, -1, 152),
-    PY_PUBLISHED(tstate.native_thread_id, 200, -1, 152),
-    PY_PUBLISHED(iframe.previous, 232, -1, 224),
-    PY_PUBLISHED(iframe.code, 240, -1, 224),
-    PY_PUBLISHED(iframe.instr, 248, -1, 224),
-    PY_PUBLISHED(iframe.size, 256, -1, 224), /* localsplus */
-    PY_PUBLISHED(iframe.owner, 264, -1, 224),
-    PY_PUBLISHED(code.filename, 280, -1, 272),
-    PY_PUBLISHED(code.name, 288, -1, 272),
-    PY_PUBLISHED(code.linetable, 304, -1, 272),
-    PY_PUBLISHED(code.firstlineno, 312, -1, 272),
-    PY_PUBLISHED(code.code, 344, -1, 272),
-    PY_PUBLISHED(code.size, 344, -1, 272), /* the header ends at the bytecode */
-    PY_PUBLISHED(object.ob_type, 360, -1, 352),
-    PY_PUBLISHED(type.flags, 392, -1, 368),
-    PY_PUBLISHED(dict.keys, 456, -1, 448),
-    PY_PUBLISHED(dict.values, 464, -1, 448),
-    PY_PUBLISHED(pylong.tag, 496, -1, 488),
-    PY_PUBLISHED(pylong.digits, 504, -1, 488),
-    PY_PUBLISHED(bytes.size, 520, -1, 512),
-    PY_PUBLISHED(bytes.data, 528, -1, 512),
-    PY_PUBLISHED(unicode.state, 544, -1, 536),
-    PY_PUBLISHED(unicode.length, 552, -1, 536),
-    PY_PUBLISHED(unicode.ascii_data, 560, -1, 536), /* sizeof(PyASCIIObject) */
+    PY_PUBLISHED(runtime.interp_head, 40, -1, 24), /* runtime_state.interpreters_head */
+    PY_PUBLISHED(interp.next, 64, -1, 48), /* interpreter_state.next */
+    PY_PUBLISHED(interp.threads_head, 72, -1, 48), /* interpreter_state.threads_head */
+    PY_PUBLISHED(interp.modules, 88, -1, 48), /* interpreter_state.imports_modules */
+    PY_PUBLISHED(interp.gil_ptr, 112, -1, 48), /* interpreter_state.ceval_gil */
+    PY_PUBLISHED(gil.locked, 136, 120, 48), /* ..._locked - gil_runtime_state */
+    PY_PUBLISHED(gil.last_holder, 144, 120, 48), /* ..._holder - gil_runtime_state */
+    PY_PUBLISHED(tstate.next, 168, -1, 152), /* thread_state.next */
+    PY_PUBLISHED(tstate.interp, 176, -1, 152), /* thread_state.interp */
+    PY_PUBLISHED(tstate.frame, 184, -1, 152), /* thread_state.current_frame */
+    PY_PUBLISHED(tstate.thread_id, 192, -1, 152), /* thread_state.thread_id */
+    PY_PUBLISHED(tstate.native_thread_id, 200, -1, 152), /* thread_state.native_thread_id */
+    PY_PUBLISHED(iframe.previous, 232, -1, 224), /* interpreter_frame.previous */
+    PY_PUBLISHED(iframe.code, 240, -1, 224), /* interpreter_frame.executable */
+    PY_PUBLISHED(iframe.instr, 248, -1, 224), /* interpreter_frame.instr_ptr */
+    PY_PUBLISHED(iframe.size, 256, -1, 224), /* interpreter_frame.localsplus */
+    PY_PUBLISHED(iframe.owner, 264, -1, 224), /* interpreter_frame.owner */
+    PY_PUBLISHED(code.filename, 280, -1, 272), /* code_object.filename */
+    PY_PUBLISHED(code.name, 288, -1, 272), /* code_object.name */
+    PY_PUBLISHED(code.linetable, 304, -1, 272), /* code_object.linetable */
+    PY_PUBLISHED(code.firstlineno, 312, -1, 272), /* code_object.firstlineno */
+    PY_PUBLISHED(code.code, 344, -1, 272), /* code_object.co_code_adaptive */
+    PY_PUBLISHED(code.size, 344, -1, 272), /* code_object.co_code_adaptive */
+    PY_PUBLISHED(object.ob_type, 360, -1, 352), /* pyobject.ob_type */
+    PY_PUBLISHED(object.ob_size, 416, -1, 400), /* tuple_object.ob_size */
+    PY_PUBLISHED(type.flags, 392, -1, 368), /* type_object.tp_flags */
+    PY_PUBLISHED(dict.keys, 456, -1, 448), /* dict_object.ma_keys */
+    PY_PUBLISHED(dict.values, 464, -1, 448), /* dict_object.ma_values */
+    PY_PUBLISHED(pylong.tag, 496, -1, 488), /* long_object.lv_tag */
+    PY_PUBLISHED(pylong.digits, 504, -1, 488), /* long_object.ob_digit */
+    PY_PUBLISHED(bytes.size, 520, -1, 512), /* bytes_object.ob_size */
+    PY_PUBLISHED(bytes.data, 528, -1, 512), /* bytes_object.ob_sval */
+    PY_PUBLISHED(unicode.state, 544, -1, 536), /* unicode_object.state */
+    PY_PUBLISHED(unicode.length, 552, -1, 536), /* unicode_object.length */
+    PY_PUBLISHED(unicode.ascii_data, 560, -1, 536), /* unicode_object.asciiobject_size */
 };
 
 const struct py_layout py_layout = {

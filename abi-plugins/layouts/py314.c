@@ -1,0 +1,194 @@
+/* CPython 3.14 structure offsets (x86_64),
+ * computed from the
+ * headers of 3.14.10.  The walker follows what the release publishes of
+ * its layout (_Py_DebugOffsets) in the target itself; no interpreter of
+ * this release runs here, so tests/fake lays out fake targets from the
+ * same headers' facts and checks what the walker reads of them. */
+#include "layout.h"
+
+/* Where _Py_DebugOffsets keeps what the walker follows (see layout.h):
+ * each field of the table below, from the value at `at`, less the one at
+ * `minus`, inside the structure whose size is at `group`. */
+static const struct py_published_offset published[] = {
+    PY_PUBLISHED(runtime.interp_head, 40, -1, 24), /* runtime_state.interpreters_head */
+    PY_PUBLISHED(interp.next, 64, -1, 48), /* interpreter_state.next */
+    PY_PUBLISHED(interp.threads_head, 72, -1, 48), /* interpreter_state.threads_head */
+    PY_PUBLISHED(interp.modules, 96, -1, 48), /* interpreter_state.imports_modules */
+    PY_PUBLISHED(interp.gil_ptr, 120, -1, 48), /* interpreter_state.ceval_gil */
+    PY_PUBLISHED(gil.locked, 144, 128, 48), /* ..._locked - gil_runtime_state */
+    PY_PUBLISHED(gil.last_holder, 152, 128, 48), /* ..._holder - gil_runtime_state */
+    PY_PUBLISHED(tstate.next, 192, -1, 176), /* thread_state.next */
+    PY_PUBLISHED(tstate.interp, 200, -1, 176), /* thread_state.interp */
+    PY_PUBLISHED(tstate.frame, 208, -1, 176), /* thread_state.current_frame */
+    PY_PUBLISHED(tstate.thread_id, 216, -1, 176), /* thread_state.thread_id */
+    PY_PUBLISHED(tstate.native_thread_id, 224, -1, 176), /* thread_state.native_thread_id */
+    PY_PUBLISHED(iframe.previous, 256, -1, 248), /* interpreter_frame.previous */
+    PY_PUBLISHED(iframe.code, 264, -1, 248), /* interpreter_frame.executable */
+    PY_PUBLISHED(iframe.instr, 272, -1, 248), /* interpreter_frame.instr_ptr */
+    PY_PUBLISHED(iframe.size, 280, -1, 248), /* interpreter_frame.localsplus */
+    PY_PUBLISHED(iframe.owner, 288, -1, 248), /* interpreter_frame.owner */
+    PY_PUBLISHED(iframe.stackpointer, 296, -1, 248), /* interpreter_frame.stackpointer */
+    PY_PUBLISHED(code.filename, 320, -1, 312), /* code_object.filename */
+    PY_PUBLISHED(code.name, 328, -1, 312), /* code_object.name */
+    PY_PUBLISHED(code.linetable, 344, -1, 312), /* code_object.linetable */
+    PY_PUBLISHED(code.firstlineno, 352, -1, 312), /* code_object.firstlineno */
+    PY_PUBLISHED(code.code, 384, -1, 312), /* code_object.co_code_adaptive */
+    PY_PUBLISHED(code.size, 384, -1, 312), /* code_object.co_code_adaptive */
+    PY_PUBLISHED(object.ob_type, 408, -1, 400), /* pyobject.ob_type */
+    PY_PUBLISHED(object.ob_size, 464, -1, 448), /* tuple_object.ob_size */
+    PY_PUBLISHED(type.flags, 440, -1, 416), /* type_object.tp_flags */
+    PY_PUBLISHED(dict.keys, 536, -1, 528), /* dict_object.ma_keys */
+    PY_PUBLISHED(dict.values, 544, -1, 528), /* dict_object.ma_values */
+    PY_PUBLISHED(pylong.tag, 576, -1, 568), /* long_object.lv_tag */
+    PY_PUBLISHED(pylong.digits, 584, -1, 568), /* long_object.ob_digit */
+    PY_PUBLISHED(bytes.size, 600, -1, 592), /* bytes_object.ob_size */
+    PY_PUBLISHED(bytes.data, 608, -1, 592), /* bytes_object.ob_sval */
+    PY_PUBLISHED(unicode.state, 624, -1, 616), /* unicode_object.state */
+    PY_PUBLISHED(unicode.length, 632, -1, 616), /* unicode_object.length */
+    PY_PUBLISHED(unicode.ascii_data, 640, -1, 616), /* unicode_object.asciiobject_size */
+};
+
+const struct py_layout py_layout = {
+    .abi = "314",
+    .major = 3,
+    .minor = 14,
+    .frame_model = PY_FRAMES_INTERPRETER,
+    .line_format = PY_LINES_LOCATIONS,
+    .string_model = PY_STRINGS_UNICODE,
+    .symbols = {
+        .runtime = "_PyRuntime",
+        .interp_head = NULL,
+        .tstate_current = NULL,
+        .code_type = "PyCode_Type",
+        .str_type = "PyUnicode_Type",
+        .bytes_type = "PyBytes_Type",
+        .dict_type = "PyDict_Type",
+        .long_type = "PyLong_Type",
+        .int_type = NULL,
+    },
+    .runtime = {
+        .interp_head = 808,
+        .initialized = 776,
+        .gil = -1,
+        .debug_cookie = 0,
+    },
+    .published = {
+        .size = 760,
+        .version = 8,
+        .free_threaded = 16,
+        .count = sizeof published / sizeof *published,
+        .offsets = published,
+    },
+    .free_threaded = 0,
+    .object = {
+        .ob_type = 8,
+        .ob_size = 16,
+    },
+    .interp = {
+        .next = 7272,
+        .threads_head = 7344,
+        .gil_ptr = 16,
+        .modules = 7688,
+    },
+    .tstate = {
+        .next = 8,
+        .interp = 16,
+        .frame = 72,
+        .cframe_frame = -1,
+        .thread_id = 152,
+        .native_thread_id = 160,
+    },
+    .gil = {
+        .locked = 16,
+        .last_holder = 8,
+        .enabled = -1,
+    },
+    .iframe = {
+        .size = 80,
+        .code = 0,
+        .previous = 8,
+        .instr = 56,
+        .owner = 74,
+        .owner_cstack = 4,
+        .stacktop = -1,
+        .return_op = 35,
+        .slots = -1,
+        .stackpointer = 64,
+        .code_tag_bits = 3,
+        .code_int_tag = 3,
+        .tlbc_index = -1,
+    },
+    .frame = {
+        .size = -1,
+        .back = -1,
+        .code = -1,
+        .lasti = -1,
+        .lasti_unit = -1,
+        .localsplus = -1,
+    },
+    .code = {
+        .size = 208,
+        .filename = 112,
+        .name = 120,
+        .firstlineno = 68,
+        .linetable = 136,
+        .code = 208,
+        .tlbc = -1,
+        .tlbc_entries = -1,
+    },
+    .bytes = {
+        .size = 16,
+        .data = 32,
+    },
+    .unicode = {
+        .state = 32,
+        .length = 16,
+        .ascii_data = 40,
+        .compact_data = 56,
+        .data_ptr = 56,
+        .kind_shift = 2,
+        .compact_shift = 5,
+        .ascii_shift = 6,
+    },
+    .threading = {
+        .name_attr = "_name",
+    },
+    .module = {
+        .dict = 16,
+    },
+    .type = {
+        .basicsize = 32,
+        .flags = 168,
+        .dictoffset = 288,
+        .cached_keys = 880,
+    },
+    .managed = {
+        .flag = 16,
+        .dict = -24,
+        .values = 0,
+        .tagged = 0,
+        .inline_flag = 4,
+        .capacity = 0,
+        .valid = 3,
+    },
+    .dict = {
+        .mask = -1,
+        .table = -1,
+        .keys = 32,
+        .values = 40,
+    },
+    .dict_keys = {
+        .size = -1,
+        .log2_index_bytes = 9,
+        .kind = 10,
+        .nentries = 24,
+        .indices = 32,
+        .values_data = 8,
+    },
+    .pylong = {
+        .int_value = -1,
+        .size = -1,
+        .tag = 16,
+        .digits = 24,
+    },
+};
