@@ -102,7 +102,8 @@ int pyflame_frame_read(const struct py_layout *l, size_t frame_size, const pyfla
         return PYFLAME_OK;
     }
     v->code = field_ptr(f, l->iframe.code);
-    v->skip = (int)(signed char)f[l->iframe.owner] == l->iframe.owner_cstack;
+    v->skip = l->iframe.owner_not_python >= 0 &&
+              (int)(signed char)f[l->iframe.owner] >= l->iframe.owner_not_python;
     if (l->iframe.code_tag_bits) {
         /* A tagged reference (3.14+): a tagged int or NULL is no code. */
         uint64_t tag = v->code & (uint64_t)l->iframe.code_tag_bits;

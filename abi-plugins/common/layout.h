@@ -138,7 +138,10 @@ struct py_layout {
         int32_t previous;
         int32_t instr;    /* prev_instr / instr_ptr: points into the code */
         int32_t owner;    /* char */
-        int32_t owner_cstack; /* owner value of C-stack shim frames, -1 if none */
+        /* The lowest owner value of frames that run no Python: C-stack
+         * shims (3.12+), the interpreter's entry and base frames (3.14+,
+         * whose values come after the others); -1 if none. */
+        int32_t owner_not_python;
         /* int: the depth of the frame's value stack while it is suspended
          * in a call, -1 while it runs (3.12+); -1 if not kept so. */
         int32_t stacktop;

@@ -30,7 +30,9 @@ static int check_forced_abi(const struct interpreter *in, const char *name)
     if (rt->version_certain) {
         pf_error("--abi=%s does not match process %d, which runs CPython %d.%d%s "
                  "(told by %s); leave --abi out", in->opt->abi, (int)in->tracee->pid,
-                 rt->major, rt->minor, rt->free_threaded ? " free-threaded" : "",
+                 rt->major, rt->minor,
+                 rt->free_threaded ? ", free-threaded"
+                 : strchr(name, 't') ? ", built with the GIL" : "",
                  rt->version_source);
         return -1;
     }
@@ -89,6 +91,18 @@ static int check_nonblocking(const struct interpreter *in)
     return -1;
 }
 
+/* --gil asks which thread holds the GIL: a free-threaded build has none. */
+static int check_gil(const struct interpreter *in)
+{
+    if (!in->opt->gil || !in->rt.free_threaded)
+        return 0;
+    pf_error("--gil has no meaning for process %d: it runs a free-threaded build of "
+             "CPython %d.%d, whose threads run Python without a GIL; leave --gil out "
+             "(a thread then counts as running when the kernel says it runs)",
+             (int)in->tracee->pid, in->rt.major, in->rt.minor);
+    return -1;
+}
+
 int interpreter_find(struct interpreter *in, bool quiet_if_absent)
 {
     char err[512];
@@ -109,7 +123,8 @@ int interpreter_find(struct interpreter *in, bool quiet_if_absent)
         return -1;
     }
     in->found = in->ever_found = true;
-    if (!in->abi.handle && (load_abi(in) != 0 || check_nonblocking(in) != 0))
+    if (!in->abi.handle && (load_abi(in) != 0 || check_nonblocking(in) != 0 ||
+                            check_gil(in) != 0))
         return -1;
     return 1;
 }

@@ -158,7 +158,7 @@ bool sample_view_make(struct sample_view *v, pyflame_sample *smp)
         }
         if (!t->nframes)
             label = NULL;
-        if (kernel_view(o) && !o->dump && t->nframes &&
+        if (kernel_view(o) && !o->dump && !v->gil_less && t->nframes &&
             !(t->flags & (PYFLAME_THREAD_IDLE | PYFLAME_THREAD_HOLDS_GIL)))
             leaf = NO_GIL;
         if (o->no_line_numbers || label || leaf) {

@@ -32,6 +32,9 @@ struct sample_view {
      * character boundary well below this. */
     char (*labels)[256];
     size_t caplabels;
+    /* The target has no GIL to hold (a free-threaded build): no thread
+     * runs "without" it. */
+    bool gil_less;
     uint64_t turn;          /* which running thread without the GIL a sample shows */
     uint64_t idle_left_out; /* idle samples (threads, with --threads) -x left out */
 };

@@ -91,6 +91,7 @@ static int count_and_record(struct session *s, pyflame_sample *smp)
     s->tally.taken++;
     if (smp->status == PYFLAME_ERR_READ)
         s->tally.failed++;
+    s->view.gil_less = s->py.rt.free_threaded;
     if (!sample_view_make(&s->view, smp))
         return 0;
     if (smp->status == PYFLAME_OK)

@@ -302,11 +302,11 @@ class Target:
                 self.img.u64(a + f["previous"], prev)
                 self.img.u64(a + f["code"], code)
                 self.img.u64(a + f["instr"], code + L["code"]["code"] + offset)
-        if shim and not objects and f["owner_cstack"] >= 0:
+        if shim and not objects and f["owner_not_python"] >= 0:
             # A C-stack shim frame (3.12+) under the leaf: skipped.
             s = self.img.alloc(f["size"])
             self.img.u64(s + f["previous"], addrs[1] if len(addrs) > 1 else 0)
-            self.img.u8(s + f["owner"], f["owner_cstack"])
+            self.img.u8(s + f["owner"], f["owner_not_python"])
             self.img.u64(addrs[0] + f["previous"], s)
         return addrs[0] if addrs else 0
 

@@ -126,9 +126,9 @@ static void cpython_truth(void)
     TRUTH(iframe.previous, offsetof(_PyInterpreterFrame, previous));
     TRUTH(iframe.owner, offsetof(_PyInterpreterFrame, owner));
 #if PY_VERSION_HEX >= 0x030C0000
-    TRUTH(iframe.owner_cstack, FRAME_OWNED_BY_CSTACK);
+    TRUTH(iframe.owner_not_python, FRAME_OWNED_BY_CSTACK);
 #else
-    TRUTH(iframe.owner_cstack, -1);
+    TRUTH(iframe.owner_not_python, -1);
 #endif
 #if PY_VERSION_HEX >= 0x030C0000
     TRUTH(iframe.stacktop, offsetof(_PyInterpreterFrame, stacktop));
@@ -154,7 +154,7 @@ static void cpython_truth(void)
     TRUTH(iframe.instr, -1);
     TRUTH(iframe.previous, -1);
     TRUTH(iframe.owner, -1);
-    TRUTH(iframe.owner_cstack, -1);
+    TRUTH(iframe.owner_not_python, -1);
     TRUTH(iframe.stacktop, -1);
     TRUTH(iframe.return_op, -1);
     TRUTH(iframe.slots, -1);

@@ -1,0 +1,148 @@
+"""CPython releases no interpreter of which runs here (3.13t, 3.14, 3.14t,
+3.15, 3.15t), profiled in fake processes laid out from their own headers'
+facts (tests/fake): every stack pyflame prints must be one the fake could
+have had, with the lines it set, in every thread, stopped or not, with or
+without the symbols, and the free-threaded builds need no GIL.
+
+What the fake does (tests/fake/fake_cpython.c): its main thread calls
+<module> -> a0 -> a1 -> a2, then b0 -> b1 -> b2, then c0 -> ... -> c9,
+and each worker thread w0 -> w1; a function whose code begins at line
+FIRST waits in a call at FIRST + 1 and runs at FIRST + 2, FIRST before
+it starts (and a caller its callee has just returned to is still at its
+call).
+"""
+import os
+
+import pytest
+
+from conftest import NO_GIL, Profile, error_of, run_pyflame
+
+FAKE_DIR = os.environ.get("PYFLAME_FAKE_DIR", "")
+FAKES = ["313t", "314", "314t", "315", "315t"]
+
+FIRST = {"<module>": 1, "a0": 10, "a1": 20, "a2": 30, "b0": 40, "b1": 50, "b2": 60,
+         "w0": 300, "w1": 310}
+FIRST.update({"c%d" % i: 100 + 10 * i for i in range(10)})
+CHAINS = [("a0", "a1", "a2"), ("b0", "b1", "b2"), tuple("c%d" % i for i in range(10)),
+          ("w0", "w1")]
+# Samples a 1.5 s run at pyflame's default 1 kHz must at least show.
+MIN_SHOWN = 300
+
+
+def fake(abi, stripped=False):
+    path = os.path.join(FAKE_DIR, "fake_cpython_%s%s" % (abi, "_stripped" if stripped else ""))
+    if not os.path.exists(path):
+        pytest.fail("%s is missing: build the tree (tests/fake)" % path)
+    return path
+
+
+def free_threaded(abi):
+    return abi.endswith("t")
+
+
+def impossible(stack):
+    """Why the fake could never have had `stack` (label frames left out),
+    or None."""
+    names = [f.func for f in stack]
+    if names[0] != "<module>":
+        return "its root is not <module>"
+    calls = tuple(names[1:])
+    if calls and not any(chain[:len(calls)] == calls for chain in CHAINS):
+        return "no chain of calls is %s" % " -> ".join(calls)
+    for i, frame in enumerate(stack):
+        first, leaf = FIRST[frame.func], i == len(stack) - 1
+        # A leaf may also be back at its call, its callee just returned.
+        allowed = (first, first + 1, first + 2) if leaf else (first + 1,)
+        if frame.file != "fake_target.py" or frame.line not in allowed:
+            return "%s at %s:%s, not at line %s" % (frame.func, frame.file, frame.line, allowed)
+    return None
+
+
+def python_frames(stack):
+    return tuple(f for f in stack if f.file)
+
+
+def profile_of(abi, tmp_path, *args, stripped=False, workers=0):
+    out = tmp_path / "fake.folded"
+    res = run_pyflame(["-o", str(out), *args, "-t", fake(abi, stripped), "1.5", str(workers)])
+    assert res.returncode == 0, res.stderr.decode()
+    return Profile(out.read_text())
+
+
+def assert_only_possible_stacks(prof):
+    wrong = {}
+    for stack, n in prof.stacks.items():
+        frames = python_frames(stack)
+        why = impossible(frames) if frames else None  # an idle thread's label
+        if why:
+            wrong[";".join("%s:%s:%s" % f for f in stack)] = (n, why)
+    assert not wrong, wrong
+
+
+def assert_chains_seen(prof, chains):
+    seen = {tuple(f.func for f in python_frames(s))[1:] for s in prof.stacks}
+    for chain in chains:
+        assert chain in seen, (chain, sorted(seen))
+
+
+@pytest.mark.parametrize("abi", FAKES)
+def test_stacks_and_lines_are_the_fakes(abi, tmp_path):
+    prof = profile_of(abi, tmp_path)
+    assert prof.total >= MIN_SHOWN, prof.text
+    assert prof.failed <= 0.01 * prof.samples, prof.text
+    assert_only_possible_stacks(prof)
+    assert_chains_seen(prof, CHAINS[:3])
+    if free_threaded(abi):
+        assert not any(s[-1].func == NO_GIL for s in prof.stacks), prof.text
+
+
+@pytest.mark.parametrize("abi", [a for a in FAKES if a >= "314"])
+def test_no_symbols_but_its_section(abi, tmp_path):
+    """3.14+ keep _PyRuntime in a .PyRuntime section: a binary stripped of
+    every symbol is read through it, its version told by its table."""
+    prof = profile_of(abi, tmp_path, stripped=True)
+    assert prof.total >= MIN_SHOWN, prof.text
+    assert prof.failed <= 0.01 * prof.samples, prof.text
+    assert_only_possible_stacks(prof)
+    assert_chains_seen(prof, CHAINS[:3])
+
+
+@pytest.mark.parametrize("abi", FAKES)
+def test_every_thread(abi, tmp_path):
+    """Two workers beside the main thread, each under its own label: in the
+    free-threaded 3.14+ builds each runs its own copy of the bytecode."""
+    prof = profile_of(abi, tmp_path, "--threads", "--thread-names", workers=2)
+    by_thread = {}
+    for stack, n in prof.stacks.items():
+        calls = tuple(f.func for f in python_frames(stack))[1:]
+        if calls:
+            by_thread.setdefault(stack[0].func, set()).add(calls[0][0])
+    assert_only_possible_stacks(prof)
+    workers = [t for t, first in by_thread.items() if first == {"w"}]
+    main = [t for t, first in by_thread.items() if first <= {"a", "b", "c"}]
+    assert len(workers) == 2 and len(main) == 1, by_thread
+    assert_chains_seen(prof, CHAINS)
+
+
+@pytest.mark.parametrize("abi", FAKES)
+def test_nonblocking_reads_no_impossible_stack(abi, tmp_path):
+    prof = profile_of(abi, tmp_path, "--nonblocking", workers=1)
+    assert prof.total >= MIN_SHOWN, prof.text
+    assert_only_possible_stacks(prof)
+
+
+@pytest.mark.parametrize("abi", [a for a in FAKES if free_threaded(a)])
+def test_gil_has_no_meaning_without_one(abi, tmp_path):
+    res = run_pyflame(["-o", str(tmp_path / "out"), "--gil", "-t", fake(abi), "1"])
+    assert res.returncode != 0
+    error = error_of(res)
+    assert "--gil" in error and "free-threaded" in error, error
+
+
+@pytest.mark.parametrize("abi,other", [("314t", "314"), ("314", "314t"), ("313t", "313")])
+def test_the_build_must_be_the_plugins(abi, other, tmp_path):
+    res = run_pyflame(["-o", str(tmp_path / "out"), "--abi=" + other, "-t", fake(abi), "1"])
+    assert res.returncode != 0
+    error = error_of(res)
+    build = "free-threaded" if free_threaded(abi) else "built with the GIL"
+    assert "--abi=" + other in error and build in error, error
