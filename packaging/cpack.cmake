@@ -99,10 +99,12 @@ foreach(abi IN LISTS PYFLAME_ABIS)
   if(build)
     set(release "${major}.${minor} free-threaded (--disable-gil)")
   endif()
-  set(CPACK_DEBIAN_ABI${abi}_DESCRIPTION "pyflame's reader of CPython ${release}
+  # CPack names a component's variables in capitals: ABI313T.
+  string(TOUPPER "ABI${abi}" var)
+  set(CPACK_DEBIAN_${var}_DESCRIPTION "pyflame's reader of CPython ${release}
 The plugin with which pyflame, the sampling profiler for CPython,
 reads the stacks of CPython ${release} programs.")
-  set(CPACK_DEBIAN_ABI${abi}_PACKAGE_DEPENDS "pyflame (= ${PYFLAME_DEB_VERSION})")
+  set(CPACK_DEBIAN_${var}_PACKAGE_DEPENDS "pyflame (= ${PYFLAME_DEB_VERSION})")
   abi_package(abi${abi} package)
   list(APPEND recommends ${package})
 endforeach()

@@ -8,7 +8,7 @@
  *     PYFLAME_ABI_PLUGIN(314, 3, 14)
  *
  * makes pyflame-abi-314.so's pyflame_abi_entry, which reads CPython 3.14
- * with the table; PYFLAME_ABI_PLUGIN_BUILD(314t, 3, 14, PYFLAME_PY_FREE_THREADED)
+ * with the table; PYFLAME_ABI_PLUGIN_BUILD(314t, 3, 14, PYFLAME_PY_FREE_THREADED, "")
  * one for the free-threaded build.  Every plugin in pyflame's tree is made
  * this way. */
 #ifndef PYFLAME_ABI_ENTRY_H
@@ -29,9 +29,10 @@
 #define PYFLAME_ABI_STR2_(x) #x
 #define PYFLAME_ABI_STR_(x) PYFLAME_ABI_STR2_(x)
 
-#define PYFLAME_ABI_PLUGIN(NAME, MAJOR, MINOR) PYFLAME_ABI_PLUGIN_BUILD(NAME, MAJOR, MINOR, 0)
+#define PYFLAME_ABI_PLUGIN(NAME, MAJOR, MINOR) PYFLAME_ABI_PLUGIN_BUILD(NAME, MAJOR, MINOR, 0, "")
 
-#define PYFLAME_ABI_PLUGIN_BUILD(NAME, MAJOR, MINOR, BUILD)                                 \
+/* NOTE, a string literal, ends the description (--list-plugins). */
+#define PYFLAME_ABI_PLUGIN_BUILD(NAME, MAJOR, MINOR, BUILD, NOTE)                           \
     extern const struct py_layout py_layout;                                               \
     static void *pyflame_abi_open_(const pyflame_host *host, int *status, char *err,       \
                                    size_t errlen)                                          \
@@ -44,8 +45,9 @@
         .name = PYFLAME_ABI_STR_(NAME),                                                    \
         .description = (BUILD) & PYFLAME_PY_FREE_THREADED                                 \
                            ? "CPython " PYFLAME_ABI_STR_(MAJOR) "." PYFLAME_ABI_STR_(MINOR)  \
-                                 " free-threaded"                                          \
-                           : "CPython " PYFLAME_ABI_STR_(MAJOR) "." PYFLAME_ABI_STR_(MINOR), \
+                                 " free-threaded" NOTE                                     \
+                           : "CPython " PYFLAME_ABI_STR_(MAJOR) "." PYFLAME_ABI_STR_(MINOR)  \
+                                 NOTE,                                                     \
         .py_major = MAJOR,                                                                 \
         .py_minor = MINOR,                                                                 \
         .open = pyflame_abi_open_,                                                         \

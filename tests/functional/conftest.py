@@ -190,6 +190,11 @@ def python_leaf(stack):
     return stack[-2] if stack[-1].func == NO_GIL else stack[-1]
 
 
+def abi_order(name):
+    """Sort key of ABI plugin names: 39, 310, then 313 before 313t."""
+    return (int(name.rstrip("t")), name.endswith("t"))
+
+
 def parse_frame(text):
     m = re.fullmatch(r"(.*):([^:]*):(\d+)", text)
     if m:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (PYFLAME, SANITIZED, TARGETS, error_of, require, run_pyflame, start_target,
-                      stop_target, tracer_of, wait_until)
+from conftest import (PYFLAME, SANITIZED, TARGETS, abi_order, error_of, require, run_pyflame,
+                      start_target, stop_target, tracer_of, wait_until)
 from testlib.interpreters import installed_python
 
 SOURCE = Path(os.environ.get("PYFLAME_SOURCE_DIR", Path(__file__).parents[2]))
@@ -322,7 +322,7 @@ def test_list_plugins_in_version_order_and_columns():
     lines = res.stdout.decode().splitlines()
     table = lines[lines.index("") + 1:]
     abis = [l.split()[1] for l in table if l.startswith("ABI ")]
-    assert len(abis) > 5 and abis == sorted(abis, key=int), abis
+    assert len(abis) > 5 and abis == sorted(abis, key=abi_order), abis
     # The paths are one column, the descriptions the next: each begins
     # where the header's does.
     header = table[0]
