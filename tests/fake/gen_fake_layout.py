@@ -3,7 +3,10 @@ of one release (facts/ABI.txt): its _Py_DebugOffsets table word by word,
 as the release's runtime holds it, and the offsets and constants the fake
 lays out its objects with.
 
-    python3 gen_fake_layout.py facts/314t.txt fake_layout.h
+    python3 gen_fake_layout.py facts/314t.txt fake_layout.h [VERSION_HEX]
+
+VERSION_HEX, if given, is the version the fake says it is (0x031000f0: a
+3.16 laid out as the facts' release, which no plugin reads).
 
 facts/ABI.txt is what probe_headers.c prints when compiled against that
 release's headers ("name value" lines): the independent truth the fake is
@@ -35,6 +38,8 @@ def lowest_bit(mask):
 
 def main():
     facts = load(sys.argv[1])
+    if len(sys.argv) > 3:
+        facts["PY_VERSION_HEX"] = facts["dbg.version"] = sys.argv[3]
     get = lambda name, default=None: (number(facts[name]) if name in facts else default)
     off = lambda t, m, default=None: get("offsetof(%s,%s)" % (t, m), default)
     size = lambda t: get("sizeof(%s)" % t)
@@ -117,8 +122,9 @@ def main():
     if missing:
         sys.exit("%s lacks %s" % (sys.argv[1], ", ".join(missing)))
     with open(sys.argv[2], "w") as out:
-        out.write("/* Made by gen_fake_layout.py from %s (CPython %s): do not edit. */\n"
-                  % (sys.argv[1].rsplit("/", 1)[-1], facts["PY_VERSION"].strip('"')))
+        out.write("/* Made by gen_fake_layout.py from %s (CPython %s, saying %s): "
+                  "do not edit. */\n" % (sys.argv[1].rsplit("/", 1)[-1],
+                                         facts["PY_VERSION"].strip('"'), facts["PY_VERSION_HEX"]))
         for k, v in defines.items():
             out.write("#define %s %d\n" % (k, v))
         out.write("#define FAKE_TABLE { \\\n")

@@ -139,6 +139,19 @@ def test_gil_has_no_meaning_without_one(abi, tmp_path):
     assert "--gil" in error and "free-threaded" in error, error
 
 
+def test_a_release_no_plugin_reads(tmp_path):
+    """A 3.16 (laid out as 3.15 is): refused, named, and where to look."""
+    res = run_pyflame(["-o", str(tmp_path / "out"), "-t", fake("316"), "1"])
+    assert res.returncode != 0
+    error = error_of(res)
+    assert "CPython 3.16" in error and "newer pyflame" in error, error
+    assert not (tmp_path / "out").exists() or not (tmp_path / "out").read_text().strip()
+    res = run_pyflame(["-o", str(tmp_path / "out"), "--abi=315", "-t", fake("316"), "1"])
+    assert res.returncode != 0
+    error = error_of(res)
+    assert "--abi=315" in error and "3.16" in error, error
+
+
 @pytest.mark.parametrize("abi,other", [("314t", "314"), ("314", "314t"), ("313t", "313")])
 def test_the_build_must_be_the_plugins(abi, other, tmp_path):
     res = run_pyflame(["-o", str(tmp_path / "out"), "--abi=" + other, "-t", fake(abi), "1"])
