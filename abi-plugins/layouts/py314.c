@@ -1,8 +1,8 @@
-/* CPython 3.14 structure offsets (x86_64), computed from the headers
- * of 3.14.10.  The walker follows what the release publishes of its
- * layout (_Py_DebugOffsets) in the target itself.  No interpreter of
- * this release runs here: tests/fake lays out fake targets from the
- * same headers' facts, and checks what the walker reads of them. */
+/* CPython 3.14 structure offsets (x86_64), computed from the headers of
+ * 3.14.10. The walker follows what the release publishes of its layout
+ * (_Py_DebugOffsets) in the target itself. No interpreter of this release
+ * runs here: tests/fake lays out fake targets from the same headers'
+ * facts, and checks what the walker reads of them. */
 #include "layout.h"
 
 /* Where _Py_DebugOffsets keeps what the walker follows (see layout.h):
