@@ -106,9 +106,11 @@ def test_decorated_function_calling_itself_is_one_profile(package_python, site):
     assert_only(out["folded"], "region_work")
     for stack in python_stacks(out["folded"]):
         names = functions(stack)[2:]
-        # recursive 3 deep, then region_work; or caught between calls
+        # recursive 3 deep, then region_work; or caught between calls, in
+        # main too (ci49: <module>;main alone, the decorator's own frames
+        # left out before its first call of recursive)
         depth = names.index("region_work") if "region_work" in names else len(names)
-        assert 1 <= depth <= 3 and names[:depth] == ["recursive"] * depth, stack
+        assert depth <= 3 and names[:depth] == ["recursive"] * depth, stack
         assert depth == 3 or "region_work" not in names, stack
 
 
