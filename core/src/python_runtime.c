@@ -93,6 +93,17 @@ struct published_head {
     uint64_t free_threaded;
 };
 
+/* Is `path` named as a free-threaded build's file: python3.13t..., or
+ * libpython3.13t...? */
+static bool named_free_threaded(const char *path)
+{
+    const char *name = base_name(path);
+    int major, minor, end = 0;
+    if (strncmp(name, "lib", 3) == 0)
+        name += 3;
+    return sscanf(name, "python%d.%dt%n", &major, &minor, &end) == 2 && end > 0;
+}
+
 /* Tells the version from the best source the target offers. */
 static void tell_version(struct python_runtime *rt, struct target_memory *mem,
                          const char *exe)
@@ -102,7 +113,11 @@ static void tell_version(struct python_runtime *rt, struct target_memory *mem,
     uint64_t runtime = python_runtime_symbol(rt, "_PyRuntime");
     bool published = runtime && memory_read(mem, runtime, &head, sizeof head) == 0 &&
                      memcmp(head.cookie, "xdebugpy", 8) == 0 && (head.version >> 24) == 3;
-    rt->free_threaded = published && head.free_threaded == 1;
+    /* Where the table cannot be read yet (the loader still mapping the
+     * library), the name of a free-threaded build says it: python3.13t,
+     * libpython3.13t.so. */
+    rt->free_threaded = published ? head.free_threaded == 1
+                                  : named_free_threaded(rt->path) || named_free_threaded(exe);
     /* 3.11+ state it: Py_Version. */
     uint64_t addr = python_runtime_symbol(rt, "Py_Version");
     uint32_t hex;
