@@ -226,14 +226,16 @@ static int sampling_loop(struct session *s, bool trace)
 static int print_dump(struct session *s, const pyflame_sample *smp)
 {
     char python[32], *states = calloc(smp->nthreads + 1, 1);
-    snprintf(python, sizeof python, "CPython %d.%d", s->py.rt.major, s->py.rt.minor);
+    snprintf(python, sizeof python, "CPython %d.%d%s", s->py.rt.major, s->py.rt.minor,
+             s->py.rt.free_threaded ? " free-threaded" : "");
     for (uint32_t i = 0; states && i < smp->nthreads; i++)
         states[i] = smp->threads[i].os_tid
                         ? look_state(&s->stops, (pid_t)smp->threads[i].os_tid) : 0;
     if (!states)
         pf_error("out of memory");
     int written = states && output_file_claim(&s->out.file) == 0 &&
-                  dump_print(s->out.file.out, smp, states, (int)s->tracee.pid, python) == 0;
+                  dump_print(s->out.file.out, smp, states, (int)s->tracee.pid, python,
+                             s->py.rt.free_threaded) == 0;
     free(states);
     return written && smp->status != PYFLAME_ERR_READ ? 0 : -1;
 }

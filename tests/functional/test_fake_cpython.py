@@ -12,6 +12,8 @@ it starts (and a caller its callee has just returned to is still at its
 call).
 """
 import os
+import re
+import subprocess
 
 import pytest
 
@@ -150,6 +152,27 @@ def test_a_release_no_plugin_reads(tmp_path):
     assert res.returncode != 0
     error = error_of(res)
     assert "--abi=315" in error and "3.16" in error, error
+
+
+@pytest.mark.parametrize("abi", ["314", "314t"])
+def test_dump_says_the_build(abi):
+    """-d names a free-threaded build, and says nothing of a GIL it has not."""
+    proc = subprocess.Popen([fake(abi), "10", "1"], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline() == b"ready\n"
+        res = run_pyflame(["-d", "-p", str(proc.pid)])
+    finally:
+        proc.kill()
+        proc.wait()
+    assert res.returncode == 0, res.stderr.decode()
+    lines = res.stdout.decode().splitlines()
+    threads = [l for l in lines if re.match(r"\d+\*?:", l)]
+    assert len(threads) == 2, lines
+    if free_threaded(abi):
+        assert lines[0].endswith("CPython 3.14 free-threaded") and lines[1] == "2 threads, no GIL"
+        assert not any("GIL" in l for l in threads), threads
+    else:
+        assert lines[0].endswith("CPython 3.14") and "GIL" in lines[1], lines
 
 
 @pytest.mark.parametrize("abi,other", [("314t", "314"), ("314", "314t"), ("313t", "313")])
