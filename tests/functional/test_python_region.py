@@ -77,8 +77,10 @@ def test_block_of_the_calling_thread(package_python, site, tmp_path):
     g = Graph(tmp_path / "block.svg")
     check_consistent(g)
     assert g.samples == out["samples"]
+    # Every sample of region_work is in the graph (samples of the block's
+    # own code between its statements have none: ci51, a `tracer` one).
     assert sum(f.n for f in g.named("region_work")) == \
-        sum(python_stacks(out["folded"]).values())
+        sum(n for s, n in python_stacks(out["folded"]).items() if "region_work" in functions(s))
     assert g.title.startswith("Flame graph of region_api.py (PID ")
     assert out["repr"] == "<pyflame.Profile of %s: %d samples>" % (g.title[15:], g.samples)
 
