@@ -150,7 +150,7 @@ int pyflame_py_int_value(const struct py_objects *o, uint64_t addr, uint64_t *ou
 {
     const struct py_layout *l = o->layout;
     const int32_t offs[] = {l->object.ob_type, l->pylong.int_value, l->pylong.size, l->pylong.tag};
-    uint8_t h[32];
+    uint8_t h[64]; /* room for a free-threaded build's larger header */
     size_t len = fields_end(offs, sizeof offs / sizeof *offs, 8);
     if (len > sizeof h || remote_read(o->host, addr, h, len) != 0)
         return -1;

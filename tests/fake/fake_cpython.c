@@ -16,7 +16,10 @@
  *
  * The main thread calls <module> -> a0 -> a1 -> a2, then b0 -> b1 -> b2,
  * then c0 -> ... -> c9, over and over, for SECONDS; each of WORKERS
- * threads calls w0 -> w1.  Function F's code is at line FIRST(F) of
+ * threads calls w0 -> w1.  threading._active names the main thread
+ * "MainThread" and worker N "worker-N", as CPython's threading module
+ * keeps them: sys.modules, module dicts, int idents, and Thread objects
+ * whose attributes are kept inline, as the release lays those out.  Function F's code is at line FIRST(F) of
  * fake_target.py: a caller waits in a call at FIRST + 1, a leaf runs at
  * FIRST + 2, and a frame not yet started is at FIRST.  The test
  * (tests/functional/test_fake_cpython.py) knows no more than this.
@@ -100,6 +103,92 @@ static void *str(const char *s)
     put32(o, ASCII_STATE,
           1u << STATE_KIND_SHIFT | 1u << STATE_COMPACT_SHIFT | 1u << STATE_ASCII_SHIFT);
     memcpy(o + ASCII_SIZE, s, n + 1);
+    return o;
+}
+
+/* An int (positive, up to 90 bits): its digits of 30 bits. */
+static void *py_int(uint64_t v)
+{
+    unsigned char *o = object(LONG_DIGITS + 12, PyLong_Type);
+    uint64_t ndigits = 0;
+    for (uint64_t rest = v; rest; rest >>= 30)
+        put32(o, LONG_DIGITS + 4 * (long)ndigits++, (uint32_t)(rest & 0x3fffffff));
+    put64(o, LONG_TAG, ndigits << 3); /* sign bits 0: positive */
+    return o;
+}
+
+/* A dict of up to DICT_ROOM entries, its keys of every kind (a hash in
+ * each entry); the reader goes through the entries, not the index table,
+ * which stays empty. */
+#define DICT_ROOM 16
+#define INDEX_LOG2 4 /* 16 one-byte indices */
+
+static unsigned char *keys_object(void)
+{
+    unsigned char *k = zalloc(KEYS_INDICES + (1 << INDEX_LOG2) + 24 * DICT_ROOM);
+    k[KEYS_LOG2_SIZE] = INDEX_LOG2;
+    k[KEYS_LOG2_INDEX_BYTES] = INDEX_LOG2;
+    k[KEYS_KIND] = 0; /* general: entries of hash, key and value */
+    return k;
+}
+
+static void keys_add(unsigned char *k, const void *key, const void *value)
+{
+    uint64_t n;
+    memcpy(&n, k + KEYS_NENTRIES, sizeof n);
+    if (n == DICT_ROOM) {
+        fprintf(stderr, "fake_cpython: a dict is full\n");
+        exit(2);
+    }
+    unsigned char *entry = k + KEYS_INDICES + (1 << INDEX_LOG2) + 24 * n;
+    put64(entry, 0, n + 1);
+    put64(entry, 8, (uint64_t)(uintptr_t)key);
+    put64(entry, 16, (uint64_t)(uintptr_t)value);
+    put64(k, KEYS_NENTRIES, n + 1);
+}
+
+static unsigned char *dict(void)
+{
+    unsigned char *d = object(DICT_VALUES + 8, PyDict_Type);
+    put64(d, DICT_KEYS, (uint64_t)(uintptr_t)keys_object());
+    return d;
+}
+
+static void dict_add(unsigned char *d, const void *key, const void *value)
+{
+    uint64_t k;
+    memcpy(&k, d + DICT_KEYS, sizeof k);
+    keys_add((unsigned char *)(uintptr_t)k, key, value);
+}
+
+/* threading.Thread: a heap type whose instances keep their attributes
+ * inline, after the object, under its cached keys (_name alone here). */
+static unsigned char *thread_type;
+
+static void make_thread_type(void)
+{
+    thread_type = zalloc(HEAPTYPE_CACHED_KEYS + 8);
+    put64(thread_type, TYPE_BASICSIZE, OBJECT_SIZE);
+    put64(thread_type, TYPE_FLAGS, TPFLAGS_MANAGED_DICT | TPFLAGS_INLINE_VALUES);
+    unsigned char *keys = keys_object();
+    keys_add(keys, str("_name"), NULL);
+    put64(thread_type, HEAPTYPE_CACHED_KEYS, (uint64_t)(uintptr_t)keys);
+}
+
+/* A Thread called `name`: no dict of its own (the pointer before the
+ * object NULL), its one value inline. */
+static void *thread_object(const char *name)
+{
+    unsigned char *block = zalloc(64 + OBJECT_SIZE + VALUES_VALUES + 8);
+    unsigned char *o = block + 64;
+    put64(o, OB_TYPE, (uint64_t)(uintptr_t)thread_type);
+    put64(o, MANAGED_DICT_OFFSET, 0);
+    unsigned char *values = o + OBJECT_SIZE;
+    values[VALUES_CAPACITY] = 1;
+    values[VALUES_SIZE] = 1;
+    values[VALUES_EMBEDDED] = 1;
+    values[VALUES_VALID] = 1;
+    put64(values, VALUES_VALUES, (uint64_t)(uintptr_t)str(name));
     return o;
 }
 
@@ -406,6 +495,22 @@ int main(int argc, char **argv)
     while (listed < workers + 1)
         pthread_cond_wait(&list_changed, &list_lock);
     pthread_mutex_unlock(&list_lock);
+
+    /* sys.modules["threading"]._active: each thread's ident to its Thread. */
+    make_thread_type();
+    unsigned char *modules = dict(), *threading = object(MODULE_DICT + 8, NULL);
+    unsigned char *threading_dict = dict(), *active = dict();
+    put64(threading, MODULE_DICT, (uint64_t)(uintptr_t)threading_dict);
+    dict_add(modules, str("threading"), threading);
+    dict_add(threading_dict, str("_active"), active);
+    for (int i = 0; i <= workers; i++) {
+        char name[32];
+        uint64_t ident;
+        memcpy(&ident, threads[i].ts + TSTATE_THREAD_ID, sizeof ident);
+        snprintf(name, sizeof name, i ? "worker-%d" : "MainThread", i);
+        dict_add(active, py_int(ident), thread_object(name));
+    }
+    put64(interp, INTERP_MODULES, (uint64_t)(uintptr_t)modules);
 
     put64(&_PyRuntime, RT_INTERP_HEAD, (uint64_t)(uintptr_t)interp);
     atomic_signal_fence(memory_order_seq_cst);

@@ -117,6 +117,30 @@ def main():
         "STATE_COMPACT_SHIFT": lowest_bit(facts["unicode.state.compact.mask"]),
         "STATE_ASCII_SHIFT": lowest_bit(facts["unicode.state.ascii.mask"]),
         "LOCATION_NO_COLUMNS": get("PY_CODE_LOCATION_INFO_NO_COLUMNS"),
+        # What thread names are read through: sys.modules, a module's
+        # dict, dicts, ints, and a heap type's instances.
+        "INTERP_MODULES": off("PyInterpreterState", "imports.modules"),
+        "MODULE_DICT": off("PyModuleObject", "md_dict"),
+        "DICT_KEYS": off("PyDictObject", "ma_keys"),
+        "DICT_VALUES": off("PyDictObject", "ma_values"),
+        "KEYS_LOG2_SIZE": off("PyDictKeysObject", "dk_log2_size"),
+        "KEYS_LOG2_INDEX_BYTES": off("PyDictKeysObject", "dk_log2_index_bytes"),
+        "KEYS_KIND": off("PyDictKeysObject", "dk_kind"),
+        "KEYS_NENTRIES": off("PyDictKeysObject", "dk_nentries"),
+        "KEYS_INDICES": off("PyDictKeysObject", "dk_indices"),
+        "VALUES_CAPACITY": off("PyDictValues", "capacity"),
+        "VALUES_SIZE": off("PyDictValues", "size"),
+        "VALUES_EMBEDDED": off("PyDictValues", "embedded"),
+        "VALUES_VALID": off("PyDictValues", "valid"),
+        "VALUES_VALUES": off("PyDictValues", "values"),
+        "TYPE_BASICSIZE": off("PyTypeObject", "tp_basicsize"),
+        "TYPE_FLAGS": off("PyTypeObject", "tp_flags"),
+        "HEAPTYPE_CACHED_KEYS": off("PyHeapTypeObject", "ht_cached_keys"),
+        "TPFLAGS_MANAGED_DICT": get("Py_TPFLAGS_MANAGED_DICT"),
+        "TPFLAGS_INLINE_VALUES": get("Py_TPFLAGS_INLINE_VALUES"),
+        "MANAGED_DICT_OFFSET": get("MANAGED_DICT_OFFSET"),
+        "LONG_TAG": off("PyLongObject", "long_value.lv_tag"),
+        "LONG_DIGITS": off("PyLongObject", "long_value.ob_digit"),
     }
     missing = [k for k, v in defines.items() if v is None]
     if missing:

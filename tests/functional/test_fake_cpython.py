@@ -111,8 +111,9 @@ def test_no_symbols_but_its_section(abi, tmp_path):
 
 @pytest.mark.parametrize("abi", FAKES)
 def test_every_thread(abi, tmp_path):
-    """Two workers beside the main thread, each under its own label: in the
-    free-threaded 3.14+ builds each runs its own copy of the bytecode."""
+    """Two workers beside the main thread, each under its own label with its
+    Python name: in the free-threaded 3.14+ builds each runs its own copy
+    of the bytecode."""
     prof = profile_of(abi, tmp_path, "--threads", "--thread-names", workers=2)
     by_thread = {}
     for stack, n in prof.stacks.items():
@@ -123,6 +124,10 @@ def test_every_thread(abi, tmp_path):
     workers = [t for t, first in by_thread.items() if first == {"w"}]
     main = [t for t, first in by_thread.items() if first <= {"a", "b", "c"}]
     assert len(workers) == 2 and len(main) == 1, by_thread
+    # Named as threading._active names them (the fake's Thread objects).
+    name = lambda label: re.fullmatch(r"thread (\S+) \(\d+\)", label).group(1)
+    assert name(main[0]) == "MainThread", main
+    assert sorted(map(name, workers)) == ["worker-1", "worker-2"], workers
     assert_chains_seen(prof, CHAINS)
 
 
