@@ -45,7 +45,7 @@ def functions(stack):
 
 
 # The block's own code in targets/region_api.py: the functions a sample
-# may catch between the block's statements, besides what it calls.
+# may catch between the block's statements, in them or in what they call.
 BLOCK_CODE = ("main", "block", "decorated", "recursive", "tracer")
 
 
@@ -60,7 +60,9 @@ def assert_only(folded, function):
     for stack in shown:
         names = functions(stack)
         assert names[:2] == ["<module>", "main"], stack
-        assert function in names or names[-1] in BLOCK_CODE, stack
+        # main itself, or the block's code and what it calls (ci57: tracer()
+        # reading its file, in codecs' decode)
+        assert function in names or len(names) == 2 or names[2] in BLOCK_CODE, stack
         assert "other_work" not in names, stack
         assert "/pyflame/_" not in stack, stack  # the package's own frames
 

@@ -66,18 +66,24 @@ def _without_own_frames(path, timed, root_file=None):
     stack that shows the block being entered or left (pyflame's first
     sample comes before the block begins, its last after it ends) goes;
     the decorator's wrapper (`profiled`), under every stack of the
-    function, is taken out of it.  With `root_file`, a stack that has a
-    frame of that file begins there: what called it is left out."""
+    function, is taken out of it.  With `root_file`, a stack begins at its
+    first frame of that file, what called it left out, and a stack without
+    one goes: it shows the caller between the block's start and that
+    file's code (the IPython magic before it runs its cell)."""
     here = _without_own_frames.__code__.co_filename
     wrapper = here + ":profiled:"
     root = None if root_file is None else root_file + ":"
 
     def keep(stack):
         frames = stack.split(";")
+        if not any(":" in f for f in frames):
+            return stack  # no Python code: (idle), (failed)
         if any(_own_frame(f, here) and not f.startswith(wrapper) for f in frames):
             return None
         if root is not None:
-            first = next((i for i, f in enumerate(frames) if f.startswith(root)), 0)
+            first = next((i for i, f in enumerate(frames) if f.startswith(root)), None)
+            if first is None:
+                return None
             frames = frames[first:]
         return ";".join(f for f in frames if not f.startswith(wrapper))
 
