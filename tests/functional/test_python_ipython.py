@@ -78,6 +78,17 @@ def test_a_cell_that_raises_shows_its_error_and_its_graph(cells, tmp_path):
     graph_of(out["raises"]["html"], tmp_path)
 
 
+def test_threads_keeps_the_other_threads(cells):
+    """--threads: the other thread's stacks as they are, beside the cell's,
+    which begin at the cell."""
+    out, _ = cells
+    folded = out["threads"]["folded"]
+    stacks = [line.rpartition(" ")[0] for line in folded.splitlines()]
+    assert any(":other_work:" in s for s in stacks), folded
+    cell = [s for s in stacks if ":cell_work:" in s]
+    assert cell and all(s.startswith(CELL + ":<module>:") for s in cell), folded
+
+
 def test_usage_error(cells):
     out, _ = cells
     assert not out["usage"]["success"]

@@ -61,15 +61,16 @@ def _own_frame(frame, here):
     return frame.startswith(here + ":")
 
 
-def _without_own_frames(path, timed, root_file=None):
+def _without_own_frames(path, timed, root_file=None, other_threads=False):
     """Rewrites the recording at `path` without this module's frames: a
     stack that shows the block being entered or left (pyflame's first
     sample comes before the block begins, its last after it ends) goes;
     the decorator's wrapper (`profiled`), under every stack of the
     function, is taken out of it.  With `root_file`, a stack begins at its
-    first frame of that file, what called it left out, and a stack without
-    one goes: it shows the caller between the block's start and that
-    file's code (the IPython magic before it runs its cell)."""
+    first frame of that file, what called it left out; a stack without one
+    shows the caller between the block's start and that file's code (the
+    IPython magic before it runs its cell), and goes, unless it may be
+    another thread's (`other_threads`)."""
     here = _without_own_frames.__code__.co_filename
     wrapper = here + ":profiled:"
     root = None if root_file is None else root_file + ":"
@@ -83,7 +84,7 @@ def _without_own_frames(path, timed, root_file=None):
         if root is not None:
             first = next((i for i, f in enumerate(frames) if f.startswith(root)), None)
             if first is None:
-                return None
+                return stack if other_threads else None
             frames = frames[first:]
         return ";".join(f for f in frames if not f.startswith(wrapper))
 
@@ -365,7 +366,7 @@ class profile:
                 shutil.rmtree(self._dir, True)
                 raise ProfileError("pyflame failed while profiling the block (exit status "
                                    "%d): %s" % (status, _last_error(log)))
-            _without_own_frames(self._recording, self._timed, self._root_file)
+            _without_own_frames(self._recording, self._timed, self._root_file, self.threads)
             self.result._recorded(self._native, self._dir, self._name, self._timed, self.hz)
             if self.output is not None:
                 self.result.output = self.result.save(self.output, self.format)

@@ -4,7 +4,7 @@ for each cell, whether it succeeded, what IPython would display of its
 result (its text/plain and text/html) and the profile's folded stacks.
 
 The profiled functions are busy() until sampled; a thread 'other' is busy
-meanwhile and must not show (sampled_work.py)."""
+meanwhile and must not show but with --threads (sampled_work.py)."""
 import json
 import threading
 
@@ -30,6 +30,7 @@ CELLS = {
     "slow": "%%pyflame\ncell_work()\n",
     "raises": "%%pyflame -s 0.001\ncell_work()\n1/0\n",
     "usage": "%%pyflame bogus\ncell_work()\n",
+    "threads": "%%pyflame --threads\ncell_work()\n",
 }
 
 
