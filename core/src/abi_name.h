@@ -16,6 +16,13 @@ static inline bool abi_name_valid(const char *name)
     return digits >= 2 && digits <= 3 && (!name[digits] || strcmp(name + digits, "t") == 0);
 }
 
+/* The name of the plugin that reads CPython major.minor, of the
+ * free-threaded build or not ("312", "313t"), into buf[len]. */
+static inline void abi_name_of(char *buf, size_t len, int major, int minor, bool free_threaded)
+{
+    snprintf(buf, len, "%d%d%s", major, minor, free_threaded ? "t" : "");
+}
+
 /* The version a valid name stands for, "3.12" or "3.13t", into v[16]. */
 static inline void abi_name_version(const char *name, char v[16])
 {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "abi_name.h"
 #include "attach.h"
 #include "diag.h"
 #include "memory.h"
@@ -12,19 +13,13 @@
 #include "sampler.h"
 #include "tracee.h"
 
-/* The name of the ABI plugin for the runtime found: 312, 313t. */
-static void runtime_abi_name(const struct python_runtime *rt, char *buf, size_t len)
-{
-    snprintf(buf, len, "%d%d%s", rt->major, rt->minor, rt->free_threaded ? "t" : "");
-}
-
 /* A forced --abi that contradicts the target: an error when the target
  * told its version itself, a warning when it was inferred. */
 static int check_forced_abi(const struct interpreter *in, const char *name)
 {
     const struct python_runtime *rt = &in->rt;
     char found[16];
-    runtime_abi_name(rt, found, sizeof found);
+    abi_name_of(found, sizeof found, rt->major, rt->minor, rt->free_threaded);
     if (!rt->major || strcmp(found, name) == 0)
         return 0;
     if (rt->version_certain) {
@@ -52,7 +47,7 @@ static int load_abi(struct interpreter *in)
         /* 26 was Pyflame's name for the 2.6/2.7 ABI. */
         snprintf(name, sizeof name, "%s", strcmp(forced, "26") ? forced : "27");
     } else if (in->rt.major) {
-        runtime_abi_name(&in->rt, name, sizeof name);
+        abi_name_of(name, sizeof name, in->rt.major, in->rt.minor, in->rt.free_threaded);
     } else {
         plugin_supported_versions(in->dirs, supported, sizeof supported);
         pf_error("cannot tell which CPython version process %d (%s) runs; "

@@ -3,6 +3,7 @@
  * why a plugin was not found or not loaded. */
 #include "plugin_loader.h"
 
+#include "abi_name.h"
 #include "diag.h"
 #include "plugin_files.h"
 #include "plugin_trust.h"
@@ -21,8 +22,8 @@
  * known by the name in its struct: they must be one.  An ABI plugin's
  * name also says the CPython version it reads (311: 3.11; 313t: 3.13's
  * free-threaded build).  Returns why not, into why[len], or NULL. */
-static const char *misnamed(enum plugin_kind kind, const void *sym, uint32_t api,
-                            const char *file_name, char *why, size_t len)
+static const char *misnamed(enum plugin_kind kind, const void *sym, const char *file_name,
+                            char *why, size_t len)
 {
     const char *name = kind == KIND_ABI ? ((const pyflame_abi_plugin *)sym)->name
                                         : ((const pyflame_output_plugin *)sym)->name;
@@ -34,10 +35,9 @@ static const char *misnamed(enum plugin_kind kind, const void *sym, uint32_t api
     }
     if (kind == KIND_ABI) {
         const pyflame_abi_plugin *p = sym;
-        bool free_threaded = api >= 5 && (p->py_build & PYFLAME_PY_FREE_THREADED);
+        bool free_threaded = p->api_version >= 5 && (p->py_build & PYFLAME_PY_FREE_THREADED);
         char version[32];
-        snprintf(version, sizeof version, "%d%d%s", p->py_major, p->py_minor,
-                 free_threaded ? "t" : "");
+        abi_name_of(version, sizeof version, p->py_major, p->py_minor, free_threaded);
         if (strcmp(version, name) != 0) {
             snprintf(why, len, "it is named '%.64s' but reads CPython %d.%d%s",
                      name, p->py_major, p->py_minor, free_threaded ? " (free-threaded)" : "");
@@ -139,7 +139,7 @@ static int load_fd(enum plugin_kind kind, const char *path, const char *name_of_
     char named[512];
     const char *why = incomplete(kind, sym);
     if (!why)
-        why = misnamed(kind, sym, *sym, name_of_file, named, sizeof named);
+        why = misnamed(kind, sym, name_of_file, named, sizeof named);
     if (why) {
         let_go(h, fresh);
         return reason(err, errlen, "plugin %s is broken: %s", path, why);
