@@ -19,6 +19,8 @@
 
 /* How long a thread may take to stop before the sample gives up on it. */
 #define STOP_TIMEOUT_NS 500000000L
+/* How long a detached thread of a stopped process may take to stop again. */
+#define RESTOP_TIMEOUT_NS 1000000000L
 #define SEIZE_OPTIONS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC)
 /* Threads are listed again until no new one shows up, this many times. */
 #define MAX_SEIZE_ROUNDS 100
@@ -448,6 +450,23 @@ void tracee_kill(struct tracee *t)
     t->nthreads = t->cap = 0;
 }
 
+/* A thread of a stopped process, once detached, goes back to its stop by
+ * itself, but only when it next gets a CPU: until then the kernel calls it
+ * running.  Wait for that (bounded), so that whoever looks once pyflame
+ * has exited finds the process as it was. */
+static void wait_stopped_again(const struct tracee *t)
+{
+    uint64_t start = now_ns(CLOCK_MONOTONIC);
+    for (size_t i = 0; i < t->nthreads; i++) {
+        char state;
+        while ((state = thread_state_now(t->pid, t->threads[i].tid)) == 'R' &&
+               now_ns(CLOCK_MONOTONIC) - start < RESTOP_TIMEOUT_NS) {
+            struct timespec nap = {0, 100000};
+            nanosleep(&nap, NULL);
+        }
+    }
+}
+
 void tracee_detach(struct tracee *t)
 {
     if (!t->exited && t->nthreads) {
@@ -457,6 +476,8 @@ void tracee_detach(struct tracee *t)
             if (s->state == STOPPED)
                 ptrace(PTRACE_DETACH, s->tid, 0, (void *)(long)s->pending_signal);
         }
+        if (t->job_stopped)
+            wait_stopped_again(t);
     }
     free(t->threads);
     t->threads = NULL;
