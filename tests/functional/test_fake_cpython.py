@@ -81,10 +81,21 @@ def assert_only_possible_stacks(prof):
     assert not wrong, wrong
 
 
-def assert_chains_seen(prof, chains):
-    seen = {tuple(f.func for f in python_frames(s))[1:] for s in prof.stacks}
-    for chain in chains:
-        assert chain in seen, (chain, sorted(seen))
+def assert_chains_seen(prof, chains, again, tries=4):
+    """Each chain is seen whole at least once.  Whether a 1 s run catches
+    the deepest level of every chain is up to the machine's load (a
+    sanitized pyflame on a busy machine takes few samples), so one missing
+    is looked for in more runs, each checked as the first, up to `tries`
+    runs in all."""
+    seen = set()
+    for attempt in range(tries):
+        seen |= {tuple(f.func for f in python_frames(s))[1:] for s in prof.stacks}
+        missing = [c for c in chains if c not in seen]
+        if not missing or attempt == tries - 1:
+            break
+        prof = again()
+        assert_only_possible_stacks(prof)
+    assert not missing, (missing, sorted(seen))
 
 
 @pytest.mark.parametrize("abi", FAKES)
@@ -93,7 +104,7 @@ def test_stacks_and_lines_are_the_fakes(abi, tmp_path):
     assert prof.total >= MIN_SHOWN, prof.text
     assert prof.failed <= 0.01 * prof.samples, prof.text
     assert_only_possible_stacks(prof)
-    assert_chains_seen(prof, CHAINS[:3])
+    assert_chains_seen(prof, CHAINS[:3], lambda: profile_of(abi, tmp_path))
     if free_threaded(abi):
         assert not any(s[-1].func == NO_GIL for s in prof.stacks), prof.text
 
@@ -106,7 +117,7 @@ def test_no_symbols_but_its_section(abi, tmp_path):
     assert prof.total >= MIN_SHOWN, prof.text
     assert prof.failed <= 0.01 * prof.samples, prof.text
     assert_only_possible_stacks(prof)
-    assert_chains_seen(prof, CHAINS[:3])
+    assert_chains_seen(prof, CHAINS[:3], lambda: profile_of(abi, tmp_path, stripped=True))
 
 
 @pytest.mark.parametrize("abi", FAKES)
@@ -128,7 +139,8 @@ def test_every_thread(abi, tmp_path):
     name = lambda label: re.fullmatch(r"thread (\S+) \(\d+\)", label).group(1)
     assert name(main[0]) == "MainThread", main
     assert sorted(map(name, workers)) == ["worker-1", "worker-2"], workers
-    assert_chains_seen(prof, CHAINS)
+    assert_chains_seen(prof, CHAINS, lambda: profile_of(abi, tmp_path, "--threads",
+                                                        "--thread-names", workers=2))
 
 
 @pytest.mark.parametrize("abi", FAKES)
