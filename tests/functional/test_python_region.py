@@ -98,8 +98,10 @@ def test_decorator_keeps_each_calls_profile(package_python, site):
     assert_only(out["first"], "work_a")
     assert_only(out["last"], "work_b")
     # The wrapper is no frame of the profile: decorated calls work directly.
+    # A sample may catch main at the call, after the block began (its own
+    # frames are left out) and before decorated did (ci65).
     for stack in python_stacks(out["last"]):
-        assert functions(stack)[2:4] in (["decorated", "work_b"], ["decorated"]), stack
+        assert functions(stack)[2:4] in (["decorated", "work_b"], ["decorated"], []), stack
     assert out["label"].startswith("decorated (PID ")
 
 
