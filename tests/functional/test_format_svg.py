@@ -91,6 +91,13 @@ class Graph:
     def named(self, func):
         return [f for f in self.frames if f.func == func]
 
+    def named_in(self, func, script):
+        """Frames of function `func` of file `script` (main of the program,
+        not site.main).  Shares of a -t run are taken of these: of the
+        whole run's, the share depends on how long the interpreter took to
+        start, which a loaded machine draws out."""
+        return [f for f in self.named(func) if f.name.startswith(f"{script}:")]
+
     def at_depth(self, depth):
         return [f for f in self.frames if f.depth == depth]
 
@@ -192,10 +199,8 @@ def test_exact_line_hot_leaf_dominates(python, tmp_path):
     script = TARGETS / "exact_line.py"
     g = svg_of(python, script, 0.7, tmp_path)
     hot = g.named("hot_leaf")
-    main = [f for f in g.named("main") if f.name.startswith(str(script))]
+    main = g.named_in("main", script)
     assert hot and main, g.frames
-    # Most of main's time (of the whole run's, the share depends on how
-    # long the interpreter took to start, which a loaded machine draws out).
     assert sum(f.width for f in hot) >= 0.5 * sum(f.width for f in main), (hot, main)
     widest = max(hot, key=lambda f: f.width)
     hot_line, call_line = marker_line(script, "HOT"), marker_line(script, "CALL")
@@ -295,9 +300,7 @@ def test_non_ascii_and_xml_special_names(python, tmp_path):
     hot = g.named(HOT_NAME)
     assert hot, [f.name for f in g.frames]
     widest = max(hot, key=lambda f: f.width)
-    # Most of the script's time (of the whole run's, the share depends on
-    # how long the interpreter took to start).
-    module = [f for f in g.named("<module>") if f.name.startswith(str(script))]
+    module = g.named_in("<module>", script)
     assert widest.width >= 0.5 * sum(f.width for f in module), (widest, module)
     assert widest.name == f"{script}:{HOT_NAME}:{marker_line(script, 'HOT')}"
     assert widest.parent.name == f"{script}:{MIDDLE_NAME}:{marker_line(script, 'CALL')}"
@@ -397,9 +400,7 @@ def test_no_line_numbers(python, tmp_path):
     hot = g.named("hot_leaf")
     # Every line of hot_leaf in one frame.
     assert [f.name for f in hot] == [f"{script}:hot_leaf"], hot
-    # Most of main's time: the whole run's share depends on how long the
-    # interpreter took to start, which a loaded machine draws out.
-    main = [f for f in g.named("main") if f.name.startswith(str(script))]
+    main = g.named_in("main", script)
     assert len(main) == 1 and hot[0].width >= 0.5 * main[0].width, (hot, main)
     assert hot[0].label == "hot_leaf (exact_line.py)"
     for f in g.frames:

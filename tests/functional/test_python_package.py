@@ -40,13 +40,12 @@ def written_to(res, path):
 
 def assert_hot_leaf(graph, script):
     """The graph of targets/exact_line.py (or stdio_exit.py): most of main's
-    samples in hot_leaf, on its hot line, called from main.  (Of the whole
-    run's, the share depends on how long the interpreter took to start,
-    which a loaded machine draws out: 47% seen.)"""
+    samples in hot_leaf, on its hot line, called from main (Graph.named_in
+    says why main's)."""
     check_consistent(graph)
     hot = "%s:hot_leaf:%d" % (script, marker_line(script, "HOT"))
     frames = [f for f in graph.frames if f.name == hot]
-    main = [f for f in graph.frames if f.name.startswith("%s:main:" % script)]
+    main = graph.named_in("main", script)
     assert frames and main, graph.frames[:20]
     assert sum(f.n for f in frames) >= 0.5 * sum(f.n for f in main), graph.frames[:20]
     callers = {f.name.split(":")[1] for f in graph.frames
