@@ -457,14 +457,12 @@ void tracee_kill(struct tracee *t)
 static void wait_stopped_again(const struct tracee *t)
 {
     uint64_t start = now_ns(CLOCK_MONOTONIC);
-    for (size_t i = 0; i < t->nthreads; i++) {
-        char state;
-        while ((state = thread_state_now(t->pid, t->threads[i].tid)) == 'R' &&
+    for (size_t i = 0; i < t->nthreads; i++)
+        while (thread_state_now(t->pid, t->threads[i].tid) == 'R' &&
                now_ns(CLOCK_MONOTONIC) - start < RESTOP_TIMEOUT_NS) {
             struct timespec nap = {0, 100000};
             nanosleep(&nap, NULL);
         }
-    }
 }
 
 void tracee_detach(struct tracee *t)
